@@ -1,0 +1,106 @@
+using AutoCapture.Core.Alerts;
+using AutoCapture.Core.Summaries;
+
+namespace AutoCapture.Core.Captures;
+
+/// <summary>One kind of capture to take, e.g. cpu for 30 s.</summary>
+public sealed record CaptureSpec(string Kind, int? DurationSeconds = null);
+
+/// <summary>
+/// Which process on the collector's host to capture. Exactly one of <see cref="Pid"/>,
+/// <see cref="Name"/> or <see cref="CommandLine"/> is set.
+/// </summary>
+public sealed record ProcessSelector(
+    string Runtime = Runtimes.Dotnet,
+    int? Pid = null,
+    string? Name = null,
+    string? CommandLine = null)
+{
+    public override string ToString() =>
+        Pid is { } pid ? $"pid={pid}"
+        : Name is { } name ? $"name={name}"
+        : $"commandLine~{CommandLine}";
+}
+
+/// <summary>Where a capture runs: the collector daemon on a host, and the process it picks there.</summary>
+public sealed record CaptureTarget(string Collector, string Host, ProcessSelector Process)
+{
+    public override string ToString() => $"{Process} on {Host}";
+}
+
+/// <summary>What the webhook app asks a collector to do (the signed body of POST /v1/captures).</summary>
+public sealed record CaptureRequest(
+    string CaptureId,
+    ProcessSelector Process,
+    IReadOnlyList<CaptureSpec> Captures,
+    string? CompletionUrl);
+
+public sealed record ArtifactInfo(string Name, string Kind, string ContentType, long Size, string Sha256);
+
+/// <summary>The process a collector actually captured, after resolving the selector.</summary>
+public sealed record ResolvedProcess(int Pid, string Name, string? CommandLine);
+
+public enum KindOutcome
+{
+    Succeeded,
+    Failed,
+}
+
+public sealed record KindResult(string Kind, KindOutcome Outcome, string? Error, double Seconds);
+
+/// <summary>
+/// What a collector reports back: written to the store as <c>result.json</c> and sent, signed,
+/// to the webhook app's completion endpoint. Either is enough to finish the manifest.
+/// </summary>
+public sealed record CaptureResult(
+    string CaptureId,
+    bool Succeeded,
+    string? Error,
+    ResolvedProcess? Process,
+    IReadOnlyList<KindResult> Kinds,
+    IReadOnlyList<ArtifactInfo> Artifacts,
+    CaptureSummary Summary,
+    DateTimeOffset StartedAt,
+    DateTimeOffset CompletedAt);
+
+public enum CaptureStatus
+{
+    Pending,
+    Dispatched,
+    Running,
+    Complete,
+    Failed,
+    Skipped,
+}
+
+public static class CaptureStatusExtensions
+{
+    public static bool IsTerminal(this CaptureStatus status) =>
+        status is CaptureStatus.Complete or CaptureStatus.Failed or CaptureStatus.Skipped;
+}
+
+/// <summary>The record of one capture, from the alert that caused it to the artifacts it produced.</summary>
+public sealed record CaptureManifest
+{
+    public int SchemaVersion { get; init; } = 1;
+    public required string Id { get; init; }
+    public required CaptureStatus Status { get; init; }
+    public required Alert Alert { get; init; }
+    public required string Rule { get; init; }
+    public required CaptureTarget Target { get; init; }
+    public required IReadOnlyList<CaptureSpec> Captures { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public DateTimeOffset? DispatchedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public string? Chat { get; init; }
+    public string? SkipReason { get; init; }
+    public string? Error { get; init; }
+    public int DispatchAttempts { get; init; }
+    public ResolvedProcess? Process { get; init; }
+    public IReadOnlyList<KindResult> Kinds { get; init; } = [];
+    public IReadOnlyList<ArtifactInfo> Artifacts { get; init; } = [];
+    public CaptureSummary? Summary { get; init; }
+    public DateTimeOffset? NotifiedAt { get; init; }
+    public string? NotifyError { get; init; }
+}

@@ -1,0 +1,61 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace AutoCapture.Core.Security;
+
+public enum LinkVerdict
+{
+    Valid,
+    Missing,
+    Forged,
+    Expired,
+}
+
+/// <summary>
+/// Expiring read links for captures: a token binds one capture id and one artifact name (or the capture page)
+/// to an expiry, so a link shared in chat opens exactly that and only until it expires.
+/// </summary>
+public sealed class LinkSigner(string secret, TimeProvider clock)
+{
+    /// <summary>The artifact name used for the capture page and manifest rather than an artifact.</summary>
+    public const string CapturePage = "";
+
+    public string CreateToken(string captureId, string artifactName, TimeSpan lifetime)
+    {
+        var expires = clock.GetUtcNow().Add(lifetime).ToUnixTimeSeconds();
+        return $"{expires.ToString(CultureInfo.InvariantCulture)}.{Compute(captureId, artifactName, expires)}";
+    }
+
+    public LinkVerdict Verify(string captureId, string artifactName, string? token)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return LinkVerdict.Missing;
+        }
+
+        var dot = token.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || token.Length > 200
+            || !long.TryParse(token.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var expires))
+        {
+            return LinkVerdict.Forged;
+        }
+
+        var expected = Compute(captureId, artifactName, expires);
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(token[(dot + 1)..])))
+        {
+            return LinkVerdict.Forged;
+        }
+
+        return clock.GetUtcNow().ToUnixTimeSeconds() > expires ? LinkVerdict.Expired : LinkVerdict.Valid;
+    }
+
+    private string Compute(string captureId, string artifactName, long expires)
+    {
+        var mac = HMACSHA256.HashData(
+            Encoding.UTF8.GetBytes(secret),
+            Encoding.UTF8.GetBytes($"link\n{captureId}\n{artifactName}\n{expires.ToString(CultureInfo.InvariantCulture)}"));
+        return Base64Url.EncodeToString(mac);
+    }
+}

@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace AutoCapture.Core.Security;
+
+/// <summary>A shared HMAC key. The id travels with each request so keys can rotate with two accepted at once.</summary>
+public sealed record SigningKey(string Id, string Secret)
+{
+    public const int MinimumSecretLength = 16;
+
+    public override string ToString() => $"SigningKey {{ Id = {Id}, Secret = {Secrets.Mask(Secret)} }}";
+}
+
+/// <summary>
+/// HMAC-SHA256 request signatures between the webhook app and collectors. The signature covers the method,
+/// the path, a timestamp, a nonce and the SHA-256 of the body, so a captured request can be neither altered,
+/// replayed, nor replayed later.
+/// </summary>
+public static class RequestSigning
+{
+    public const string KeyIdHeader = "X-AutoCapture-Key-Id";
+    public const string TimestampHeader = "X-AutoCapture-Timestamp";
+    public const string NonceHeader = "X-AutoCapture-Nonce";
+    public const string SignatureHeader = "X-AutoCapture-Signature";
+    private const string Scheme = "v1=";
+
+    public static IReadOnlyList<KeyValuePair<string, string>> Sign(SigningKey key, string method, string pathAndQuery, ReadOnlySpan<byte> body, DateTimeOffset now)
+    {
+        var timestamp = now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var signature = Compute(key.Secret, method, pathAndQuery, timestamp, nonce, body);
+        return
+        [
+            new(KeyIdHeader, key.Id),
+            new(TimestampHeader, timestamp),
+            new(NonceHeader, nonce),
+            new(SignatureHeader, Scheme + signature),
+        ];
+    }
+
+    public static void Sign(HttpRequestMessage request, SigningKey key, ReadOnlySpan<byte> body, DateTimeOffset now)
+    {
+        foreach (var (name, value) in Sign(key, request.Method.Method, request.RequestUri!.PathAndQuery, body, now))
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+    }
+
+    internal static string Compute(string secret, string method, string pathAndQuery, string timestamp, string nonce, ReadOnlySpan<byte> body)
+    {
+        var canonical = $"{method.ToUpperInvariant()}\n{pathAndQuery}\n{timestamp}\n{nonce}\n{Convert.ToHexStringLower(SHA256.HashData(body))}";
+        return Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(canonical)));
+    }
+}
+
+public enum SignatureVerdict
+{
+    Valid,
+    Missing,
+    Malformed,
+    UnknownKey,
+    Stale,
+    Replayed,
+    BadSignature,
+}
+
+public readonly record struct SignatureCheck(SignatureVerdict Verdict, string Message)
+{
+    public bool IsValid => Verdict == SignatureVerdict.Valid;
+}
+
+/// <summary>Checks signed requests: known key, fresh timestamp, unseen nonce, matching HMAC.</summary>
+public sealed class RequestVerifier(IReadOnlyList<SigningKey> keys, TimeProvider clock, TimeSpan maxAge)
+{
+    private readonly NonceCache _nonces = new(clock, maxAge * 2);
+
+    public SignatureCheck Verify(string method, string pathAndQuery, Func<string, string?> header, ReadOnlySpan<byte> body)
+    {
+        var keyId = header(RequestSigning.KeyIdHeader);
+        var timestamp = header(RequestSigning.TimestampHeader);
+        var nonce = header(RequestSigning.NonceHeader);
+        var signature = header(RequestSigning.SignatureHeader);
+        if (keyId is null || timestamp is null || nonce is null || signature is null)
+        {
+            return new(SignatureVerdict.Missing, "request is not signed (X-AutoCapture-Key-Id, -Timestamp, -Nonce and -Signature headers are required)");
+        }
+
+        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            || nonce.Length is < 16 or > 128 || !signature.StartsWith("v1=", StringComparison.Ordinal))
+        {
+            return new(SignatureVerdict.Malformed, "signature headers are malformed");
+        }
+
+        var key = keys.FirstOrDefault(k => k.Id == keyId);
+        if (key is null)
+        {
+            return new(SignatureVerdict.UnknownKey, $"unknown signing key id '{Truncate(keyId)}'");
+        }
+
+        var age = clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799));
+        if (age.Duration() > maxAge)
+        {
+            return new(SignatureVerdict.Stale, $"request timestamp is {Math.Round(age.TotalSeconds)} s off (allowed ±{maxAge.TotalSeconds} s)");
+        }
+
+        var expected = RequestSigning.Compute(key.Secret, method, pathAndQuery, timestamp, nonce, body);
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature[3..])))
+        {
+            return new(SignatureVerdict.BadSignature, "signature does not match");
+        }
+
+        // Record the nonce only after the signature holds, so forged requests cannot fill the cache.
+        return _nonces.TryAdd(nonce)
+            ? new(SignatureVerdict.Valid, "ok")
+            : new(SignatureVerdict.Replayed, "request was already seen (replayed nonce)");
+    }
+
+    private static string Truncate(string value) => value.Length <= 32 ? value : value[..32] + "…";
+}
+
+/// <summary>Remembers nonces for as long as their timestamps are acceptable; older ones are refused as stale anyway.</summary>
+internal sealed class NonceCache(TimeProvider clock, TimeSpan retention)
+{
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+    private DateTimeOffset _nextPurge = DateTimeOffset.MinValue;
+
+    public bool TryAdd(string nonce)
+    {
+        var now = clock.GetUtcNow();
+        if (now >= _nextPurge)
+        {
+            _nextPurge = now + TimeSpan.FromSeconds(30);
+            foreach (var (key, expiry) in _seen)
+            {
+                if (expiry < now)
+                {
+                    _seen.TryRemove(key, out _);
+                }
+            }
+        }
+
+        return _seen.TryAdd(nonce, now + retention);
+    }
+}
