@@ -95,6 +95,9 @@ public sealed record CaptureManifest
     public DateTimeOffset? CompletedAt { get; init; }
     public string? Chat { get; init; }
     public string? SkipReason { get; init; }
+
+    /// <summary>Kinds dropped from a capture that still ran, and why (e.g. one kind cooling down).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
     public string? Error { get; init; }
     public int DispatchAttempts { get; init; }
     public ResolvedProcess? Process { get; init; }

@@ -89,17 +89,19 @@ public sealed class FolderStore : IArtifactStore
             }
 
             var written = new FileInfo(temp);
-            if (current.Exists && written.LastWriteTimeUtc <= current.LastWriteTimeUtc)
+            var writtenAt = written.LastWriteTimeUtc;
+            if (current.Exists && writtenAt <= current.LastWriteTimeUtc)
             {
                 // ETags are mtime+size; keep them strictly increasing per key so a quick rewrite of the same
                 // size is still a different version to compare-and-swap.
-                File.SetLastWriteTimeUtc(temp, current.LastWriteTimeUtc.AddTicks(1));
-                written.Refresh();
+                writtenAt = current.LastWriteTimeUtc.AddTicks(1);
+                File.SetLastWriteTimeUtc(temp, writtenAt);
             }
 
+            var etag = ETagOf(writtenAt, written.Length);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.Move(temp, path, overwrite: true);
-            return WriteResult.Success(ETagOf(written.LastWriteTimeUtc, written.Length));
+            return WriteResult.Success(etag);
         }
         catch (IOException e)
         {

@@ -1,0 +1,136 @@
+using System.Text.Json;
+using AutoCapture.Collector.Options;
+using AutoCapture.Collector.Runs;
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Json;
+using AutoCapture.Core.Security;
+using Microsoft.Extensions.Options;
+
+namespace AutoCapture.Collector.Hosting;
+
+/// <summary>POST /v1/captures: the one thing a collector can be asked to do, and only with a valid signature.</summary>
+public static class CaptureEndpoint
+{
+    public const int MaxBodyBytes = 256 * 1024;
+
+    public static void MapCaptureEndpoint(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/captures", async (HttpRequest request, RequestVerifier verifier, CaptureRunner runner, IOptions<CollectorOptions> options, ILogger<CaptureRunner> logger, CancellationToken cancellationToken) =>
+        {
+            if (request.ContentLength > MaxBodyBytes)
+            {
+                return Error(413, $"body is larger than {MaxBodyBytes} bytes");
+            }
+
+            byte[] body;
+            using (var buffer = new MemoryStream())
+            {
+                var chunk = new byte[16 * 1024];
+                int read;
+                while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+                {
+                    if (buffer.Length + read > MaxBodyBytes)
+                    {
+                        return Error(413, $"body is larger than {MaxBodyBytes} bytes");
+                    }
+
+                    buffer.Write(chunk, 0, read);
+                }
+
+                body = buffer.ToArray();
+            }
+
+            var check = verifier.Verify(request.Method, request.Path + request.QueryString, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, body);
+            if (!check.IsValid)
+            {
+                logger.LogWarning("Refused a capture request from {Remote}: {Reason}", request.HttpContext.Connection.RemoteIpAddress, check.Message);
+                return Error(401, check.Message);
+            }
+
+            CaptureRequest capture;
+            try
+            {
+                capture = AutoCaptureJson.Deserialize<CaptureRequest>(body);
+            }
+            catch (JsonException e)
+            {
+                return Error(400, $"body is not a capture request: {e.Message}");
+            }
+
+            if (Validate(capture, options.Value) is { } problem)
+            {
+                return Error(400, problem);
+            }
+
+            if (!runner.TryStart(capture))
+            {
+                return Error(409, $"capture {capture.CaptureId} is already running");
+            }
+
+            logger.LogInformation("Capture {CaptureId} accepted: {Kinds} of {Process}", capture.CaptureId, string.Join(", ", capture.Captures.Select(c => c.Kind)), capture.Process);
+            return Results.Json(new { captureId = capture.CaptureId, status = "accepted" }, statusCode: 202);
+        });
+    }
+
+    /// <summary>Everything in a request that reaches a file name, a process lookup or an HTTP call is checked here.</summary>
+    internal static string? Validate(CaptureRequest request, CollectorOptions options)
+    {
+        if (!CaptureIds.IsValid(request.CaptureId))
+        {
+            return "captureId is not a capture id";
+        }
+
+        if (request.Process is null)
+        {
+            return "process is required";
+        }
+
+        if (!Runtimes.All.Contains(request.Process.Runtime))
+        {
+            return $"process.runtime '{request.Process.Runtime}' is not supported";
+        }
+
+        var selectors = (request.Process.Pid is not null ? 1 : 0) + (request.Process.Name is not null ? 1 : 0) + (request.Process.CommandLine is not null ? 1 : 0);
+        if (selectors != 1)
+        {
+            return "process must set exactly one of pid, name or commandLine";
+        }
+
+        if (request.Process.Pid is <= 0 || request.Process.Name?.Length is 0 or > 256 || request.Process.CommandLine?.Length is 0 or > 1024)
+        {
+            return "process selector is empty or too long";
+        }
+
+        if (request.Captures is not { Count: > 0 and <= 16 })
+        {
+            return "captures must list 1 to 16 kinds";
+        }
+
+        foreach (var spec in request.Captures)
+        {
+            if (spec is null || !CaptureKinds.IsKnown(spec.Kind))
+            {
+                return $"unknown capture kind '{spec?.Kind}'";
+            }
+
+            if (spec.DurationSeconds is { } seconds && (seconds < 1 || seconds > options.MaxDuration.TotalSeconds))
+            {
+                return $"{spec.Kind} duration {seconds} s is outside 1..{options.MaxDuration.TotalSeconds} s";
+            }
+        }
+
+        if (request.Captures.Select(c => c.Kind).Distinct().Count() != request.Captures.Count)
+        {
+            return "a kind is listed twice";
+        }
+
+        if (request.CompletionUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            return "completionUrl must be an absolute http(s) URL";
+        }
+
+        return null;
+    }
+
+    private static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
+}

@@ -1,0 +1,79 @@
+using AutoCapture.Collector.Captures;
+using AutoCapture.Collector.Dotnet;
+using AutoCapture.Collector.Options;
+using AutoCapture.Collector.Processes;
+using AutoCapture.Collector.Runs;
+using AutoCapture.Core.Hosting;
+using AutoCapture.Core.Security;
+using AutoCapture.Core.Storage;
+using Microsoft.Extensions.Options;
+
+namespace AutoCapture.Collector.Hosting;
+
+/// <summary>Builds the collector daemon; the standalone binary and the CLI demo both start it here.</summary>
+public static class CollectorApp
+{
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            // Loopback unless told otherwise: a collector should be reachable only where it is meant to be.
+            builder.WebHost.UseUrls(CollectorOptions.DefaultUrl);
+        }
+
+        configure?.Invoke(builder);
+        builder.Logging.AddAutoCaptureLogging(builder.Configuration, "collector");
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = CaptureEndpoint.MaxBodyBytes);
+
+        var services = builder.Services;
+        services.AddOptions<CollectorOptions>().Bind(builder.Configuration.GetSection(CollectorOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsValidator>();
+        services.AddSingleton(TimeProvider.System);
+        var storePath = builder.Configuration["AutoCapture:Store:Path"] ?? ".autocapture/store";
+        services.AddSingleton<IArtifactStore>(_ => new FolderStore(storePath));
+        services.AddSingleton<IProcessFinder, DotnetProcessFinder>();
+        services.AddSingleton<ICaptureProvider, DotnetCpuCaptureProvider>();
+        services.AddSingleton<ICaptureProvider, DotnetStacksCaptureProvider>();
+        services.AddHttpClient<CompletionReporter>();
+        services.AddSingleton<CaptureRunner>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<CollectorOptions>>().Value;
+            return new RequestVerifier([new SigningKey(options.KeyId, options.SigningKey!)], sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(5));
+        });
+
+        var app = builder.Build();
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapCaptureEndpoint();
+        app.Lifetime.ApplicationStarted.Register(() => OnStarted(app, storePath));
+        return app;
+    }
+
+    private static void OnStarted(WebApplication app, string storePath)
+    {
+        var options = app.Services.GetRequiredService<IOptions<CollectorOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AutoCapture.Collector");
+        // Scratch folders left by a previous run belong to captures that run no more.
+        if (Directory.Exists(options.WorkDirectory))
+        {
+            foreach (var leftover in Directory.EnumerateDirectories(options.WorkDirectory))
+            {
+                try
+                {
+                    Directory.Delete(leftover, recursive: true);
+                }
+                catch (IOException e)
+                {
+                    logger.LogWarning("Could not clear {Folder}: {Reason}", leftover, e.Message);
+                }
+            }
+        }
+
+        logger.LogInformation("Collector listening on {Addresses}; store folder {Store}", string.Join(", ", app.Urls), Path.GetFullPath(storePath));
+        foreach (var (name, value) in options.Describe())
+        {
+            logger.LogInformation("Setting {Name} = {Value}", name, value);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using AutoCapture.Collector.Captures;
+using AutoCapture.Collector.Options;
+using AutoCapture.Collector.Processes;
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Json;
+using AutoCapture.Core.Storage;
+using AutoCapture.Core.Summaries;
+using Microsoft.Extensions.Options;
+
+namespace AutoCapture.Collector.Runs;
+
+/// <summary>
+/// Runs accepted capture requests in the background: resolve the process, check the allowlist, run each kind's
+/// provider, write <c>summary.json</c> and <c>result.json</c> to the store, then report completion.
+/// </summary>
+public sealed class CaptureRunner(
+    IProcessFinder processes,
+    IEnumerable<ICaptureProvider> providers,
+    IArtifactStore store,
+    CompletionReporter completions,
+    IOptions<CollectorOptions> options,
+    TimeProvider clock,
+    IHostApplicationLifetime lifetime,
+    ILogger<CaptureRunner> logger)
+{
+    private const int DefaultDurationSeconds = 30;
+    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+
+    public bool IsRunning(string captureId) => _running.ContainsKey(captureId);
+
+    /// <summary>Starts the capture unless one with the same id is already running (then false).</summary>
+    public bool TryStart(CaptureRequest request)
+    {
+        var started = new TaskCompletionSource();
+        if (!_running.TryAdd(request.CaptureId, started.Task))
+        {
+            return false;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await RunAsync(request, lifetime.ApplicationStopping);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Capture {CaptureId} crashed the runner", request.CaptureId);
+            }
+            finally
+            {
+                _running.TryRemove(request.CaptureId, out _);
+                started.SetResult();
+            }
+        });
+        return true;
+    }
+
+    /// <summary>Waits for running captures (tests and shutdown).</summary>
+    public Task WhenIdleAsync() => Task.WhenAll(_running.Values);
+
+    internal async Task<CaptureResult> RunAsync(CaptureRequest request, CancellationToken cancellationToken)
+    {
+        var startedAt = clock.GetUtcNow();
+        var sink = new StoreArtifactSink(store, request.CaptureId);
+        var kinds = new List<KindResult>();
+        var summary = new CaptureSummary();
+        ResolvedProcess? process = null;
+        string? error = null;
+        var work = Path.Combine(options.Value.WorkDirectory, request.CaptureId);
+        try
+        {
+            process = await processes.ResolveAsync(request.Process, cancellationToken);
+            if (!options.Value.AllowedProcesses.Any(a => a.Allows(process.Name, process.CommandLine)))
+            {
+                throw new CaptureFailedException($"refused: process {process.Name} (pid {process.Pid}) is not in this collector's allowlist (AutoCapture:Collector:AllowedProcesses)");
+            }
+
+            Directory.CreateDirectory(work);
+            foreach (var spec in request.Captures)
+            {
+                var (kindResult, kindSummary) = await RunKindAsync(request, process, spec, sink, work, cancellationToken);
+                kinds.Add(kindResult);
+                summary = summary.Merge(kindSummary);
+            }
+
+            if (kinds.All(k => k.Outcome == KindOutcome.Failed))
+            {
+                error = string.Join("; ", kinds.Select(k => $"{k.Kind}: {k.Error}"));
+            }
+
+            await using var summaryJson = new MemoryStream(AutoCaptureJson.Serialize(summary, indented: true), writable: false);
+            await sink.WriteAsync("summary.json", "summary", "application/json", summaryJson, cancellationToken);
+        }
+        catch (CaptureFailedException e)
+        {
+            error = e.Message;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            error = "the collector shut down during the capture";
+        }
+        catch (StoreException e)
+        {
+            error = $"could not upload to the store: {e.Message}";
+        }
+        finally
+        {
+            TryDeleteDirectory(work);
+        }
+
+        var result = new CaptureResult(
+            request.CaptureId,
+            Succeeded: error is null,
+            Error: error,
+            Process: process,
+            Kinds: kinds,
+            Artifacts: sink.Written,
+            Summary: summary,
+            StartedAt: startedAt,
+            CompletedAt: clock.GetUtcNow());
+        if (error is null)
+        {
+            logger.LogInformation("Capture {CaptureId} finished: {Kinds} of {Process}, {Artifacts} artifacts", request.CaptureId, string.Join(", ", kinds.Select(k => $"{k.Kind} {k.Outcome.ToString().ToLowerInvariant()}")), process, result.Artifacts.Count);
+        }
+        else
+        {
+            logger.LogWarning("Capture {CaptureId} failed: {Reason}", request.CaptureId, error);
+        }
+
+        try
+        {
+            await store.WriteJsonAsync(CaptureIds.ResultKey(request.CaptureId), result, WriteCondition.None, CancellationToken.None);
+        }
+        catch (StoreException e)
+        {
+            logger.LogError("Capture {CaptureId}: result could not be written to the store: {Reason}", request.CaptureId, e.Message);
+        }
+
+        if (request.CompletionUrl is { } url)
+        {
+            await completions.ReportAsync(url, result, CancellationToken.None);
+        }
+
+        return result;
+    }
+
+    private async Task<(KindResult, CaptureSummary)> RunKindAsync(CaptureRequest request, ResolvedProcess process, CaptureSpec spec, IArtifactSink sink, string work, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var provider = providers.FirstOrDefault(p => p.Runtime == request.Process.Runtime && p.Kind == spec.Kind);
+        if (provider is null)
+        {
+            return (new KindResult(spec.Kind, KindOutcome.Failed, $"this collector cannot capture {spec.Kind} of {request.Process.Runtime} processes", 0), new CaptureSummary());
+        }
+
+        var requested = TimeSpan.FromSeconds(spec.DurationSeconds ?? DefaultDurationSeconds);
+        var duration = requested > options.Value.MaxDuration ? options.Value.MaxDuration : requested;
+        var kindWork = Path.Combine(work, spec.Kind);
+        Directory.CreateDirectory(kindWork);
+        logger.LogInformation("Capture {CaptureId}: {Kind} of {Process} for {Duration}", request.CaptureId, spec.Kind, process, duration);
+        try
+        {
+            var summary = await provider.CaptureAsync(new CaptureContext(request.CaptureId, process, spec, duration, sink, kindWork), cancellationToken);
+            return (new KindResult(spec.Kind, KindOutcome.Succeeded, null, stopwatch.Elapsed.TotalSeconds), summary);
+        }
+        catch (CaptureFailedException e)
+        {
+            logger.LogWarning("Capture {CaptureId}: {Kind} failed: {Reason}", request.CaptureId, spec.Kind, e.Message);
+            return (new KindResult(spec.Kind, KindOutcome.Failed, e.Message, stopwatch.Elapsed.TotalSeconds), new CaptureSummary());
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not StoreException)
+        {
+            logger.LogError(e, "Capture {CaptureId}: {Kind} failed unexpectedly", request.CaptureId, spec.Kind);
+            return (new KindResult(spec.Kind, KindOutcome.Failed, $"unexpected error: {e.Message}", stopwatch.Elapsed.TotalSeconds), new CaptureSummary());
+        }
+    }
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Scratch space; the next start of the collector clears what is left.
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net.Http.Headers;
+using AutoCapture.Collector.Options;
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Json;
+using AutoCapture.Core.Security;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+
+namespace AutoCapture.Collector.Runs;
+
+/// <summary>
+/// Sends the signed result to the webhook app, retrying with backoff while it is down. The result is already in
+/// the store by then, so a completion that never arrives can still be picked up from there.
+/// </summary>
+public sealed class CompletionReporter
+{
+    private readonly HttpClient _http;
+    private readonly IOptions<CollectorOptions> _options;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<CompletionReporter> _logger;
+    private readonly ResiliencePipeline<HttpResponseMessage> _resilience;
+
+    public CompletionReporter(HttpClient http, IOptions<CollectorOptions> options, TimeProvider clock, ILogger<CompletionReporter> logger)
+    {
+        _http = http;
+        _options = options;
+        _clock = clock;
+        _logger = logger;
+        _resilience = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = 8,
+                Delay = TimeSpan.FromSeconds(1),
+                MaxDelay = TimeSpan.FromSeconds(30),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                    .Handle<HttpRequestException>()
+                    .Handle<TimeoutException>()
+                    .Handle<Polly.Timeout.TimeoutRejectedException>()
+                    .HandleResult(r => (int)r.StatusCode >= 500 || r.StatusCode == System.Net.HttpStatusCode.TooManyRequests),
+                OnRetry = args =>
+                {
+                    _logger.LogWarning("Completion for a capture not delivered ({Reason}); retry {Attempt} in {Delay}", args.Outcome.Exception?.Message ?? $"HTTP {(int)args.Outcome.Result!.StatusCode}", args.AttemptNumber + 1, args.RetryDelay);
+                    args.Outcome.Result?.Dispose();
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(TimeSpan.FromSeconds(15))
+            .Build();
+    }
+
+    public async Task ReportAsync(string completionUrl, CaptureResult result, CancellationToken cancellationToken)
+    {
+        var body = AutoCaptureJson.Serialize(result);
+        var key = new SigningKey(_options.Value.KeyId, _options.Value.SigningKey!);
+        try
+        {
+            using var response = await _resilience.ExecuteAsync(async token =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, completionUrl)
+                {
+                    Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+                };
+                RequestSigning.Sign(request, key, body, _clock.GetUtcNow());
+                return await _http.SendAsync(request, token);
+            }, cancellationToken);
+            if (response.IsSuccessStatusCode)
+            {
+                _logger.LogInformation("Capture {CaptureId}: completion delivered", result.CaptureId);
+            }
+            else
+            {
+                _logger.LogWarning("Capture {CaptureId}: the webhook app refused the completion with {Status}: {Answer}", result.CaptureId, (int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException)
+        {
+            _logger.LogError("Capture {CaptureId}: completion could not be delivered ({Reason}); the result stays in the store", result.CaptureId, e.Message);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System.Security.Cryptography;
+using AutoCapture.Collector.Captures;
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Storage;
+
+namespace AutoCapture.Collector.Runs;
+
+/// <summary>Streams artifacts into the capture's store folder, hashing them on the way so the manifest can list size and SHA-256.</summary>
+public sealed class StoreArtifactSink(IArtifactStore store, string captureId) : IArtifactSink
+{
+    private readonly List<ArtifactInfo> _written = [];
+    private readonly Lock _gate = new();
+
+    public IReadOnlyList<ArtifactInfo> Written
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _written];
+            }
+        }
+    }
+
+    public async Task<ArtifactInfo> WriteAsync(string name, string kind, string contentType, Stream content, CancellationToken cancellationToken)
+    {
+        var key = CaptureIds.ArtifactKey(captureId, name);
+        lock (_gate)
+        {
+            if (_written.Any(a => a.Name == name))
+            {
+                throw new InvalidOperationException($"Artifact {name} was already written for capture {captureId}.");
+            }
+        }
+
+        await using var hashing = new HashingStream(content);
+        await store.WriteAsync(key, hashing, WriteCondition.None, cancellationToken);
+        var artifact = new ArtifactInfo(name, kind, contentType, hashing.BytesRead, hashing.HashHex());
+        lock (_gate)
+        {
+            _written.Add(artifact);
+        }
+
+        return artifact;
+    }
+
+    /// <summary>A read-only pass-through that counts and hashes what is read.</summary>
+    private sealed class HashingStream(Stream inner) : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public long BytesRead { get; private set; }
+
+        public string HashHex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => BytesRead;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var read = inner.Read(buffer);
+            Account(buffer[..read]);
+            return read;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            Account(buffer.Span[..read]);
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private void Account(ReadOnlySpan<byte> data)
+        {
+            _hash.AppendData(data);
+            BytesRead += data.Length;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _hash.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

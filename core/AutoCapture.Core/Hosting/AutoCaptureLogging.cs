@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Json;
+
+namespace AutoCapture.Core.Hosting;
+
+/// <summary>
+/// Serilog for both processes: structured JSON on the console when it is not a terminal (containers, systemd,
+/// Azure), readable text when it is. A <c>Serilog</c> configuration section overrides levels and sinks.
+/// </summary>
+public static class AutoCaptureLogging
+{
+    public static ILoggingBuilder AddAutoCaptureLogging(this ILoggingBuilder logging, IConfiguration configuration, string application)
+    {
+        var config = new LoggerConfiguration()
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
+            .ReadFrom.Configuration(configuration)
+            .Enrich.FromLogContext()
+            .Enrich.WithProperty("Application", application);
+        if (!configuration.GetSection("Serilog:WriteTo").Exists())
+        {
+            config = Console.IsOutputRedirected || configuration.GetValue<bool>("AutoCapture:JsonLogs")
+                ? config.WriteTo.Console(new JsonFormatter(renderMessage: true), standardErrorFromLevel: LogEventLevel.Verbose)
+                : config.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Application}: {Message:lj}{NewLine}{Exception}", standardErrorFromLevel: LogEventLevel.Verbose);
+        }
+
+        logging.ClearProviders();
+        logging.AddSerilog(config.CreateLogger(), dispose: true);
+        return logging;
+    }
+}

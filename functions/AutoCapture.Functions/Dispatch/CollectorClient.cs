@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Json;
+using AutoCapture.Core.Security;
+using AutoCapture.Functions.Options;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+
+namespace AutoCapture.Functions.Dispatch;
+
+public enum CollectorVerdict
+{
+    Accepted,
+    Refused,
+    Unreachable,
+}
+
+public sealed record CollectorAnswer(CollectorVerdict Verdict, string Message);
+
+/// <summary>
+/// Sends signed capture requests to a collector. Network faults and 5xx answers are retried with jittered
+/// backoff; a 4xx is the collector's answer (bad signature, busy, invalid request) and is not.
+/// </summary>
+public sealed class CollectorClient
+{
+    private readonly HttpClient _http;
+    private readonly AutoCaptureOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly ResiliencePipeline<HttpResponseMessage> _resilience;
+
+    public CollectorClient(HttpClient http, IOptions<AutoCaptureOptions> options, TimeProvider clock, ILogger<CollectorClient> logger)
+    {
+        _http = http;
+        _options = options.Value;
+        _clock = clock;
+        _resilience = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = Math.Max(0, _options.Collector.MaxAttempts - 1),
+                Delay = TimeSpan.FromMilliseconds(500),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                    .Handle<HttpRequestException>()
+                    .Handle<TimeoutException>()
+                    .Handle<TaskCanceledException>()
+                    .HandleResult(r => (int)r.StatusCode >= 500),
+                OnRetry = args =>
+                {
+                    logger.LogWarning("Collector request failed ({Reason}); retry {Attempt} in {Delay}", args.Outcome.Exception?.Message ?? $"HTTP {(int)args.Outcome.Result!.StatusCode}", args.AttemptNumber + 1, args.RetryDelay);
+                    args.Outcome.Result?.Dispose();
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(_options.Collector.RequestTimeout)
+            .Build();
+    }
+
+    public async Task<CollectorAnswer> RequestCaptureAsync(string collector, CaptureRequest request, CancellationToken cancellationToken)
+    {
+        var body = AutoCaptureJson.Serialize(request);
+        var key = new SigningKey(_options.Collector.KeyId, _options.Collector.SigningKey!);
+        var uri = new Uri(new Uri(collector.TrimEnd('/') + "/"), "v1/captures");
+        try
+        {
+            using var response = await _resilience.ExecuteAsync(async token =>
+            {
+                using var message = new HttpRequestMessage(HttpMethod.Post, uri)
+                {
+                    Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+                };
+                // Sign each attempt afresh: a retried request must carry a new nonce or the collector refuses it as a replay.
+                RequestSigning.Sign(message, key, body, _clock.GetUtcNow());
+                return await _http.SendAsync(message, token);
+            }, cancellationToken);
+            var text = await ReadMessageAsync(response, cancellationToken);
+            return response.StatusCode == HttpStatusCode.Accepted
+                ? new CollectorAnswer(CollectorVerdict.Accepted, text)
+                : new CollectorAnswer((int)response.StatusCode >= 500 ? CollectorVerdict.Unreachable : CollectorVerdict.Refused, $"collector at {uri.Authority} answered {(int)response.StatusCode}: {text}");
+        }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return new CollectorAnswer(CollectorVerdict.Unreachable, $"collector at {uri.Authority} unreachable: {e.Message}");
+        }
+    }
+
+    private static async Task<string> ReadMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && (document.RootElement.TryGetProperty("error", out var message) || document.RootElement.TryGetProperty("message", out message))
+                && message.ValueKind == JsonValueKind.String)
+            {
+                return message.GetString()!;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: report the text as it is.
+        }
+
+        return text.Length <= 300 ? text : text[..300] + "…";
+    }
+}

@@ -1,0 +1,37 @@
+using AutoCapture.Core.Security;
+using AutoCapture.Functions.Options;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace AutoCapture.Functions.Dispatch;
+
+/// <summary>Addresses this app hands out: the collectors' completion callback and expiring links for chat.</summary>
+public sealed class PublicUrls(IOptions<AutoCaptureOptions> options, IServer server, TimeProvider clock)
+{
+    private readonly LinkSigner _links = new(options.Value.Links.SigningKey!, clock);
+    private string? _baseUrl;
+
+    public string BaseUrl => _baseUrl ??= (options.Value.PublicBaseUrl ?? ListeningAddress()).TrimEnd('/');
+
+    public string CompletionUrl(string captureId) => $"{BaseUrl}/api/captures/{captureId}/complete";
+
+    public string CapturePage(string captureId) =>
+        $"{BaseUrl}/api/captures/{captureId}?token={Uri.EscapeDataString(_links.CreateToken(captureId, LinkSigner.CapturePage, options.Value.Links.Lifetime))}";
+
+    public string Artifact(string captureId, string name) =>
+        $"{BaseUrl}/api/captures/{captureId}/artifacts/{name}?token={Uri.EscapeDataString(_links.CreateToken(captureId, name, options.Value.Links.Lifetime))}";
+
+    public LinkVerdict Verify(string captureId, string artifactName, string? token) => _links.Verify(captureId, artifactName, token);
+
+    private string ListeningAddress()
+    {
+        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException("AutoCapture:PublicBaseUrl is not set and the server has no listening address yet.");
+        // Wildcard bindings are not addresses anyone can call back; localhost is right for the standalone case.
+        return address.Replace("://+", "://localhost", StringComparison.Ordinal)
+            .Replace("://*", "://localhost", StringComparison.Ordinal)
+            .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
+            .Replace("://[::]", "://localhost", StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,57 @@
+using AutoCapture.Functions.Pipeline;
+
+namespace AutoCapture.Functions.Endpoints;
+
+public static class AlertEndpoints
+{
+    public const int MaxBodyBytes = 1024 * 1024;
+
+    public static void MapAlertEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/alerts/{source}", async (string source, HttpRequest request, WebhookPipeline pipeline, TimeProvider clock, CancellationToken cancellationToken) =>
+        {
+            var context = new WebhookContext(
+                source,
+                name => request.Headers.TryGetValue(name, out var values) ? values.ToString() : null,
+                request.ContentType,
+                token => RequestBodies.ReadLimitedAsync(request, MaxBodyBytes, token),
+                clock.GetUtcNow());
+            try
+            {
+                await pipeline.RunAsync(context, cancellationToken);
+            }
+            catch (WebhookRejectedException e)
+            {
+                return RequestBodies.Error(e.StatusCode, e.Message);
+            }
+
+            return Results.Json(WebhookAnswer.From(context), statusCode: StatusCodes.Status202Accepted);
+        });
+    }
+}
+
+/// <summary>The 202 body: for every alert, the captures started or why none was.</summary>
+public sealed record WebhookAnswer(int Started, IReadOnlyList<WebhookAnswer.AlertAnswer> Alerts)
+{
+    public sealed record AlertAnswer(string Name, string Fingerprint, string Status, IReadOnlyList<CaptureAnswer> Captures, string? Note);
+
+    public sealed record CaptureAnswer(string CaptureId, string Rule, string Target, string Result, IReadOnlyList<string> Kinds, string? Reason);
+
+    public static WebhookAnswer From(WebhookContext context)
+    {
+        var byAlert = context.Captures.ToLookup(c => c.Alert, ReferenceEqualityComparer.Instance);
+        var alerts = context.Alerts.Select(alert => new AlertAnswer(
+            alert.Name,
+            alert.Fingerprint,
+            alert.Status.ToString().ToLowerInvariant(),
+            byAlert[alert].Select(c => new CaptureAnswer(
+                c.CaptureId,
+                c.Rule.Name,
+                c.Target.ToString(),
+                c.Decision.ToString().ToLowerInvariant(),
+                c.Specs.Select(s => s.Kind).ToList(),
+                c.Reason ?? (c.Notes.Count > 0 ? string.Join("; ", c.Notes) : null))).ToList(),
+            context.AlertNotes.GetValueOrDefault(alert))).ToList();
+        return new WebhookAnswer(context.Captures.Count(c => c.Decision == CaptureDecision.Started), alerts);
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Json;
+using AutoCapture.Core.Security;
+using AutoCapture.Core.Storage;
+using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Pipeline;
+
+namespace AutoCapture.Functions.Endpoints;
+
+public static class CaptureEndpoints
+{
+    public const int MaxCompletionBytes = 8 * 1024 * 1024;
+
+    public static void MapCaptureEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/captures/{id}/complete", CompleteAsync);
+        app.MapGet("/api/captures/{id}", GetCaptureAsync);
+        app.MapGet("/api/captures/{id}/artifacts/{name}", GetArtifactAsync);
+    }
+
+    private static async Task<IResult> CompleteAsync(
+        string id,
+        HttpRequest request,
+        RequestVerifier verifier,
+        CompletionService completions,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        if (!CaptureIds.IsValid(id))
+        {
+            return RequestBodies.Error(400, "not a capture id");
+        }
+
+        ReadOnlyMemory<byte> body;
+        try
+        {
+            body = await RequestBodies.ReadLimitedAsync(request, MaxCompletionBytes, cancellationToken);
+        }
+        catch (WebhookRejectedException e)
+        {
+            return RequestBodies.Error(e.StatusCode, e.Message);
+        }
+
+        var check = verifier.Verify(request.Method, request.Path + request.QueryString, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, body.Span);
+        if (!check.IsValid)
+        {
+            loggers.CreateLogger("AutoCapture.Completion").LogWarning("Refused a completion for capture {CaptureId}: {Reason}", id, check.Message);
+            return RequestBodies.Error(401, check.Message);
+        }
+
+        CaptureResult result;
+        try
+        {
+            result = AutoCaptureJson.Deserialize<CaptureResult>(body.Span);
+        }
+        catch (JsonException e)
+        {
+            return RequestBodies.Error(400, $"body is not a capture result: {e.Message}");
+        }
+
+        if (result.CaptureId != id)
+        {
+            return RequestBodies.Error(400, $"result is for capture {result.CaptureId}, not {id}");
+        }
+
+        return await completions.CompleteAsync(result, cancellationToken) switch
+        {
+            CompletionService.Outcome.UnknownCapture => RequestBodies.Error(404, $"capture {id} does not exist"),
+            CompletionService.Outcome.AlreadyFinished => Results.Ok(new { status = "already finished" }),
+            _ => Results.Ok(new { status = "completed" }),
+        };
+    }
+
+    private static async Task<IResult> GetCaptureAsync(string id, HttpRequest request, ManifestStore manifests, PublicUrls urls, CancellationToken cancellationToken)
+    {
+        if (Authorize(id, LinkSigner.CapturePage, request, urls) is { } denied)
+        {
+            return denied;
+        }
+
+        var manifest = await manifests.ReadAsync(id, cancellationToken);
+        if (manifest is null)
+        {
+            return RequestBodies.Error(404, $"capture {id} does not exist");
+        }
+
+        var wantsJson = request.Query["format"] == "json"
+            || request.Headers.Accept.Any(a => a?.Contains("application/json", StringComparison.OrdinalIgnoreCase) == true);
+        return wantsJson
+            ? Results.Bytes(AutoCaptureJson.Serialize(manifest, indented: true), "application/json")
+            : Results.Content(CapturePage.Render(manifest, urls), "text/html; charset=utf-8");
+    }
+
+    private static async Task<IResult> GetArtifactAsync(string id, string name, HttpRequest request, IArtifactStore store, ManifestStore manifests, PublicUrls urls, CancellationToken cancellationToken)
+    {
+        if (!ArtifactNames.IsValid(name))
+        {
+            return RequestBodies.Error(400, "not an artifact name");
+        }
+
+        if (Authorize(id, name, request, urls) is { } denied)
+        {
+            return denied;
+        }
+
+        var manifest = await manifests.ReadAsync(id, cancellationToken);
+        var artifact = manifest?.Artifacts.FirstOrDefault(a => a.Name == name);
+        var stored = artifact is null ? null : await store.OpenReadAsync(CaptureIds.ArtifactKey(id, name), cancellationToken);
+        if (stored is null)
+        {
+            return RequestBodies.Error(404, $"capture {id} has no artifact {name}");
+        }
+
+        return Results.Stream(stored.Content, artifact!.ContentType, fileDownloadName: name, enableRangeProcessing: true);
+    }
+
+    private static IResult? Authorize(string id, string artifactName, HttpRequest request, PublicUrls urls)
+    {
+        if (!CaptureIds.IsValid(id))
+        {
+            return RequestBodies.Error(400, "not a capture id");
+        }
+
+        return urls.Verify(id, artifactName, request.Query["token"]) switch
+        {
+            LinkVerdict.Valid => null,
+            LinkVerdict.Missing => RequestBodies.Error(403, "a signed link is required (token missing)"),
+            LinkVerdict.Expired => RequestBodies.Error(403, "this link has expired"),
+            _ => RequestBodies.Error(403, "this link is not valid"),
+        };
+    }
+}

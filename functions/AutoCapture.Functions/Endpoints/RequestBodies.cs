@@ -1,0 +1,33 @@
+using AutoCapture.Functions.Pipeline;
+
+namespace AutoCapture.Functions.Endpoints;
+
+internal static class RequestBodies
+{
+    /// <summary>Reads a body up to <paramref name="limit"/> bytes; beyond that the request is refused with 413, whatever Content-Length claimed.</summary>
+    public static async Task<ReadOnlyMemory<byte>> ReadLimitedAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            throw new WebhookRejectedException(413, $"body is {request.ContentLength} bytes; the limit is {limit}");
+        }
+
+        var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 16 * 1024);
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                throw new WebhookRejectedException(413, $"body is larger than the limit of {limit} bytes");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+    }
+
+    public static IResult Error(int status, string message) =>
+        Results.Json(new { error = message }, statusCode: status);
+}

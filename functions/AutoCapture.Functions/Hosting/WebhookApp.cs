@@ -1,0 +1,99 @@
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Hosting;
+using AutoCapture.Core.Security;
+using AutoCapture.Core.Storage;
+using AutoCapture.Functions.Chat;
+using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Endpoints;
+using AutoCapture.Functions.Options;
+using AutoCapture.Functions.Pipeline;
+using AutoCapture.Functions.Rules;
+using AutoCapture.Functions.Sources;
+using Microsoft.Extensions.Options;
+
+namespace AutoCapture.Functions.Hosting;
+
+/// <summary>Builds the webhook app; the standalone binary, the Functions custom handler and the CLI demo all start it here.</summary>
+public static class WebhookApp
+{
+    public const string CustomHandlerPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
+
+    /// <exception cref="RulesFileException">The rules file is missing or invalid.</exception>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (Environment.GetEnvironmentVariable(CustomHandlerPortVariable) is { Length: > 0 } port)
+        {
+            // Under the Azure Functions host: it forwards requests to this port on loopback.
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        }
+
+        configure?.Invoke(builder);
+        builder.Logging.AddAutoCaptureLogging(builder.Configuration, "functions");
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = CaptureEndpoints.MaxCompletionBytes);
+
+        var section = builder.Configuration.GetSection(AutoCaptureOptions.Section);
+        builder.Services.AddOptions<AutoCaptureOptions>().Bind(section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AutoCaptureOptions>, AutoCaptureOptionsValidator>();
+
+        // Rules load before anything starts, so a broken rules file stops start-up with its line numbers.
+        var rulesFile = section["RulesFile"] ?? new AutoCaptureOptions().RulesFile;
+        builder.Services.AddSingleton(RulesLoader.LoadFile(Path.GetFullPath(rulesFile)));
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IArtifactStore>(sp => new FolderStore(sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Store.Path));
+        services.AddSingleton<ManifestStore>();
+        services.AddSingleton<IAlertSource, AlertmanagerSource>();
+        services.AddSingleton<KnownCaptures>();
+        services.AddSingleton<CooldownLimiter>();
+        services.AddSingleton<AuthenticateStage>();
+        services.AddSingleton<ParseStage>();
+        services.AddSingleton<RouteStage>();
+        services.AddSingleton<DedupStage>();
+        services.AddSingleton<RateLimitStage>();
+        services.AddSingleton<DispatchStage>();
+        services.AddSingleton<WebhookPipeline>();
+        services.AddSingleton<DispatchQueue>();
+        services.AddHostedService<DispatchWorker>();
+        services.AddHttpClient<CollectorClient>();
+        services.AddSingleton<CompletionService>();
+        services.AddSingleton<PublicUrls>();
+        services.AddSingleton<ChatDispatcher>();
+        services.AddSingleton<IChatNotifier>(_ => new ConsoleChatNotifier(Console.Out));
+        services.AddHttpClient<SlackWebhookNotifier>();
+        services.AddSingleton<IChatNotifier>(sp => sp.GetRequiredService<SlackWebhookNotifier>());
+        services.AddSingleton(sp =>
+        {
+            var collector = sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Collector;
+            return new RequestVerifier([new SigningKey(collector.KeyId, collector.SigningKey!)], sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(5));
+        });
+
+        var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+            context.Response.Headers["Referrer-Policy"] = "no-referrer";
+            await next(context);
+        });
+        app.MapGet("/", () => Results.Text("AutoCapture webhook app"));
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapAlertEndpoints();
+        app.MapCaptureEndpoints();
+        app.Lifetime.ApplicationStarted.Register(() => LogEffectiveConfiguration(app));
+        return app;
+    }
+
+    private static void LogEffectiveConfiguration(WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AutoCapture.Functions");
+        var options = app.Services.GetRequiredService<IOptions<AutoCaptureOptions>>().Value;
+        var rules = app.Services.GetRequiredService<RuleSet>();
+        logger.LogInformation("Webhook app listening on {Addresses}; {RuleCount} rules from {RulesFile}", string.Join(", ", app.Urls), rules.Rules.Count, rules.Path);
+        foreach (var (name, value) in options.Describe())
+        {
+            logger.LogInformation("Setting {Name} = {Value}", name, value);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+namespace AutoCapture.Functions.Pipeline;
+
+/// <summary>One step of handling a webhook, with one job (cf. Alertmanager's notify.Stage).</summary>
+public interface IWebhookStage
+{
+    Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// authenticate → parse → route → dedup → rate-limit → dispatch, run in order. A stage stops the pipeline by
+/// throwing <see cref="WebhookRejectedException"/>; decisions about single captures are recorded on them instead.
+/// </summary>
+public sealed class WebhookPipeline(
+    AuthenticateStage authenticate,
+    ParseStage parse,
+    RouteStage route,
+    DedupStage dedup,
+    RateLimitStage rateLimit,
+    DispatchStage dispatch)
+{
+    private readonly IWebhookStage[] _stages = [authenticate, parse, route, dedup, rateLimit, dispatch];
+
+    public async Task RunAsync(WebhookContext context, CancellationToken cancellationToken)
+    {
+        foreach (var stage in _stages)
+        {
+            await stage.ExecuteAsync(context, cancellationToken);
+        }
+    }
+}

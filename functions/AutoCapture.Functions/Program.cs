@@ -1,0 +1,20 @@
+using AutoCapture.Functions.Hosting;
+using AutoCapture.Functions.Rules;
+using Microsoft.Extensions.Options;
+
+try
+{
+    var app = WebhookApp.Create(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (RulesFileException e)
+{
+    await Console.Error.WriteLineAsync($"AutoCapture cannot start: the rules file is invalid:{Environment.NewLine}{e.Message}");
+    return 2;
+}
+catch (OptionsValidationException e)
+{
+    await Console.Error.WriteLineAsync($"AutoCapture cannot start: the configuration is invalid:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", e.Failures)}");
+    return 2;
+}

@@ -1,0 +1,106 @@
+using System.Globalization;
+using AutoCapture.Core.Alerts;
+using AutoCapture.Core.Captures;
+
+namespace AutoCapture.Functions.Rules;
+
+/// <summary>One rule of the rules file: which alerts it matches, where to capture, and what.</summary>
+public sealed record CaptureRule(
+    string Name,
+    IReadOnlyList<LabelMatcher> Matchers,
+    TargetTemplate Target,
+    IReadOnlyList<CaptureSpec> Captures,
+    TimeSpan? Cooldown,
+    string? Chat,
+    bool Continue,
+    int Line)
+{
+    public bool Matches(Alert alert) => Matchers.All(m => m.Matches(alert.Labels));
+}
+
+/// <summary>The target part of a rule, with templates filled from each alert.</summary>
+public sealed record TargetTemplate(Template Collector, Template? Host, string Runtime, Template? Pid, Template? ProcessName, Template? CommandLine)
+{
+    public bool TryRender(Alert alert, out CaptureTarget? target, out string error)
+    {
+        target = null;
+        if (!Collector.TryRender(alert, out var collector, out error))
+        {
+            error = $"collector: {error}";
+            return false;
+        }
+
+        if (!Uri.TryCreate(collector, UriKind.Absolute, out var collectorUri) || collectorUri.Scheme is not ("http" or "https"))
+        {
+            error = $"collector '{collector}' is not an http(s) address";
+            return false;
+        }
+
+        var host = collectorUri.Host;
+        if (Host is not null && !Host.TryRender(alert, out host, out error))
+        {
+            error = $"host: {error}";
+            return false;
+        }
+
+        ProcessSelector process;
+        if (Pid is not null)
+        {
+            if (!Pid.TryRender(alert, out var pidText, out error))
+            {
+                error = $"process.pid: {error}";
+                return false;
+            }
+
+            if (!int.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 0)
+            {
+                error = $"process.pid '{pidText}' is not a process id";
+                return false;
+            }
+
+            process = new ProcessSelector(Runtime, Pid: pid);
+        }
+        else if (ProcessName is not null)
+        {
+            if (!ProcessName.TryRender(alert, out var name, out error))
+            {
+                error = $"process.name: {error}";
+                return false;
+            }
+
+            process = new ProcessSelector(Runtime, Name: name);
+        }
+        else
+        {
+            if (!CommandLine!.TryRender(alert, out var commandLine, out error))
+            {
+                error = $"process.commandLine: {error}";
+                return false;
+            }
+
+            process = new ProcessSelector(Runtime, CommandLine: commandLine);
+        }
+
+        target = new CaptureTarget(collectorUri.GetLeftPart(UriPartial.Path).TrimEnd('/'), host, process);
+        return true;
+    }
+}
+
+public sealed record RuleSet(string Path, IReadOnlyList<CaptureRule> Rules)
+{
+    /// <summary>Rules are tried in order; the first match wins unless it says <c>continue: true</c>, as in Alertmanager routes.</summary>
+    public IEnumerable<CaptureRule> Match(Alert alert)
+    {
+        foreach (var rule in Rules)
+        {
+            if (rule.Matches(alert))
+            {
+                yield return rule;
+                if (!rule.Continue)
+                {
+                    yield break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace AutoCapture.Functions.Rules;
+
+public enum MatchOperator
+{
+    Equal,
+    NotEqual,
+    Regex,
+    NotRegex,
+}
+
+/// <summary>
+/// An Alertmanager-style matcher such as <c>alertname = "HighCPU"</c> or <c>service =~ "checkout|cart"</c>.
+/// Regexes are fully anchored, as in Alertmanager; a missing label matches as the empty string.
+/// </summary>
+public sealed partial class LabelMatcher
+{
+    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(100);
+    private readonly Regex? _regex;
+
+    private LabelMatcher(string name, MatchOperator op, string value)
+    {
+        Name = name;
+        Operator = op;
+        Value = value;
+        if (op is MatchOperator.Regex or MatchOperator.NotRegex)
+        {
+            _regex = new Regex($"^(?:{value})$", RegexOptions.CultureInvariant, RegexTimeout);
+        }
+    }
+
+    public string Name { get; }
+
+    public MatchOperator Operator { get; }
+
+    public string Value { get; }
+
+    public bool Matches(IReadOnlyDictionary<string, string> labels)
+    {
+        var actual = labels.TryGetValue(Name, out var v) ? v : string.Empty;
+        return Operator switch
+        {
+            MatchOperator.Equal => actual == Value,
+            MatchOperator.NotEqual => actual != Value,
+            MatchOperator.Regex => SafeIsMatch(actual),
+            _ => !SafeIsMatch(actual),
+        };
+    }
+
+    private bool SafeIsMatch(string input)
+    {
+        try
+        {
+            return _regex!.IsMatch(input);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // A pathological label value never matches rather than stalling the webhook.
+            return false;
+        }
+    }
+
+    [GeneratedRegex(@"^\s*(?<name>[a-zA-Z_][a-zA-Z0-9_]*)\s*(?<op>=~|!~|!=|=)\s*(?<value>.*?)\s*$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
+    private static partial Regex Shape();
+
+    /// <summary>Parses one matcher; the error says what is wrong in words.</summary>
+    public static bool TryParse(string text, out LabelMatcher? matcher, out string error)
+    {
+        matcher = null;
+        var match = Shape().Match(text);
+        if (!match.Success)
+        {
+            error = $"'{text}' is not a matcher; write it as label op \"value\" with op one of =, !=, =~, !~ (e.g. alertname = \"HighCPU\")";
+            return false;
+        }
+
+        var op = match.Groups["op"].Value switch
+        {
+            "=" => MatchOperator.Equal,
+            "!=" => MatchOperator.NotEqual,
+            "=~" => MatchOperator.Regex,
+            _ => MatchOperator.NotRegex,
+        };
+        if (!TryUnquote(match.Groups["value"].Value, out var value, out error))
+        {
+            return false;
+        }
+
+        try
+        {
+            matcher = new LabelMatcher(match.Groups["name"].Value, op, value);
+        }
+        catch (ArgumentException e)
+        {
+            error = $"invalid regular expression in '{text}': {e.Message}";
+            return false;
+        }
+
+        error = string.Empty;
+        return true;
+    }
+
+    private static bool TryUnquote(string raw, out string value, out string error)
+    {
+        error = string.Empty;
+        if (raw.Length < 2 || raw[0] != '"')
+        {
+            if (raw.AsSpan().IndexOfAny("\"=!~") >= 0)
+            {
+                value = string.Empty;
+                error = $"value {raw} contains a quote or an operator character; quote the value, e.g. name = \"value\"";
+                return false;
+            }
+
+            value = raw;
+            return true;
+        }
+
+        if (raw[^1] != '"')
+        {
+            value = string.Empty;
+            error = $"value {raw} has no closing quote";
+            return false;
+        }
+
+        var builder = new StringBuilder(raw.Length);
+        for (var i = 1; i < raw.Length - 1; i++)
+        {
+            var c = raw[i];
+            if (c == '\\' && i + 1 < raw.Length - 1)
+            {
+                var next = raw[++i];
+                builder.Append(next switch { 'n' => '\n', 't' => '\t', _ => next });
+            }
+            else if (c == '"')
+            {
+                value = string.Empty;
+                error = $"value {raw} has an unescaped quote inside";
+                return false;
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        value = builder.ToString();
+        return true;
+    }
+
+    public override string ToString()
+    {
+        var op = Operator switch
+        {
+            MatchOperator.Equal => "=",
+            MatchOperator.NotEqual => "!=",
+            MatchOperator.Regex => "=~",
+            _ => "!~",
+        };
+        return $"{Name}{op}\"{Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"";
+    }
+}

@@ -1,0 +1,393 @@
+using AutoCapture.Core.Captures;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace AutoCapture.Functions.Rules;
+
+/// <summary>An invalid rules file: every problem found, each with file, line and column.</summary>
+public sealed class RulesFileException : Exception
+{
+    public RulesFileException(string path, IReadOnlyList<RuleProblem> problems)
+        : base(string.Join(Environment.NewLine, problems.Select(p => $"{path}:{p.Line}:{p.Column}: {p.Message}")))
+    {
+        Problems = problems;
+    }
+
+    public RulesFileException() => Problems = [];
+
+    public RulesFileException(string message) : base(message) => Problems = [];
+
+    public RulesFileException(string message, Exception inner) : base(message, inner) => Problems = [];
+
+    public IReadOnlyList<RuleProblem> Problems { get; }
+}
+
+public sealed record RuleProblem(int Line, int Column, string Message);
+
+/// <summary>
+/// Reads the YAML rules file. It walks the YAML node tree itself (rather than deserialising into classes) so
+/// every problem is reported with the line and column where it is, and unknown keys are errors, not ignored typos.
+/// </summary>
+public sealed class RulesLoader
+{
+    public const int MaxDurationSeconds = 600;
+    private static readonly TimeSpan DefaultCpuDuration = TimeSpan.FromSeconds(30);
+    private readonly List<RuleProblem> _problems = [];
+
+    public static RuleSet LoadFile(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RulesFileException(path, [new RuleProblem(0, 0, $"cannot read the rules file: {e.Message}")]);
+        }
+
+        return Parse(path, text);
+    }
+
+    public static RuleSet Parse(string path, string text)
+    {
+        var loader = new RulesLoader();
+        var rules = loader.ParseDocument(text);
+        if (loader._problems.Count > 0)
+        {
+            throw new RulesFileException(path, loader._problems);
+        }
+
+        return new RuleSet(path, rules);
+    }
+
+    private List<CaptureRule> ParseDocument(string text)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            Problem(e.Start, $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
+            return [];
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            _problems.Add(new RuleProblem(1, 1, "the rules file must be a mapping with a 'rules' list"));
+            return [];
+        }
+
+        CheckKeys(root, "the rules file", "rules", "defaults");
+        TimeSpan? defaultCooldown = null;
+        string? defaultChat = null;
+        if (Child(root, "defaults") is { } defaults)
+        {
+            if (defaults is YamlMappingNode defaultsMap)
+            {
+                CheckKeys(defaultsMap, "defaults", "cooldown", "chat");
+                defaultCooldown = OptionalDuration(defaultsMap, "cooldown", "defaults.cooldown", TimeSpan.FromDays(7));
+                defaultChat = OptionalScalar(defaultsMap, "chat", "defaults.chat");
+            }
+            else
+            {
+                Problem(defaults.Start, "defaults must be a mapping");
+            }
+        }
+
+        var rulesNode = Child(root, "rules");
+        if (rulesNode is not YamlSequenceNode sequence)
+        {
+            Problem(rulesNode?.Start ?? root.Start, "'rules' must be a list of rules");
+            return [];
+        }
+
+        var rules = new List<CaptureRule>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < sequence.Children.Count; i++)
+        {
+            if (ParseRule(sequence.Children[i], $"rules[{i}]", defaultCooldown, defaultChat) is { } rule)
+            {
+                if (!names.Add(rule.Name))
+                {
+                    Problem(sequence.Children[i].Start, $"rules[{i}]: the name '{rule.Name}' is used by an earlier rule; names must be unique");
+                }
+
+                rules.Add(rule);
+            }
+        }
+
+        return rules;
+    }
+
+    private CaptureRule? ParseRule(YamlNode node, string where, TimeSpan? defaultCooldown, string? defaultChat)
+    {
+        if (node is not YamlMappingNode map)
+        {
+            Problem(node.Start, $"{where} must be a mapping with name, match, target and captures");
+            return null;
+        }
+
+        var problemsBefore = _problems.Count;
+        CheckKeys(map, where, "name", "match", "target", "captures", "cooldown", "chat", "continue");
+        var name = RequiredScalar(map, "name", where);
+        var matchers = ParseMatchers(map, where);
+        var target = ParseTarget(map, where);
+        var captures = ParseCaptures(map, where);
+        var cooldown = OptionalDuration(map, "cooldown", $"{where}.cooldown", TimeSpan.FromDays(7)) ?? defaultCooldown;
+        var chat = OptionalScalar(map, "chat", $"{where}.chat") ?? defaultChat;
+        var continueText = OptionalScalar(map, "continue", $"{where}.continue");
+        var continues = false;
+        if (continueText is not null && !bool.TryParse(continueText, out continues))
+        {
+            Problem(Child(map, "continue")!.Start, $"{where}.continue must be true or false");
+        }
+
+        if (_problems.Count > problemsBefore || name is null || target is null)
+        {
+            return null;
+        }
+
+        return new CaptureRule(name, matchers, target, captures, cooldown, chat, continues, (int)map.Start.Line);
+    }
+
+    private List<LabelMatcher> ParseMatchers(YamlMappingNode map, string where)
+    {
+        var matchers = new List<LabelMatcher>();
+        var node = Child(map, "match");
+        if (node is null)
+        {
+            Problem(map.Start, $"{where}: 'match' is required (a list of matchers such as alertname = \"HighCPU\")");
+            return matchers;
+        }
+
+        if (node is not YamlSequenceNode sequence || sequence.Children.Count == 0)
+        {
+            Problem(node.Start, $"{where}.match must be a non-empty list of matchers such as alertname = \"HighCPU\"");
+            return matchers;
+        }
+
+        for (var i = 0; i < sequence.Children.Count; i++)
+        {
+            var item = sequence.Children[i];
+            if (item is not YamlScalarNode { Value: { } text })
+            {
+                Problem(item.Start, $"{where}.match[{i}] must be a string such as alertname = \"HighCPU\"");
+                continue;
+            }
+
+            if (LabelMatcher.TryParse(text, out var matcher, out var error))
+            {
+                matchers.Add(matcher!);
+            }
+            else
+            {
+                Problem(item.Start, $"{where}.match[{i}]: {error}");
+            }
+        }
+
+        return matchers;
+    }
+
+    private TargetTemplate? ParseTarget(YamlMappingNode map, string where)
+    {
+        var node = Child(map, "target");
+        if (node is not YamlMappingNode target)
+        {
+            Problem(node?.Start ?? map.Start, $"{where}: 'target' is required, a mapping with collector and process");
+            return null;
+        }
+
+        var at = $"{where}.target";
+        CheckKeys(target, at, "collector", "host", "process");
+        var collector = RequiredTemplate(target, "collector", at);
+        var host = OptionalTemplate(target, "host", at);
+        var processNode = Child(target, "process");
+        if (processNode is not YamlMappingNode process)
+        {
+            Problem(processNode?.Start ?? target.Start, $"{at}: 'process' is required, a mapping with one of pid, name or commandLine");
+            return null;
+        }
+
+        CheckKeys(process, $"{at}.process", "runtime", "pid", "name", "commandLine");
+        var runtime = OptionalScalar(process, "runtime", $"{at}.process.runtime") ?? Runtimes.Dotnet;
+        if (!Runtimes.All.Contains(runtime))
+        {
+            Problem(Child(process, "runtime")!.Start, $"{at}.process.runtime: unknown runtime '{runtime}' (known: {string.Join(", ", Runtimes.All)})");
+        }
+
+        var pid = OptionalTemplate(process, "pid", $"{at}.process");
+        var name = OptionalTemplate(process, "name", $"{at}.process");
+        var commandLine = OptionalTemplate(process, "commandLine", $"{at}.process");
+        var selectors = new[] { pid, name, commandLine }.Count(t => t is not null);
+        if (selectors != 1)
+        {
+            Problem(process.Start, $"{at}.process must set exactly one of pid, name or commandLine (found {selectors})");
+        }
+
+        return collector is null || selectors != 1 ? null : new TargetTemplate(collector, host, runtime, pid, name, commandLine);
+    }
+
+    private List<CaptureSpec> ParseCaptures(YamlMappingNode map, string where)
+    {
+        var specs = new List<CaptureSpec>();
+        var node = Child(map, "captures");
+        if (node is null)
+        {
+            return [new CaptureSpec(CaptureKinds.Cpu, (int)DefaultCpuDuration.TotalSeconds)];
+        }
+
+        if (node is not YamlSequenceNode sequence || sequence.Children.Count == 0)
+        {
+            Problem(node.Start, $"{where}.captures must be a non-empty list such as - kind: cpu");
+            return specs;
+        }
+
+        for (var i = 0; i < sequence.Children.Count; i++)
+        {
+            var at = $"{where}.captures[{i}]";
+            var item = sequence.Children[i];
+            string? kind;
+            YamlMappingNode? options = null;
+            if (item is YamlScalarNode scalar)
+            {
+                kind = scalar.Value;
+            }
+            else if (item is YamlMappingNode mapping)
+            {
+                options = mapping;
+                CheckKeys(mapping, at, "kind", "duration");
+                kind = RequiredScalar(mapping, "kind", at);
+            }
+            else
+            {
+                Problem(item.Start, $"{at} must be a kind (cpu) or a mapping (kind: cpu, duration: 30s)");
+                continue;
+            }
+
+            if (kind is null)
+            {
+                continue;
+            }
+
+            if (!CaptureKinds.IsKnown(kind))
+            {
+                Problem(item.Start, $"{at}: unknown capture kind '{kind}' (known: {string.Join(", ", CaptureKinds.All)})");
+                continue;
+            }
+
+            if (specs.Any(s => s.Kind == kind))
+            {
+                Problem(item.Start, $"{at}: kind '{kind}' is listed twice");
+                continue;
+            }
+
+            var duration = options is null ? null : OptionalDuration(options, "duration", $"{at}.duration", TimeSpan.FromSeconds(MaxDurationSeconds));
+            if (duration is not null && !CaptureKinds.IsTimed(kind))
+            {
+                Problem(Child(options!, "duration")!.Start, $"{at}: kind '{kind}' is a snapshot and takes no duration");
+                continue;
+            }
+
+            if (duration is { } d && d < TimeSpan.FromSeconds(1))
+            {
+                Problem(Child(options!, "duration")!.Start, $"{at}.duration must be at least 1s");
+                continue;
+            }
+
+            var seconds = CaptureKinds.IsTimed(kind) ? (int?)(int)(duration ?? DefaultCpuDuration).TotalSeconds : null;
+            specs.Add(new CaptureSpec(kind, seconds));
+        }
+
+        return specs;
+    }
+
+    private static YamlNode? Child(YamlMappingNode map, string key) =>
+        map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
+
+    private void CheckKeys(YamlMappingNode map, string where, params string[] allowed)
+    {
+        foreach (var key in map.Children.Keys)
+        {
+            var name = (key as YamlScalarNode)?.Value ?? "?";
+            if (!allowed.Contains(name, StringComparer.Ordinal))
+            {
+                Problem(key.Start, $"{where}: unknown key '{name}' (expected one of {string.Join(", ", allowed)})");
+            }
+        }
+    }
+
+    private string? RequiredScalar(YamlMappingNode map, string key, string where)
+    {
+        var node = Child(map, key);
+        if (node is YamlScalarNode { Value: { Length: > 0 } value })
+        {
+            return value;
+        }
+
+        Problem(node?.Start ?? map.Start, node is null ? $"{where}: '{key}' is required" : $"{where}.{key} must be a non-empty string");
+        return null;
+    }
+
+    private string? OptionalScalar(YamlMappingNode map, string key, string where)
+    {
+        var node = Child(map, key);
+        switch (node)
+        {
+            case null:
+                return null;
+            case YamlScalarNode { Value: { Length: > 0 } value }:
+                return value;
+            default:
+                Problem(node.Start, $"{where} must be a non-empty string");
+                return null;
+        }
+    }
+
+    private Template? RequiredTemplate(YamlMappingNode map, string key, string where) =>
+        RequiredScalar(map, key, where) is { } text ? ParseTemplate(text, Child(map, key)!, $"{where}.{key}") : null;
+
+    private Template? OptionalTemplate(YamlMappingNode map, string key, string where) =>
+        OptionalScalar(map, key, $"{where}.{key}") is { } text ? ParseTemplate(text, Child(map, key)!, $"{where}.{key}") : null;
+
+    private Template? ParseTemplate(string text, YamlNode node, string where)
+    {
+        try
+        {
+            return Template.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            Problem(node.Start, $"{where}: {e.Message}");
+            return null;
+        }
+    }
+
+    private TimeSpan? OptionalDuration(YamlMappingNode map, string key, string where, TimeSpan max)
+    {
+        var text = OptionalScalar(map, key, where);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!Durations.TryParse(text, out var duration))
+        {
+            Problem(Child(map, key)!.Start, $"{where}: '{text}' is not a duration (write it like 30s, 10m or 1h)");
+            return null;
+        }
+
+        if (duration > max)
+        {
+            Problem(Child(map, key)!.Start, $"{where}: {text} is longer than the maximum {Durations.Format(max)}");
+            return null;
+        }
+
+        return duration;
+    }
+
+    private void Problem(Mark mark, string message) =>
+        _problems.Add(new RuleProblem((int)Math.Max(mark.Line, 1), (int)Math.Max(mark.Column, 1), message));
+}

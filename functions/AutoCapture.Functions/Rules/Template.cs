@@ -1,0 +1,186 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using AutoCapture.Core.Alerts;
+
+namespace AutoCapture.Functions.Rules;
+
+/// <summary>
+/// A rule template: literal text with <c>{{ … }}</c> expressions taken from the alert, e.g.
+/// <c>http://{{ labels.instance | host }}:7080</c>. Expressions: <c>labels.NAME</c>, <c>annotations.NAME</c>,
+/// <c>alert.name</c>, <c>alert.fingerprint</c>. Filters: <c>host</c> (drop scheme, port and path from an
+/// address), <c>default "value"</c> (used when the value is missing or empty).
+/// </summary>
+public sealed partial class Template
+{
+    private readonly IReadOnlyList<Segment> _segments;
+
+    private Template(string text, IReadOnlyList<Segment> segments)
+    {
+        Text = text;
+        _segments = segments;
+    }
+
+    public string Text { get; }
+
+    public bool IsConstant => _segments.All(s => s.Expression is null);
+
+    private sealed record Segment(string? Literal, Expression? Expression);
+
+    private sealed record Expression(string Scope, string? Name, IReadOnlyList<(string Filter, string? Argument)> Filters)
+    {
+        public string Describe() => Scope == "alert" ? $"alert.{Name}" : $"{Scope}.{Name}";
+    }
+
+    [GeneratedRegex(@"^\s*(?<scope>labels|annotations|alert)\.(?<name>[a-zA-Z_][a-zA-Z0-9_]*)\s*(?<filters>(\|\s*[a-z]+(\s+""[^""]*"")?\s*)*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex ExpressionShape();
+
+    [GeneratedRegex(@"\|\s*(?<filter>[a-z]+)(\s+""(?<arg>[^""]*)"")?", RegexOptions.CultureInvariant)]
+    private static partial Regex FilterShape();
+
+    public static Template Parse(string text)
+    {
+        var segments = new List<Segment>();
+        var position = 0;
+        while (position < text.Length)
+        {
+            var open = text.IndexOf("{{", position, StringComparison.Ordinal);
+            if (open < 0)
+            {
+                segments.Add(new Segment(text[position..], null));
+                break;
+            }
+
+            if (open > position)
+            {
+                segments.Add(new Segment(text[position..open], null));
+            }
+
+            var close = text.IndexOf("}}", open + 2, StringComparison.Ordinal);
+            if (close < 0)
+            {
+                throw new FormatException($"template '{text}' has '{{{{' without a closing '}}}}'");
+            }
+
+            segments.Add(new Segment(null, ParseExpression(text[(open + 2)..close], text)));
+            position = close + 2;
+        }
+
+        if (segments.Any(s => s.Literal?.Contains("}}", StringComparison.Ordinal) == true))
+        {
+            throw new FormatException($"template '{text}' has '}}}}' without an opening '{{{{'");
+        }
+
+        return new Template(text, segments);
+    }
+
+    private static Expression ParseExpression(string body, string text)
+    {
+        var match = ExpressionShape().Match(body);
+        if (!match.Success)
+        {
+            throw new FormatException($"template '{text}': '{{{{{body}}}}}' is not an expression; use labels.NAME, annotations.NAME or alert.name, optionally | host or | default \"value\"");
+        }
+
+        var scope = match.Groups["scope"].Value;
+        var name = match.Groups["name"].Value;
+        if (scope == "alert" && name is not ("name" or "fingerprint"))
+        {
+            throw new FormatException($"template '{text}': alert.{name} is unknown; use alert.name or alert.fingerprint");
+        }
+
+        var filters = new List<(string, string?)>();
+        foreach (Match filter in FilterShape().Matches(match.Groups["filters"].Value))
+        {
+            var filterName = filter.Groups["filter"].Value;
+            var argument = filter.Groups["arg"].Success ? filter.Groups["arg"].Value : null;
+            switch (filterName)
+            {
+                case "host" when argument is null:
+                    break;
+                case "default" when argument is not null:
+                    break;
+                case "host":
+                    throw new FormatException($"template '{text}': filter 'host' takes no argument");
+                case "default":
+                    throw new FormatException($"template '{text}': filter 'default' needs a quoted value, e.g. default \"web\"");
+                default:
+                    throw new FormatException($"template '{text}': unknown filter '{filterName}' (known: host, default)");
+            }
+
+            filters.Add((filterName, argument));
+        }
+
+        return new Expression(scope, name, filters);
+    }
+
+    /// <summary>Renders against an alert; a missing value without a default is an error naming it.</summary>
+    public bool TryRender(Alert alert, out string value, out string error)
+    {
+        var builder = new StringBuilder();
+        foreach (var segment in _segments)
+        {
+            if (segment.Expression is null)
+            {
+                builder.Append(segment.Literal);
+                continue;
+            }
+
+            var expression = segment.Expression;
+            var resolved = expression.Scope switch
+            {
+                "labels" => alert.Labels.GetValueOrDefault(expression.Name!),
+                "annotations" => alert.Annotations.GetValueOrDefault(expression.Name!),
+                _ => expression.Name == "name" ? alert.Name : alert.Fingerprint,
+            };
+            foreach (var (filter, argument) in expression.Filters)
+            {
+                resolved = filter switch
+                {
+                    "host" => resolved is null ? null : HostOf(resolved),
+                    _ => string.IsNullOrEmpty(resolved) ? argument : resolved,
+                };
+            }
+
+            if (string.IsNullOrEmpty(resolved))
+            {
+                value = string.Empty;
+                error = $"{expression.Describe()} is not set on alert {alert.Name}";
+                return false;
+            }
+
+            builder.Append(resolved);
+        }
+
+        value = builder.ToString();
+        error = string.Empty;
+        return true;
+    }
+
+    /// <summary>"http://web-3:9100/metrics" or "web-3:9100" → "web-3"; "[::1]:80" → "::1".</summary>
+    internal static string HostOf(string address)
+    {
+        var rest = address;
+        var scheme = rest.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0)
+        {
+            rest = rest[(scheme + 3)..];
+        }
+
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        if (slash >= 0)
+        {
+            rest = rest[..slash];
+        }
+
+        if (rest.StartsWith('['))
+        {
+            var end = rest.IndexOf(']', StringComparison.Ordinal);
+            return end > 0 ? rest[1..end] : rest;
+        }
+
+        var colon = rest.LastIndexOf(':');
+        return colon >= 0 && rest.IndexOf(':', StringComparison.Ordinal) == colon ? rest[..colon] : rest;
+    }
+
+    public override string ToString() => Text;
+}

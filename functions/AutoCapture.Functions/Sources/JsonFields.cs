@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace AutoCapture.Functions.Sources;
+
+/// <summary>Typed reads from a JSON payload that fail with the field's path in the message.</summary>
+internal static class JsonFields
+{
+    public const int MaxStringLength = 16 * 1024;
+
+    public static JsonElement RequiredObject(JsonElement parent, string name, string path)
+    {
+        if (!parent.TryGetProperty(name, out var value))
+        {
+            throw new AlertPayloadException($"{path}{name} is required");
+        }
+
+        return value.ValueKind == JsonValueKind.Object
+            ? value
+            : throw new AlertPayloadException($"{path}{name} must be an object, not {Describe(value)}");
+    }
+
+    public static string RequiredString(JsonElement parent, string name, string path) =>
+        OptionalString(parent, name, path) ?? throw new AlertPayloadException($"{path}{name} is required");
+
+    public static string? OptionalString(JsonElement parent, string name, string path)
+    {
+        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw new AlertPayloadException($"{path}{name} must be a string, not {Describe(value)}");
+        }
+
+        var text = Text(value, $"{path}{name}");
+        return text.Length <= MaxStringLength
+            ? text
+            : throw new AlertPayloadException($"{path}{name} is {text.Length} characters long; the limit is {MaxStringLength}");
+    }
+
+    public static DateTimeOffset? OptionalTimestamp(JsonElement parent, string name, string path)
+    {
+        var text = OptionalString(parent, name, path);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value)
+            ? value
+            : throw new AlertPayloadException($"{path}{name} '{Shorten(text)}' is not an RFC 3339 timestamp");
+    }
+
+    public static Dictionary<string, string> StringMap(JsonElement parent, string name, string path, bool required)
+    {
+        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return required ? throw new AlertPayloadException($"{path}{name} is required") : new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw new AlertPayloadException($"{path}{name} must be an object of strings, not {Describe(value)}");
+        }
+
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in value.EnumerateObject())
+        {
+            string label;
+            try
+            {
+                label = property.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                throw new AlertPayloadException($"{path}{name} has a key that is not valid Unicode text");
+            }
+
+            if (property.Value.ValueKind != JsonValueKind.String)
+            {
+                throw new AlertPayloadException($"{path}{name}.{Shorten(label)} must be a string, not {Describe(property.Value)}");
+            }
+
+            var text = Text(property.Value, $"{path}{name}.{Shorten(label)}");
+            if (text.Length > MaxStringLength || label.Length > 1024)
+            {
+                throw new AlertPayloadException($"{path}{name}.{Shorten(label)} is too long (limit {MaxStringLength} characters)");
+            }
+
+            map[label] = text;
+        }
+
+        return map;
+    }
+
+    /// <summary>The string value; JSON may carry invalid UTF-8 or lone surrogates, which are refused here.</summary>
+    public static string Text(JsonElement value, string path)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new AlertPayloadException($"{path} is not valid Unicode text");
+        }
+    }
+
+    public static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
+
+    public static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
+
+    public static JsonDocument ParseDocument(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
+        }
+        catch (JsonException e)
+        {
+            throw new AlertPayloadException($"body is not valid JSON: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+namespace AutoCapture.Tests;
+
+/// <summary>A clock the test moves by hand (the TimeProvider testing package is not served by our registry).</summary>
+public sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset _now = start;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
+}
