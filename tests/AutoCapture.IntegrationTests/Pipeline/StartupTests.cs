@@ -1,0 +1,50 @@
+using AutoCapture.Functions.Rules;
+using AutoCapture.IntegrationTests.Support;
+using Microsoft.Extensions.Options;
+
+namespace AutoCapture.IntegrationTests.Pipeline;
+
+public sealed class StartupTests : IAsyncLifetime
+{
+    private readonly TestEnvironment _env = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _env.DisposeAsync();
+
+    [Fact]
+    public async Task An_invalid_rules_file_stops_startup_naming_file_line_and_problem()
+    {
+        var error = await Assert.ThrowsAsync<RulesFileException>(() => _env.StartWebhookAsync("rules:\n  - name: r\n    match: ['alertname = \"x\"']\n    target:\n      collector: http://c\n      process: {name: app}\n    captures: [gpu]\n"));
+
+        Assert.Matches(@"rules-[0-9a-f]+\.yaml:7:16: rules\[0\]\.captures\[0\]: unknown capture kind 'gpu'", error.Message);
+    }
+
+    [Fact]
+    public async Task Missing_secrets_stop_startup_naming_each_setting_without_echoing_values()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => _env.StartWebhookAsync(
+            "rules: []",
+            new()
+            {
+                ["AutoCapture:Sources:Alertmanager:BearerToken"] = null,
+                ["AutoCapture:Collector:SigningKey"] = "short-secret",
+                ["AutoCapture:Links:SigningKey"] = null,
+                ["AutoCapture:Chat:Default"] = "pager",
+            }));
+
+        var message = string.Join("\n", error.Failures);
+        Assert.Contains("AutoCapture:Sources:Alertmanager needs BearerToken", message, StringComparison.Ordinal);
+        Assert.Contains("AutoCapture:Collector:SigningKey must be at least 16 characters", message, StringComparison.Ordinal);
+        Assert.Contains("AutoCapture:Links:SigningKey is required", message, StringComparison.Ordinal);
+        Assert.Contains("AutoCapture:Chat:Default 'pager' is not a channel", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("short-secret", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_collector_refuses_to_start_without_a_key()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => _env.StartCollectorAsync(new() { ["AutoCapture:Collector:SigningKey"] = null }));
+        Assert.Contains("AutoCapture:Collector:SigningKey is required", string.Join("\n", error.Failures), StringComparison.Ordinal);
+    }
+}

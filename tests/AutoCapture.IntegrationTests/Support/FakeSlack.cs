@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace AutoCapture.IntegrationTests.Support;
+
+/// <summary>
+/// Stands in for Slack's incoming webhooks on loopback, checking what Slack itself enforces: a JSON body with
+/// text or blocks, at most 50 blocks, section text at most 3,000 characters, at most 10 fields of 2,000,
+/// header text plain_text of at most 150, button URLs present. Answers like Slack: 200 "ok" or 400 with the reason.
+/// It can be told to throttle first (429 with Retry-After).
+/// </summary>
+public sealed class FakeSlack : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _throttleRemaining;
+
+    private FakeSlack(WebApplication app) => _app = app;
+
+    public ConcurrentQueue<JsonObject> Accepted { get; } = new();
+
+    public ConcurrentQueue<string> Refused { get; } = new();
+
+    public int Requests;
+
+    public string WebhookUrl => $"{_app.Urls.First()}/services/T000/B000/XXXXSECRETXXXX";
+
+    public void ThrottleNext(int count) => _throttleRemaining = count;
+
+    public static async Task<FakeSlack> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var slack = new FakeSlack(app);
+        app.MapPost("/services/T000/B000/XXXXSECRETXXXX", async (HttpRequest request) =>
+        {
+            Interlocked.Increment(ref slack.Requests);
+            if (Interlocked.Decrement(ref slack._throttleRemaining) >= 0)
+            {
+                request.HttpContext.Response.Headers.RetryAfter = "1";
+                return Results.Text("rate_limited", statusCode: 429);
+            }
+
+            if (request.ContentType?.StartsWith("application/json", StringComparison.Ordinal) != true)
+            {
+                slack.Refused.Enqueue("invalid_payload: content type");
+                return Results.Text("invalid_payload", statusCode: 400);
+            }
+
+            var body = await JsonNode.ParseAsync(request.Body) as JsonObject;
+            var problem = body is null ? "invalid_payload" : Check(body);
+            if (problem is not null)
+            {
+                slack.Refused.Enqueue(problem);
+                return Results.Text(problem, statusCode: 400);
+            }
+
+            slack.Accepted.Enqueue(body!);
+            return Results.Text("ok");
+        });
+        await app.StartAsync();
+        return slack;
+    }
+
+    private static string? Check(JsonObject body)
+    {
+        var blocks = body["blocks"] as JsonArray;
+        if (body["text"] is null && blocks is null)
+        {
+            return "no_text";
+        }
+
+        if (blocks is null)
+        {
+            return null;
+        }
+
+        if (blocks.Count > 50)
+        {
+            return "invalid_blocks: more than 50 blocks";
+        }
+
+        foreach (var block in blocks.OfType<JsonObject>())
+        {
+            var type = (string?)block["type"];
+            switch (type)
+            {
+                case "header":
+                    if ((string?)block["text"]?["type"] != "plain_text" || ((string?)block["text"]?["text"])?.Length is null or > 150)
+                    {
+                        return "invalid_blocks: header must be plain_text of at most 150 characters";
+                    }
+
+                    break;
+                case "section":
+                    if (block["text"] is null && block["fields"] is null)
+                    {
+                        return "invalid_blocks: section needs text or fields";
+                    }
+
+                    if (((string?)block["text"]?["text"])?.Length > 3000)
+                    {
+                        return "invalid_blocks: section text longer than 3000";
+                    }
+
+                    if (block["fields"] is JsonArray fields && (fields.Count > 10 || fields.Any(f => ((string?)f?["text"])?.Length is null or > 2000)))
+                    {
+                        return "invalid_blocks: more than 10 fields or a field longer than 2000";
+                    }
+
+                    break;
+                case "actions":
+                    if (block["elements"] is not JsonArray { Count: > 0 and <= 25 } elements || elements.Any(e => string.IsNullOrEmpty((string?)e?["url"]) || ((string?)e?["text"]?["text"])?.Length is null or > 75))
+                    {
+                        return "invalid_blocks: actions need 1..25 buttons with text and url";
+                    }
+
+                    break;
+                case "context":
+                    if (block["elements"] is not JsonArray { Count: > 0 and <= 10 })
+                    {
+                        return "invalid_blocks: context needs 1..10 elements";
+                    }
+
+                    break;
+                default:
+                    return $"invalid_blocks: unknown block type {type}";
+            }
+        }
+
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
