@@ -37,7 +37,7 @@ public sealed class DotnetCpuCaptureProvider : ICaptureProvider
         await EventPipeRecorder.RecordAsync(context.Process, Providers, context.Duration, tracePath, cancellationToken);
         // Stored before analysis, so the raw trace survives even if it cannot be summarised.
         await context.Artifacts.UploadAsync(tracePath, Kind, "application/octet-stream", cancellationToken);
-        var cpu = await ArtifactFiles.AnalyseAsync(
+        var cpu = await CaptureSteps.AnalyseAsync(
             "cpu.nettrace", () => NettraceCpuAnalyzer.Analyze(tracePath, speedscopePath), cancellationToken);
         await context.Artifacts.UploadAsync(speedscopePath, Kind, "application/json", cancellationToken);
         return new CaptureSummary { Cpu = cpu };

@@ -7,7 +7,10 @@ using Microsoft.Diagnostics.NETCore.Client;
 
 namespace AutoCapture.Collector.Dotnet;
 
-/// <summary>.NET stacks: the managed stack of every thread, from a very short sampling trace, stored as stacks.txt.</summary>
+/// <summary>
+/// .NET stacks: the managed stack of every thread, from a very short sampling trace, stored as stacks.txt. A snapshot:
+/// the capture's duration does not apply.
+/// </summary>
 public sealed class DotnetStacksCaptureProvider : ICaptureProvider
 {
     private static readonly EventPipeProvider[] Providers =
@@ -28,7 +31,7 @@ public sealed class DotnetStacksCaptureProvider : ICaptureProvider
         var textPath = Path.Combine(context.WorkDirectory, "stacks.txt");
 
         await EventPipeRecorder.RecordAsync(context.Process, Providers, SampleWindow, tracePath, cancellationToken);
-        var stacks = await ArtifactFiles.AnalyseAsync(
+        var stacks = await CaptureSteps.AnalyseAsync(
             "the stacks trace", () => NettraceStacksAnalyzer.Analyze(tracePath), cancellationToken);
         if (stacks.ThreadCount == 0)
         {

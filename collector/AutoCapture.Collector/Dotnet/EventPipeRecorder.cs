@@ -26,8 +26,8 @@ internal static class EventPipeRecorder
         string path,
         CancellationToken cancellationToken)
     {
-        var session = await StartAsync(process, providers, cancellationToken);
         await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+        var session = await StartAsync(process, providers, cancellationToken);
 
         // Not tied to the caller's token: the stream must be drained until the runtime closes it after the rundown.
         var copy = session.EventStream.CopyToAsync(file, CancellationToken.None);
@@ -39,8 +39,8 @@ internal static class EventPipeRecorder
             {
                 var reason = $"{Describe(process)} ended the trace after {clock.Elapsed.TotalSeconds:F1} s of "
                     + $"{duration.TotalSeconds:F1} s: it exited or dropped the diagnostics connection";
-                throw copy.Exception is { } error
-                    ? new CaptureFailedException(reason, error.GetBaseException())
+                throw copy.Exception?.GetBaseException() is { } error
+                    ? new CaptureFailedException($"{reason} ({error.Message})", error)
                     : new CaptureFailedException(reason);
             }
 
@@ -51,6 +51,7 @@ internal static class EventPipeRecorder
         {
             // Dispose stops a session still running (cancellation, failure) and closes the stream, which ends the copy.
             session.Dispose();
+            // Wait for the copy to let go of the file before it is closed; its fault, if any, is already reported.
             await copy.ContinueWith(static _ => { }, TaskScheduler.Default);
         }
     }

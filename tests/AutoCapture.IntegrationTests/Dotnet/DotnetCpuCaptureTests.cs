@@ -45,17 +45,8 @@ public sealed class DotnetCpuCaptureTests(ITestOutputHelper output) : IDisposabl
         var speedscope = workspace.Sink.Info("cpu.speedscope.json");
         Assert.Equal(("cpu", "application/json"), (speedscope.Kind, speedscope.ContentType));
         using var json = JsonDocument.Parse(workspace.Sink.Content("cpu.speedscope.json"));
-        Assert.Equal("https://www.speedscope.app/file-format-schema.json", json.RootElement.GetProperty("$schema").GetString());
-        var profiles = json.RootElement.GetProperty("profiles");
-        Assert.True(profiles.GetArrayLength() >= 3);
-        Assert.All(profiles.EnumerateArray(), profile =>
-        {
-            Assert.Equal("evented", profile.GetProperty("type").GetString());
-            Assert.True(profile.GetProperty("events").GetArrayLength() > 0);
-        });
-        Assert.Contains(
-            json.RootElement.GetProperty("shared").GetProperty("frames").EnumerateArray(),
-            frame => frame.GetProperty("name").GetString() == HotMethod);
+        Assert.Contains(HotMethod, SpeedscopeFile.AssertOpens(json.RootElement));
+        Assert.True(json.RootElement.GetProperty("profiles").GetArrayLength() >= 3, "one profile per sampled thread");
 
         output.WriteLine($"samples {cpu.SampleCount}, threads {cpu.ThreadCount}, {cpu.DurationSeconds} s");
         output.WriteLine($"cpu.nettrace {trace.Size} bytes, cpu.speedscope.json {speedscope.Size} bytes");

@@ -3,7 +3,8 @@ using AutoCapture.Core.Captures;
 
 namespace AutoCapture.Collector.Dotnet;
 
-internal static class ArtifactFiles
+/// <summary>Steps the .NET providers share, each turning its failures into capture failures.</summary>
+internal static class CaptureSteps
 {
     /// <summary>Streams a file from the work directory to the sink; a store failure becomes a capture failure.</summary>
     public static async Task<ArtifactInfo> UploadAsync(
