@@ -1,1 +1,33 @@
+using AutoCapture.TestTarget;
+
+// Usage: autocapture-testtarget <cpu|lock|idle> [maxLifetimeSeconds=600] [tag...]
+// Extra arguments are ignored: tests pass a unique tag so command-line selectors can tell targets apart.
+if (args.Length == 0 || args[0] is not ("cpu" or "lock" or "idle"))
+{
+    Console.Error.WriteLine("usage: autocapture-testtarget <cpu|lock|idle> [maxLifetimeSeconds] [tag...]");
+    return 2;
+}
+
+var maxLifetime = TimeSpan.FromSeconds(args.Length > 1 ? int.Parse(args[1]) : 600);
+
+switch (args[0])
+{
+    case "cpu":
+        PlantedWork.StartHotThreads(count: 2);
+        break;
+    case "lock":
+        PlantedWork.StartLockContention(waiters: 3);
+        break;
+}
+
+Console.WriteLine($"ready pid={Environment.ProcessId}");
+
+// Tests must never leak targets: exit when the parent closes stdin, or at the latest after maxLifetime.
+var stdinClosed = Task.Run(() =>
+{
+    while (Console.In.Read() != -1)
+    {
+    }
+});
+await Task.WhenAny(stdinClosed, Task.Delay(maxLifetime));
 return 0;

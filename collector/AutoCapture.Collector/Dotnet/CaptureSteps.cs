@@ -1,0 +1,38 @@
+using AutoCapture.Collector.Captures;
+using AutoCapture.Core.Captures;
+
+namespace AutoCapture.Collector.Dotnet;
+
+/// <summary>Steps the .NET providers share, each turning its failures into capture failures.</summary>
+internal static class CaptureSteps
+{
+    /// <summary>Streams a file from the work directory to the sink; a store failure becomes a capture failure.</summary>
+    public static async Task<ArtifactInfo> UploadAsync(
+        this IArtifactSink sink, string path, string kind, string contentType, CancellationToken cancellationToken)
+    {
+        var name = Path.GetFileName(path);
+        try
+        {
+            await using var content = new FileStream(
+                path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            return await sink.WriteAsync(name, kind, contentType, content, cancellationToken);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or CaptureFailedException))
+        {
+            throw new CaptureFailedException($"could not store {name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Runs a trace analysis off the caller's thread; a trace TraceEvent cannot read becomes a capture failure.</summary>
+    public static async Task<T> AnalyseAsync<T>(string traceName, Func<T> analysis, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Task.Run(analysis, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new CaptureFailedException($"could not analyse {traceName}: {e.Message}", e);
+        }
+    }
+}

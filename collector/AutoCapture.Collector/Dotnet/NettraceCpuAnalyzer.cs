@@ -1,0 +1,61 @@
+using AutoCapture.Core.Summaries;
+using Microsoft.Diagnostics.Tracing.Stacks;
+using Microsoft.Diagnostics.Tracing.Stacks.Formats;
+
+namespace AutoCapture.Collector.Dotnet;
+
+/// <summary>Turns a CPU-sampling .nettrace into the cpu summary and a speedscope profile.</summary>
+public static class NettraceCpuAnalyzer
+{
+    public const int DefaultTopFrames = 15;
+
+    /// <summary>
+    /// Reads <paramref name="nettracePath"/>, writes its speedscope JSON (one profile per thread, every sample) to
+    /// <paramref name="speedscopePath"/> and ranks frames over the on-CPU samples.
+    /// </summary>
+    /// <remarks>
+    /// The sampler takes every managed thread about once a millisecond, running or not. A thread in native code is
+    /// marked UNMANAGED_CODE_TIME whether it is blocked in a wait or busy in a P/Invoke; the two cannot be told
+    /// apart, and idle waits outnumber everything in a typical server, so ranking them would bury the hot code. The
+    /// summary therefore counts only samples of threads running managed code (CPU_TIME): SampleCount is those
+    /// samples and Percent a share of them. ThreadCount and DurationSeconds cover every sample; the speedscope
+    /// file keeps the waits. Pseudo-frames (thread and process nodes, the markers) are never ranked.
+    /// </remarks>
+    public static CpuProfileSummary Analyze(string nettracePath, string speedscopePath, int topFrames = DefaultTopFrames)
+    {
+        using var trace = NettraceStacks.Open(nettracePath);
+        SpeedScopeStackSourceWriter.WriteStackViewAsJson(trace.Source, speedscopePath);
+
+        // Samples share interned stacks: count per stack first, so each distinct stack is resolved once.
+        var samplesByStack = new Dictionary<StackSourceCallStackIndex, long>();
+        var first = double.MaxValue;
+        var last = double.MinValue;
+        trace.Source.ForEach(sample =>
+        {
+            samplesByStack[sample.StackIndex] = samplesByStack.GetValueOrDefault(sample.StackIndex) + 1;
+            first = Math.Min(first, sample.TimeRelativeMSec);
+            last = Math.Max(last, sample.TimeRelativeMSec);
+        });
+
+        var tally = new FrameTally();
+        var threads = new HashSet<long>();
+        foreach (var (stack, samples) in samplesByStack)
+        {
+            if (trace.Resolve(stack) is { } sample)
+            {
+                threads.Add(sample.ThreadId);
+                if (!sample.InNativeCode)
+                {
+                    tally.Add(sample.Frames, samples);
+                }
+            }
+        }
+
+        return new CpuProfileSummary(
+            DurationSeconds: samplesByStack.Count == 0 ? 0 : Math.Round((last - first) / 1000, 3),
+            tally.SampleCount,
+            threads.Count,
+            tally.TopExclusive(topFrames),
+            tally.TopInclusive(topFrames));
+    }
+}

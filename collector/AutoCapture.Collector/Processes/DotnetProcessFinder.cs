@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using AutoCapture.Collector.Captures;
+using AutoCapture.Core.Captures;
+using Microsoft.Diagnostics.NETCore.Client;
+
+namespace AutoCapture.Collector.Processes;
+
+/// <summary>
+/// Finds .NET processes by their diagnostics endpoint (the same discovery dotnet-trace uses), so every process it
+/// returns can be traced. Name and command line come from /proc on Linux.
+/// </summary>
+public sealed class DotnetProcessFinder : IProcessFinder
+{
+    public Task<ResolvedProcess> ResolveAsync(ProcessSelector selector, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ProcessMatching.Validate(selector);
+        var published = PublishedPids();
+
+        if (selector.Pid is { } pid)
+        {
+            if (!published.Contains(pid))
+            {
+                throw new CaptureFailedException(Exists(pid)
+                    ? $"process {pid} has no .NET diagnostics endpoint: it is not a .NET process, or it runs with DOTNET_EnableDiagnostics=0"
+                    : $"process not found: no .NET process matched {selector}");
+            }
+
+            return Task.FromResult(Describe(pid)
+                ?? throw new CaptureFailedException($"process not found: process {pid} exited while being looked up"));
+        }
+
+        // The collector never picks itself by name or command line: its own arguments could match a selector.
+        var candidates = published
+            .Where(candidate => candidate != Environment.ProcessId)
+            .Select(Describe)
+            .OfType<ResolvedProcess>();
+        return Task.FromResult(ProcessMatching.SelectOne(selector, candidates));
+    }
+
+    /// <summary>Every .NET process on this host that has a diagnostics endpoint, the collector included.</summary>
+    public IReadOnlyList<ResolvedProcess> ListProcesses() =>
+        PublishedPids().Order().Select(Describe).OfType<ResolvedProcess>().ToList();
+
+    private static HashSet<int> PublishedPids()
+    {
+        try
+        {
+            return DiagnosticsClient.GetPublishedProcesses().ToHashSet();
+        }
+        catch (IOException)
+        {
+            // Client 0.2.745401 reads every /proc/{pid}/environ looking for containers and throws on kernel threads,
+            // whose environ fails with ESRCH: on Linux it always lands here. Later clients catch that themselves.
+            return LocalPublishedPids();
+        }
+        catch (Exception e)
+        {
+            throw new CaptureFailedException($"cannot list .NET processes: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Processes whose runtime published a diagnostics socket in this host's temp folder, as
+    /// <c>dotnet-diagnostic-{pid}-{key}-socket</c>. Sockets of dead processes linger, so the pid must be alive.
+    /// </summary>
+    private static HashSet<int> LocalPublishedPids()
+    {
+        try
+        {
+            return Directory.EnumerateFiles(Path.GetTempPath(), "dotnet-diagnostic-*-socket")
+                .Select(path => Path.GetFileName(path).Split('-'))
+                .Select(parts => parts.Length == 5 && int.TryParse(parts[2], out var pid) ? pid : 0)
+                .Where(pid => pid > 0 && Exists(pid))
+                .ToHashSet();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CaptureFailedException($"cannot list .NET processes in {Path.GetTempPath()}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Name and command line, or null when the process is gone (endpoints of dead processes can linger).</summary>
+    private static ResolvedProcess? Describe(int pid)
+    {
+        try
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                using var process = Process.GetProcessById(pid);
+                return new ResolvedProcess(pid, process.ProcessName, null);
+            }
+
+            var comm = File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
+            var argv = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            return new ResolvedProcess(pid, ProcessMatching.NameFrom(comm, argv.FirstOrDefault()), string.Join(' ', argv));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static bool Exists(int pid)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            return Directory.Exists($"/proc/{pid}");
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
