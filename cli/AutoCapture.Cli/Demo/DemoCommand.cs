@@ -44,6 +44,7 @@ internal sealed class DemoCommand(int cpuSeconds, bool verbose, string directory
             ["AutoCapture:Collector:AllowedProcesses:0:CommandLine"] = "demo-target",
             ["AutoCapture:Collector:WorkDirectory"] = Path.Combine(root, "work"),
             ["Serilog:MinimumLevel:Default"] = verbose ? "Information" : "Warning",
+            ["Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime"] = verbose ? "Information" : "Warning",
         };
 
         AnsiConsole.MarkupLine("[bold]AutoCapture demo[/]: alert → rule → collector → capture → store → chat");

@@ -54,15 +54,17 @@ public sealed record ChatMessage(
         if (manifest.Summary?.Cpu is { } cpu)
         {
             findings.Add($"CPU: {cpu.SampleCount.ToString("N0", CultureInfo.InvariantCulture)} samples on {cpu.ThreadCount} threads over {cpu.DurationSeconds:0.#} s. Hottest (self time):");
-            findings.AddRange(cpu.TopExclusive.Take(5).Select(f => $"  {f.Percent,5:0.0}%  {f.Frame}"));
+            // Frames under half a percent are noise in a chat message; the capture page and artifacts keep them.
+            findings.AddRange(cpu.TopExclusive.Where(f => f.Percent >= 0.5).Take(5).Select(f => $"  {f.Percent,5:0.0}%  {f.Frame}"));
         }
 
         if (manifest.Summary?.Stacks is { } stacks)
         {
-            findings.Add($"Stacks: {stacks.ThreadCount} managed threads. Most common top frames:");
+            findings.Add($"Stacks: {stacks.ThreadCount} managed threads. Where most are:");
             findings.AddRange(stacks.Threads
-                .Where(t => t.Frames.Count > 0)
-                .GroupBy(t => t.Frames[0])
+                .Select(t => TopManagedFrame(t.Frames))
+                .OfType<string>()
+                .GroupBy(frame => frame)
                 .OrderByDescending(g => g.Count())
                 .Take(3)
                 .Select(g => $"  {g.Count()} × {g.Key}"));
@@ -73,6 +75,10 @@ public sealed record ChatMessage(
         links.AddRange(manifest.Artifacts.Select(a => new ChatLink($"{a.Name} ({FormatBytes(a.Size)})", urls.Artifact(manifest.Id, a.Name))));
         return new ChatMessage(manifest.Id, $"{icon} {manifest.Alert.Name}: {manifest.Target.Host}", headline, fields, findings, links);
     }
+
+    /// <summary>The innermost frame that says something: "[native code]" alone does not tell where a thread waits.</summary>
+    private static string? TopManagedFrame(IReadOnlyList<string> frames) =>
+        frames.FirstOrDefault(f => !f.StartsWith('[')) ?? (frames.Count > 0 ? frames[0] : null);
 
     private static string ProcessName(CaptureManifest manifest) =>
         manifest.Process is { } p ? $"{p.Name} (pid {p.Pid})" : manifest.Target.Process.ToString();

@@ -29,7 +29,7 @@ public sealed class DedupStage(IArtifactStore store, KnownCaptures known, TimePr
                 Alert = capture.Alert,
                 Rule = capture.Rule.Name,
                 Target = capture.Target,
-                Captures = capture.Specs,
+                Captures = [.. capture.Specs],
                 Chat = capture.Rule.Chat,
                 CreatedAt = now,
                 UpdatedAt = now,

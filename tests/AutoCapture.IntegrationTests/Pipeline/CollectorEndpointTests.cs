@@ -4,6 +4,7 @@ using System.Text;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Json;
 using AutoCapture.Core.Security;
+using AutoCapture.Core.Storage;
 using AutoCapture.IntegrationTests.Support;
 
 namespace AutoCapture.IntegrationTests.Pipeline;

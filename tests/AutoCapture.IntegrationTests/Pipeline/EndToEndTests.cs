@@ -30,19 +30,19 @@ public sealed class EndToEndTests : IAsyncLifetime
         await _slack.DisposeAsync();
     }
 
-    private string Rules(string captures) => $$"""
+    private string Rules(string captures) => $$$"""
         rules:
           - name: dotnet-target
             match:
               - alertname =~ "HighCPU|Deadlock|Forbidden"
             target:
-              collector: "{{_collector.Url}}"
+              collector: "{{{_collector.Url}}}"
               host: "{{ labels.instance | host }}"
               process:
                 commandLine: "{{ labels.tag }}"
             chat: slack
             captures:
-        {{captures}}
+        {{{captures}}}
         """;
 
     private Task<RunningApp> StartWebhookAsync(string captures) =>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -23,7 +24,9 @@ public sealed class FakeSlack : IAsyncDisposable
 
     public ConcurrentQueue<string> Refused { get; } = new();
 
-    public int Requests;
+    private int _requests;
+
+    public int Requests => _requests;
 
     public string WebhookUrl => $"{_app.Urls.First()}/services/T000/B000/XXXXSECRETXXXX";
 
@@ -38,7 +41,7 @@ public sealed class FakeSlack : IAsyncDisposable
         var slack = new FakeSlack(app);
         app.MapPost("/services/T000/B000/XXXXSECRETXXXX", async (HttpRequest request) =>
         {
-            Interlocked.Increment(ref slack.Requests);
+            Interlocked.Increment(ref slack._requests);
             if (Interlocked.Decrement(ref slack._throttleRemaining) >= 0)
             {
                 request.HttpContext.Response.Headers.RetryAfter = "1";
