@@ -14,9 +14,10 @@ internal static class BlobErrors
         var status = (int)response.StatusCode;
         var hint = (response.StatusCode, code) switch
         {
-            (HttpStatusCode.Forbidden, "AuthenticationFailed") =>
-                $"the {authorizationKind} was refused: a wrong account key, or a SAS that is malformed, expired or not yet valid",
-            (HttpStatusCode.Forbidden, "AuthorizationPermissionMismatch" or "AuthorizationResourceTypeMismatch" or "AuthorizationFailure") =>
+            // Azure says AuthenticationFailed for a bad signature; Azurite (and Azure's network rules) AuthorizationFailure.
+            (HttpStatusCode.Forbidden, "AuthenticationFailed" or "AuthorizationFailure") =>
+                $"the {authorizationKind} was refused: a wrong account key, a SAS that is malformed, expired or not yet valid, or a network rule",
+            (HttpStatusCode.Forbidden, "AuthorizationPermissionMismatch" or "AuthorizationResourceTypeMismatch" or "AuthorizationSourceIPMismatch") =>
                 $"the {authorizationKind} does not allow this operation (missing permission or role assignment)",
             (HttpStatusCode.Forbidden, _) => $"access denied to the {authorizationKind}",
             (HttpStatusCode.NotFound, "ContainerNotFound") => "the container does not exist and these credentials cannot create it",
