@@ -30,8 +30,9 @@ public static class CollectorApp
         services.AddOptions<CollectorOptions>().Bind(builder.Configuration.GetSection(CollectorOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
-        var storePath = builder.Configuration["AutoCapture:Store:Path"] ?? ".autocapture/store";
-        services.AddSingleton<IArtifactStore>(_ => new FolderStore(storePath));
+        services.AddOptions<StoreOptions>().Bind(builder.Configuration.GetSection(StoreOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>();
+        services.AddSingleton(sp => ArtifactStores.Create(sp.GetRequiredService<IOptions<StoreOptions>>().Value));
         services.AddSingleton<IProcessFinder, DotnetProcessFinder>();
         services.AddSingleton<ICaptureProvider, DotnetCpuCaptureProvider>();
         services.AddSingleton<ICaptureProvider, DotnetStacksCaptureProvider>();
@@ -46,11 +47,11 @@ public static class CollectorApp
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
         app.MapCaptureEndpoint();
-        app.Lifetime.ApplicationStarted.Register(() => OnStarted(app, storePath));
+        app.Lifetime.ApplicationStarted.Register(() => OnStarted(app));
         return app;
     }
 
-    private static void OnStarted(WebApplication app, string storePath)
+    private static void OnStarted(WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<CollectorOptions>>().Value;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AutoCapture.Collector");
@@ -70,7 +71,7 @@ public static class CollectorApp
             }
         }
 
-        logger.LogInformation("Collector listening on {Addresses}; store folder {Store}", string.Join(", ", app.Urls), Path.GetFullPath(storePath));
+        logger.LogInformation("Collector listening on {Addresses}; store {Store}", string.Join(", ", app.Urls), app.Services.GetRequiredService<IOptions<StoreOptions>>().Value.Describe());
         foreach (var (name, value) in options.Describe())
         {
             logger.LogInformation("Setting {Name} = {Value}", name, value);

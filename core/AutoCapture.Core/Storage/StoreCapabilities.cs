@@ -46,6 +46,15 @@ public interface IReadLinks
     /// <summary>False when the store's credentials cannot sign links (e.g. it was itself given only a SAS).</summary>
     bool CanCreateReadLinks { get; }
 
-    /// <summary>A URL that reads exactly <paramref name="key"/> until <paramref name="lifetime"/> has passed; secret as a password.</summary>
-    Task<Uri> CreateReadLinkAsync(string key, TimeSpan lifetime, string? contentType, string? fileName, CancellationToken cancellationToken);
+    /// <summary>
+    /// Obtains ahead of time what signing needs beyond local keys (with Entra ID: a user delegation key), so
+    /// <see cref="TryCreateReadLink"/> can stay synchronous. Call at start and periodically; cheap when fresh.
+    /// </summary>
+    Task PrepareReadLinksAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A URL that reads exactly <paramref name="key"/> and nothing else, until <paramref name="lifetime"/> has
+    /// passed (shorter if the signing key expires sooner); null if links cannot be signed now. Secret as a password.
+    /// </summary>
+    Uri? TryCreateReadLink(string key, TimeSpan lifetime, string? contentType, string? fileName);
 }

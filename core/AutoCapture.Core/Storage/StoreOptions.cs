@@ -116,6 +116,11 @@ public sealed class StoreOptions
             yield return "AutoCapture:Store:SingleUploadMaxBytes must be 1 byte to 256 MiB and BlockBytes 64 KiB to 256 MiB.";
         }
 
+        if (SingleUploadMaxBytes > BlockBytes)
+        {
+            yield return "AutoCapture:Store:SingleUploadMaxBytes must not exceed BlockBytes.";
+        }
+
         if (UploadParallelism is < 1 or > 64 || MaxAttempts is < 1 or > 10 || RequestTimeout <= TimeSpan.Zero)
         {
             yield return "AutoCapture:Store:UploadParallelism must be 1–64, MaxAttempts 1–10 and RequestTimeout positive.";

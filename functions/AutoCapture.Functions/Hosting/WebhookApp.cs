@@ -42,7 +42,7 @@ public static class WebhookApp
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IArtifactStore>(sp => new FolderStore(sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Store.Path));
+        services.AddSingleton(sp => ArtifactStores.Create(sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Store));
         services.AddSingleton<ManifestStore>();
         services.AddSingleton<IAlertSource, AlertmanagerSource>();
         services.AddSingleton<KnownCaptures>();
@@ -59,6 +59,7 @@ public static class WebhookApp
         services.AddHttpClient<CollectorClient>();
         services.AddSingleton<CompletionService>();
         services.AddSingleton<PublicUrls>();
+        services.AddHostedService<ReadLinkKeys>();
         services.AddSingleton<ChatDispatcher>();
         services.AddSingleton<IChatNotifier>(_ => new ConsoleChatNotifier(Console.Out));
         services.AddHttpClient<SlackWebhookNotifier>();

@@ -1,4 +1,5 @@
 using AutoCapture.Core.Security;
+using AutoCapture.Core.Storage;
 
 namespace AutoCapture.Functions.Options;
 
@@ -32,23 +33,13 @@ public sealed class AutoCaptureOptions
     {
         yield return new("RulesFile", RulesFile);
         yield return new("PublicBaseUrl", PublicBaseUrl ?? "(listening address)");
-        yield return new("Store", $"{Store.Kind} {Store.Path}");
+        yield return new("Store", Store.Describe());
         yield return new("Sources.Alertmanager", Sources.Alertmanager.Describe());
         yield return new("Collector", $"key id {Collector.KeyId}, key {Secrets.Mask(Collector.SigningKey)}, timeout {Collector.RequestTimeout}, attempts {Collector.MaxAttempts}");
         yield return new("Links", $"key {Secrets.Mask(Links.SigningKey)}, lifetime {Links.Lifetime}");
         yield return new("Limits", $"cooldown {Limits.Cooldown}");
         yield return new("Chat", $"default {Chat.Default}, slack webhook {Secrets.Mask(Chat.Slack.WebhookUrl)}");
     }
-}
-
-public sealed class StoreOptions
-{
-    public const string Folder = "folder";
-
-    public string Kind { get; set; } = Folder;
-
-    /// <summary>For the folder store: where captures and state are kept.</summary>
-    public string Path { get; set; } = ".autocapture/store";
 }
 
 public sealed class SourcesOptions

@@ -9,15 +9,7 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
     public ValidateOptionsResult Validate(string? name, AutoCaptureOptions options)
     {
         var failures = new List<string>();
-        if (options.Store.Kind != StoreOptions.Folder)
-        {
-            failures.Add($"AutoCapture:Store:Kind '{options.Store.Kind}' is not supported (use '{StoreOptions.Folder}').");
-        }
-
-        if (string.IsNullOrWhiteSpace(options.Store.Path))
-        {
-            failures.Add("AutoCapture:Store:Path is required for the folder store.");
-        }
+        failures.AddRange(options.Store.Validate());
 
         var source = options.Sources.Alertmanager;
         if (!source.HasCredentials && !source.AllowAnonymous)

@@ -114,7 +114,8 @@ public sealed class BlobStoreTests(Azurite azurite)
         using var http = new HttpClient();
 
         Assert.True(store.CanCreateReadLinks);
-        var link = await store.CreateReadLinkAsync("captures/a/cpu.speedscope.json", TimeSpan.FromMinutes(10), "application/json", "cpu.speedscope.json", CancellationToken.None);
+        await store.PrepareReadLinksAsync(CancellationToken.None);
+        var link = store.TryCreateReadLink("captures/a/cpu.speedscope.json", TimeSpan.FromMinutes(10), "application/json", "cpu.speedscope.json")!;
         using var ok = await http.GetAsync(link);
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Equal("{\"a\":1}", await ok.Content.ReadAsStringAsync());
@@ -129,7 +130,7 @@ public sealed class BlobStoreTests(Azurite azurite)
         using var write = await http.SendAsync(put);
         Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
 
-        var expired = await store.CreateReadLinkAsync("captures/a/cpu.speedscope.json", TimeSpan.FromMinutes(-10), null, null, CancellationToken.None);
+        var expired = store.TryCreateReadLink("captures/a/cpu.speedscope.json", TimeSpan.FromMinutes(-10), null, null)!;
         using var late = await http.GetAsync(expired);
         Assert.Equal(HttpStatusCode.Forbidden, late.StatusCode);
     }
@@ -139,8 +140,9 @@ public sealed class BlobStoreTests(Azurite azurite)
     {
         using var store = SasStore(Azurite.NewContainerName(), "r", DateTimeOffset.UtcNow.AddHours(1));
 
+        await store.PrepareReadLinksAsync(CancellationToken.None);
         Assert.False(store.CanCreateReadLinks);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => store.CreateReadLinkAsync("captures/x", TimeSpan.FromMinutes(1), null, null, CancellationToken.None));
+        Assert.Null(store.TryCreateReadLink("captures/x", TimeSpan.FromMinutes(1), null, null));
     }
 
     [Fact]

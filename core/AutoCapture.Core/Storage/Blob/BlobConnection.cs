@@ -24,6 +24,9 @@ public sealed class BlobConnection
 
     public string AccountName { get; }
 
+    /// <summary>The endpoint as a prefix for request URLs (never ends in '/').</summary>
+    internal string Endpoint => ServiceUri.AbsoluteUri.TrimEnd('/');
+
     public BlobAuthorization Authorization { get; }
 
     /// <exception cref="FormatException">The connection string is malformed; the message never repeats its secrets.</exception>

@@ -20,8 +20,7 @@ public sealed class BlobStore : IArtifactStore, IRangedReads, IObjectMetadata, I
     private readonly BlobRequests _requests;
     private readonly BlobUploader _uploader;
     private readonly int _listPageSize;
-    private readonly SemaphoreSlim _delegationGate = new(1, 1);
-    private UserDelegationKey? _delegationKey;
+    private volatile UserDelegationKey? _delegationKey;
 
     public BlobStore(BlobConnection connection, StoreOptions options, HttpMessageHandler? handler = null, int listPageSize = 5000)
     {
@@ -36,9 +35,9 @@ public sealed class BlobStore : IArtifactStore, IRangedReads, IObjectMetadata, I
 
     public string Description => $"Azure Blob container {Container} at {_connection.ServiceUri} ({_requests.AuthorizationKind})";
 
-    internal Uri ContainerUri(string query) => new($"{_connection.ServiceUri}/{Container}?{query}");
+    internal Uri ContainerUri(string query) => new($"{_connection.Endpoint}/{Container}?{query}");
 
-    internal Uri BlobUri(string key, string? query = null) => new($"{_connection.ServiceUri}/{Container}/{key}" + (query is null ? "" : "?" + query));
+    internal Uri BlobUri(string key, string? query = null) => new($"{_connection.Endpoint}/{Container}/{key}" + (query is null ? "" : "?" + query));
 
     public Task<StoreObject?> OpenReadAsync(string key, CancellationToken cancellationToken) => OpenAsync(key, null, cancellationToken);
 
@@ -262,63 +261,56 @@ public sealed class BlobStore : IArtifactStore, IRangedReads, IObjectMetadata, I
 
     public bool CanCreateReadLinks => _connection.Authorization is SharedKeyAuthorization or TokenAuthorization;
 
-    public async Task<Uri> CreateReadLinkAsync(string key, TimeSpan lifetime, string? contentType, string? fileName, CancellationToken cancellationToken)
+    public Uri? TryCreateReadLink(string key, TimeSpan lifetime, string? contentType, string? fileName)
     {
         StoreKeys.EnsureValid(key);
         var now = DateTimeOffset.UtcNow;
+        var delegation = _delegationKey;
+        var expires = now + lifetime;
+        if (delegation is not null && delegation.ExpiresOn < expires)
+        {
+            expires = delegation.ExpiresOn;
+        }
+
         var grant = new SasGrant(
             Container,
             key,
             "r",
-            now + lifetime,
+            expires,
             // A little slack for clocks that run behind the service's.
             StartsOn: now.AddMinutes(-5),
             ContentType: contentType,
             ContentDisposition: fileName is null ? null : $"attachment; filename=\"{fileName}\"");
         var sas = _connection.Authorization switch
         {
-            SharedKeyAuthorization key1 => BlobSas.CreateServiceSas(key1, grant),
-            TokenAuthorization => BlobSas.CreateUserDelegationSas(_connection.AccountName, await DelegationKeyAsync(grant.ExpiresOn, cancellationToken), grant),
-            _ => throw new InvalidOperationException("Read links need an account key or an Entra ID credential; a SAS cannot sign new SAS tokens."),
+            SharedKeyAuthorization accountKey => BlobSas.CreateServiceSas(accountKey, grant),
+            TokenAuthorization when delegation is not null && delegation.ExpiresOn > now.AddMinutes(10) =>
+                BlobSas.CreateUserDelegationSas(_connection.AccountName, delegation, grant),
+            _ => null,
         };
-        return new Uri($"{BlobUri(key)}?{sas}");
+        return sas is null ? null : new Uri($"{BlobUri(key)}?{sas}");
     }
 
-    /// <summary>A user delegation key valid until at least <paramref name="until"/>; the service allows at most 7 days ahead.</summary>
-    private async Task<UserDelegationKey> DelegationKeyAsync(DateTimeOffset until, CancellationToken cancellationToken)
+    /// <summary>With Entra ID: a user delegation key for the longest the service allows (7 days), renewed when a day is left.</summary>
+    public async Task PrepareReadLinksAsync(CancellationToken cancellationToken)
     {
-        await _delegationGate.WaitAsync(cancellationToken);
-        try
+        if (_connection.Authorization is not TokenAuthorization || _delegationKey is { } current && current.ExpiresOn > DateTimeOffset.UtcNow.AddDays(1))
         {
-            if (_delegationKey is { } cached && cached.ExpiresOn >= until)
-            {
-                return cached;
-            }
-
-            var now = DateTimeOffset.UtcNow;
-            var expiry = until.AddHours(1) < now.AddDays(7) ? until.AddHours(1) : now.AddDays(7);
-            if (expiry < until)
-            {
-                throw new ArgumentOutOfRangeException(nameof(until), "a user delegation SAS can last at most 7 days.");
-            }
-
-            var body = BlobXml.KeyInfo(now.AddMinutes(-5), expiry);
-            using var response = await _requests.SendAsync(() => new HttpRequestMessage(HttpMethod.Post, new Uri($"{_connection.ServiceUri}/?restype=service&comp=userdelegationkey"))
-            {
-                Content = BlobRequests.Bytes(body, "application/xml"),
-            }, headersOnly: false, cancellationToken);
-            EnsureSuccess(response, "getting a user delegation key for", Container);
-            _delegationKey = BlobXml.ParseDelegationKey(await BlobXml.LoadAsync(response, cancellationToken));
-            return _delegationKey;
+            return;
         }
-        finally
+
+        var now = DateTimeOffset.UtcNow;
+        var body = BlobXml.KeyInfo(now.AddMinutes(-5), now.AddDays(7).AddMinutes(-5));
+        using var response = await _requests.SendAsync(() => new HttpRequestMessage(HttpMethod.Post, new Uri($"{_connection.Endpoint}/?restype=service&comp=userdelegationkey"))
         {
-            _delegationGate.Release();
-        }
+            Content = BlobRequests.Bytes(body, "application/xml"),
+        }, headersOnly: false, cancellationToken);
+        EnsureSuccess(response, "getting a user delegation key for", Container);
+        _delegationKey = BlobXml.ParseDelegationKey(await BlobXml.LoadAsync(response, cancellationToken));
     }
 
     /// <summary>Creates the container; one that already exists is fine.</summary>
-    internal async Task EnsureContainerAsync(CancellationToken cancellationToken)
+    public async Task EnsureContainerAsync(CancellationToken cancellationToken)
     {
         using var response = await _requests.SendAsync(() => new HttpRequestMessage(HttpMethod.Put, ContainerUri("restype=container")), headersOnly: false, cancellationToken);
         if (response.StatusCode != HttpStatusCode.Conflict)
@@ -338,7 +330,6 @@ public sealed class BlobStore : IArtifactStore, IRangedReads, IObjectMetadata, I
     public void Dispose()
     {
         _requests.Dispose();
-        _delegationGate.Dispose();
     }
 
     /// <summary>The body of a download; disposing it releases the HTTP response and its connection.</summary>
