@@ -11,7 +11,7 @@ namespace AutoCapture.Core.Storage;
 /// several webhook app processes sharing one folder still agree. Metadata and tags live in hidden sidecar
 /// folders (see FolderStore.Annotations.cs).
 /// </summary>
-public sealed partial class FolderStore : IArtifactStore, IRangedReads, IObjectMetadata, ITaggedStore
+public sealed partial class FolderStore : IArtifactStore, IRangedReads, IObjectMetadata, ITaggedStore, IConditionalDelete
 {
     private const int LockStripes = 64;
     private readonly string _root;
@@ -160,6 +160,21 @@ public sealed partial class FolderStore : IArtifactStore, IRangedReads, IObjectM
         var path = PathOf(key);
         await using var keyLock = await LockAsync(key, cancellationToken);
         if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        File.Delete(path);
+        ClearAnnotations(key);
+        return true;
+    }
+
+    public async Task<bool> DeleteIfMatchAsync(string key, string etag, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        await using var keyLock = await LockAsync(key, cancellationToken);
+        var current = new FileInfo(path);
+        if (!current.Exists || ETagOf(current.LastWriteTimeUtc, current.Length) != etag)
         {
             return false;
         }

@@ -58,3 +58,10 @@ public interface IReadLinks
     /// </summary>
     Uri? TryCreateReadLink(string key, TimeSpan lifetime, string? contentType, string? fileName);
 }
+
+/// <summary>Delete only the version one has seen, so cleaning up expired state never removes a fresh write.</summary>
+public interface IConditionalDelete
+{
+    /// <summary>Deletes <paramref name="key"/> if its ETag is still <paramref name="etag"/>; false if it changed or is gone.</summary>
+    Task<bool> DeleteIfMatchAsync(string key, string etag, CancellationToken cancellationToken);
+}

@@ -5,6 +5,8 @@ using AutoCapture.Core.Storage;
 using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Dispatch;
 using AutoCapture.Functions.Endpoints;
+using AutoCapture.Functions.FunctionsHost;
+using AutoCapture.Functions.Maintenance;
 using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Pipeline;
 using AutoCapture.Functions.Rules;
@@ -22,13 +24,15 @@ public static class WebhookApp
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
-        if (Environment.GetEnvironmentVariable(CustomHandlerPortVariable) is { Length: > 0 } port)
+        configure?.Invoke(builder);
+        var customHandlerPort = builder.Configuration[CustomHandlerPortVariable];
+        var underFunctionsHost = !string.IsNullOrEmpty(customHandlerPort);
+        if (underFunctionsHost)
         {
             // Under the Azure Functions host: it forwards requests to this port on loopback.
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+            builder.WebHost.UseUrls($"http://127.0.0.1:{customHandlerPort}");
         }
 
-        configure?.Invoke(builder);
         builder.Logging.AddAutoCaptureLogging(builder.Configuration, "functions");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = CaptureEndpoints.MaxCompletionBytes);
 
@@ -55,7 +59,14 @@ public static class WebhookApp
         services.AddSingleton<DispatchStage>();
         services.AddSingleton<WebhookPipeline>();
         services.AddSingleton<DispatchQueue>();
-        services.AddHostedService<DispatchWorker>();
+        services.AddSingleton<DispatchWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<DispatchWorker>());
+        services.AddSingleton<Housekeeping>();
+        if (!underFunctionsHost)
+        {
+            // Under the Functions host the timer function runs housekeeping instead.
+            services.AddHostedService<HousekeepingService>();
+        }
         services.AddHttpClient<CollectorClient>();
         services.AddSingleton<CompletionService>();
         services.AddSingleton<PublicUrls>();
@@ -82,6 +93,10 @@ public static class WebhookApp
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
         app.MapAlertEndpoints();
         app.MapCaptureEndpoints();
+        if (underFunctionsHost)
+        {
+            app.MapCustomHandlerEndpoints();
+        }
         app.Lifetime.ApplicationStarted.Register(() => LogEffectiveConfiguration(app));
         return app;
     }

@@ -29,6 +29,8 @@ public sealed class AutoCaptureOptions
 
     public ChatOptions Chat { get; set; } = new();
 
+    public HousekeepingOptions Housekeeping { get; set; } = new();
+
     public IEnumerable<KeyValuePair<string, string>> Describe()
     {
         yield return new("RulesFile", RulesFile);
@@ -39,6 +41,7 @@ public sealed class AutoCaptureOptions
         yield return new("Links", $"key {Secrets.Mask(Links.SigningKey)}, lifetime {Links.Lifetime}");
         yield return new("Limits", $"cooldown {Limits.Cooldown}");
         yield return new("Chat", $"default {Chat.Default}, slack webhook {Secrets.Mask(Chat.Slack.WebhookUrl)}");
+        yield return new("Housekeeping", $"every {Housekeeping.Interval}, pending deadline {Housekeeping.PendingDeadline}, {Housekeeping.MaxDispatchAttempts} dispatch attempts, {Housekeeping.LookbackDays} days back");
     }
 }
 
@@ -110,4 +113,19 @@ public sealed class SlackOptions
 {
     /// <summary>A Slack incoming-webhook URL (it is a secret: it is never logged).</summary>
     public string? WebhookUrl { get; set; }
+}
+
+public sealed class HousekeepingOptions
+{
+    /// <summary>How often housekeeping runs standalone (under Azure Functions the timer function's schedule decides).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A capture still pending this long after its last change is dispatched again.</summary>
+    public TimeSpan PendingDeadline { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Dispatch attempts before a pending capture is failed and reported.</summary>
+    public int MaxDispatchAttempts { get; set; } = 3;
+
+    /// <summary>How many days of capture folders (by capture id date) are checked for stuck captures.</summary>
+    public int LookbackDays { get; set; } = 2;
 }

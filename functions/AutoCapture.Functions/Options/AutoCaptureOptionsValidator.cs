@@ -54,6 +54,12 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
             failures.Add("AutoCapture:Chat:Slack:WebhookUrl is not an absolute URL.");
         }
 
+        var housekeeping = options.Housekeeping;
+        if (housekeeping.Interval < TimeSpan.FromSeconds(1) || housekeeping.PendingDeadline <= TimeSpan.Zero || housekeeping.MaxDispatchAttempts is < 1 or > 20 || housekeeping.LookbackDays is < 0 or > 31)
+        {
+            failures.Add("AutoCapture:Housekeeping needs Interval ≥ 1s, PendingDeadline > 0, MaxDispatchAttempts 1–20 and LookbackDays 0–31.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -11,6 +11,8 @@ namespace AutoCapture.Functions.Pipeline;
 /// </summary>
 public sealed class CooldownLimiter(IArtifactStore store)
 {
+    public const string Prefix = "state/limits/cooldown/";
+
     public sealed record CooldownState(string CaptureId, DateTimeOffset Until);
 
     /// <summary>Takes the cooldown for this capture, or returns who holds it and until when.</summary>
@@ -35,6 +37,6 @@ public sealed class CooldownLimiter(IArtifactStore store)
     internal static string KeyOf(CaptureTarget target, string kind)
     {
         var identity = $"{target.Host}\n{target.Process.Runtime}\n{target.Process}\n{kind}";
-        return $"state/limits/cooldown/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)), 0, 16)}.json";
+        return $"{Prefix}{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)), 0, 16)}.json";
     }
 }

@@ -128,6 +128,23 @@ public abstract class StoreContractTests
     }
 
     [Fact]
+    public async Task Conditional_delete_removes_only_the_version_seen()
+    {
+        var store = NewStore();
+        var conditional = Assert.IsAssignableFrom<IConditionalDelete>(store);
+        var old = await store.WriteAsync("state/limits/c", Text("old"), WriteCondition.None, CancellationToken.None);
+        var fresh = await store.WriteAsync("state/limits/c", Text("fresh"), WriteCondition.IfMatch(old.ETag!), CancellationToken.None);
+
+        Assert.False(await conditional.DeleteIfMatchAsync("state/limits/c", old.ETag!, CancellationToken.None));
+        var still = await store.OpenReadAsync("state/limits/c", CancellationToken.None);
+        Assert.NotNull(still);
+        await still.DisposeAsync();
+        Assert.True(await conditional.DeleteIfMatchAsync("state/limits/c", fresh.ETag!, CancellationToken.None));
+        Assert.Null(await store.OpenReadAsync("state/limits/c", CancellationToken.None));
+        Assert.False(await conditional.DeleteIfMatchAsync("state/limits/c", fresh.ETag!, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Create_if_absent_and_compare_and_swap_hold_their_conditions()
     {
         var store = NewStore();

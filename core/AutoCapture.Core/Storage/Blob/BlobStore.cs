@@ -9,7 +9,7 @@ namespace AutoCapture.Core.Storage.Blob;
 /// so dedup and rate-limit decisions hold across any number of instances. The container is created on first
 /// write if the credentials allow it.
 /// </summary>
-public sealed class BlobStore : IArtifactStore, IRangedReads, IObjectMetadata, ITaggedStore, IReadLinks, IDisposable
+public sealed class BlobStore : IArtifactStore, IRangedReads, IObjectMetadata, ITaggedStore, IReadLinks, IConditionalDelete, IDisposable
 {
     /// <summary>Marks which writer stored a version, so a write whose answer was lost and retried can recognise itself.</summary>
     internal const string WriterMetadata = "autocapture_writer";
@@ -149,6 +149,24 @@ public sealed class BlobStore : IArtifactStore, IRangedReads, IObjectMetadata, I
         StoreKeys.EnsureValid(key);
         using var response = await _requests.SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, BlobUri(key)), headersOnly: false, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        EnsureSuccess(response, "deleting", key);
+        return true;
+    }
+
+    public async Task<bool> DeleteIfMatchAsync(string key, string etag, CancellationToken cancellationToken)
+    {
+        StoreKeys.EnsureValid(key);
+        using var response = await _requests.SendAsync(() =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Delete, BlobUri(key));
+            request.Headers.TryAddWithoutValidation("If-Match", etag);
+            return request;
+        }, headersOnly: false, cancellationToken);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.PreconditionFailed)
         {
             return false;
         }
