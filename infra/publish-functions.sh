@@ -3,6 +3,7 @@
 #   host.json                         (repo root: customHandler, routePrefix api, logging, functionTimeout)
 #   <Function>/function.json          (one folder per function, from functions/AutoCapture.Functions/FunctionsHost)
 #   autocapture-functions             (the app, self-contained single file for linux-x64, with its run bit)
+#   rules.yaml                        ($AUTOCAPTURE_RULES, default infra/azure/rules.yaml)
 # Usage: infra/publish-functions.sh [output folder]   (default artifacts/functions); prints the zip's path.
 # Deploy with infra/deploy.sh, or: az functionapp deployment source config-zip --src <zip> ...
 set -euo pipefail
@@ -28,6 +29,7 @@ chmod 0755 "$work/package/$executable"
 rm -f "$work/package/"*.staticwebassets.endpoints.json
 
 cp "$root/host.json" "$work/package/host.json"
+cp "${AUTOCAPTURE_RULES:-$root/infra/azure/rules.yaml}" "$work/package/rules.yaml"
 for definition in "$root"/functions/AutoCapture.Functions/FunctionsHost/*/function.json; do
   name="$(basename "$(dirname "$definition")")"
   mkdir -p "$work/package/$name"
