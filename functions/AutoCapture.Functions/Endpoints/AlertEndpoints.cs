@@ -15,6 +15,7 @@ public static class AlertEndpoints
             var context = new WebhookContext(
                 source,
                 name => request.Headers.TryGetValue(name, out var values) ? values.ToString() : null,
+                name => request.Query.TryGetValue(name, out var values) ? values.ToString() : null,
                 request.ContentType,
                 token => RequestBodies.ReadLimitedAsync(request, MaxBodyBytes, token),
                 clock.GetUtcNow());

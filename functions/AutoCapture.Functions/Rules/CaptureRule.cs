@@ -15,6 +15,14 @@ public sealed record CaptureRule(
     bool Continue,
     int Line)
 {
+    /// <summary>Overrides AutoCapture:Limits:RuleBudget for this rule.</summary>
+    public int? Budget { get; init; }
+
+    public TimeSpan? BudgetWindow { get; init; }
+
+    /// <summary>Overrides AutoCapture:Limits:StormTargets for this rule.</summary>
+    public int? StormTargets { get; init; }
+
     public bool Matches(Alert alert) => Matchers.All(m => m.Matches(alert.Labels));
 }
 

@@ -69,15 +69,7 @@ internal static class JsonFields
         var map = new Dictionary<string, string>(value.GetPropertyCount(), StringComparer.Ordinal);
         foreach (var property in value.EnumerateObject())
         {
-            string label;
-            try
-            {
-                label = property.Name;
-            }
-            catch (InvalidOperationException)
-            {
-                throw new AlertPayloadException($"{path}{name} has a key that is not valid Unicode text");
-            }
+            var label = NameOf(property, path, name);
 
             if (property.Value.ValueKind != JsonValueKind.String)
             {
@@ -109,6 +101,18 @@ internal static class JsonFields
         catch (InvalidOperationException)
         {
             throw new AlertPayloadException($"{path}{name}{(key is null ? string.Empty : "." + Shorten(key))} is not valid Unicode text");
+        }
+    }
+
+    public static string NameOf(JsonProperty property, string path, string name)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new AlertPayloadException($"{path}{name} has a key that is not valid Unicode text");
         }
     }
 
