@@ -80,9 +80,12 @@ public sealed class CollectorClient
                 return await _http.SendAsync(message, token);
             }, cancellationToken);
             var text = await ReadMessageAsync(response, cancellationToken);
-            return response.StatusCode == HttpStatusCode.Accepted
-                ? new CollectorAnswer(CollectorVerdict.Accepted, text)
-                : new CollectorAnswer((int)response.StatusCode >= 500 ? CollectorVerdict.Unreachable : CollectorVerdict.Refused, $"collector at {uri.Authority} answered {(int)response.StatusCode}: {text}");
+            return response.StatusCode switch
+            {
+                HttpStatusCode.Accepted => new CollectorAnswer(CollectorVerdict.Accepted, text),
+                HttpStatusCode.Conflict => new CollectorAnswer(CollectorVerdict.Refused, $"collector at {uri.Authority} is busy: {text}"),
+                _ => new CollectorAnswer((int)response.StatusCode >= 500 ? CollectorVerdict.Unreachable : CollectorVerdict.Refused, $"collector at {uri.Authority} answered {(int)response.StatusCode}: {text}"),
+            };
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
