@@ -20,7 +20,9 @@ public static class WebhookApp
     public const string CustomHandlerPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
 
     /// <exception cref="RulesFileException">The rules file is missing or invalid.</exception>
-    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="configure">Runs first: add configuration sources here.</param>
+    /// <param name="overrideServices">Runs last, before the app is built: replace services here (benchmarks, tests).</param>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, Action<IServiceCollection>? overrideServices = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         if (Environment.GetEnvironmentVariable(CustomHandlerPortVariable) is { Length: > 0 } port)
@@ -73,6 +75,7 @@ public static class WebhookApp
             return new RequestVerifier([new SigningKey(collector.KeyId, collector.SigningKey!)], sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(5));
         });
 
+        overrideServices?.Invoke(services);
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
