@@ -1,19 +1,28 @@
 using AutoCapture.Benchmarks;
 using AutoCapture.Core.Storage;
 
-// Usage: dotnet run -c Release --project tests/AutoCapture.Benchmarks -- blob-upload [size MiB] [rounds] [block MiB] [parallelism]
-return args.FirstOrDefault() switch
+// Benchmark drivers and servers; each command is documented in docs/benchmarks.md with the script that runs it.
+return args switch
 {
-    "blob-upload" => await BlobUploadBenchmark.RunAsync(
-        args.Length > 1 ? long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1024,
-        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2,
-        args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : new StoreOptions().BlockBytes / 1024 / 1024,
-        args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : new StoreOptions().UploadParallelism),
+    ["ack-server", var mode, var port, var root] => await AckServers.RunAsync(mode, int.Parse(port, System.Globalization.CultureInfo.InvariantCulture), root),
+    ["alert-payload", var count] => AckServers.WritePayload(int.Parse(count, System.Globalization.CultureInfo.InvariantCulture)),
+    ["storm", var deliveries, var concurrency, var root] => await StormDriver.RunAsync(int.Parse(deliveries, System.Globalization.CultureInfo.InvariantCulture), int.Parse(concurrency, System.Globalization.CultureInfo.InvariantCulture), root),
+    ["blob-upload", .. var rest] => await BlobUploadBenchmark.RunAsync(
+        rest.Length > 0 ? long.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 1024,
+        rest.Length > 1 ? int.Parse(rest[1], System.Globalization.CultureInfo.InvariantCulture) : 2,
+        rest.Length > 2 ? int.Parse(rest[2], System.Globalization.CultureInfo.InvariantCulture) : new StoreOptions().BlockBytes / 1024 / 1024,
+        rest.Length > 3 ? int.Parse(rest[3], System.Globalization.CultureInfo.InvariantCulture) : new StoreOptions().UploadParallelism),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: AutoCapture.Benchmarks blob-upload [size MiB (1024)] [rounds (2)] [block MiB (8)] [parallelism (4)]");
+    Console.Error.WriteLine("""
+        usage:
+          autocapture-benchmarks ack-server <autocapture|bare> <port> <scratch-dir>
+          autocapture-benchmarks alert-payload <alerts>     (writes an Alertmanager payload to stdout)
+          autocapture-benchmarks storm <deliveries> <concurrency> <scratch-dir>
+          autocapture-benchmarks blob-upload [MiB (1024)] [rounds (2)] [block MiB (8)] [parallelism (4)]
+        """);
     return 2;
 }

@@ -62,9 +62,10 @@ public static class CaptureEndpoint
                 return Error(400, problem);
             }
 
-            if (!runner.TryStart(capture))
+            if (runner.TryStart(capture) is { } busy)
             {
-                return Error(409, $"capture {capture.CaptureId} is already running");
+                logger.LogInformation("Capture {CaptureId} refused: {Reason}", capture.CaptureId, busy);
+                return Error(409, busy);
             }
 
             logger.LogInformation("Capture {CaptureId} accepted: {Kinds} of {Process}", capture.CaptureId, string.Join(", ", capture.Captures.Select(c => c.Kind)), capture.Process);

@@ -37,6 +37,7 @@ public static class CollectorApp
         services.AddSingleton<ICaptureProvider, DotnetCpuCaptureProvider>();
         services.AddSingleton<ICaptureProvider, DotnetStacksCaptureProvider>();
         services.AddHttpClient<CompletionReporter>();
+        services.AddSingleton<CollectorAdmission>();
         services.AddSingleton<CaptureRunner>();
         services.AddSingleton(sp =>
         {

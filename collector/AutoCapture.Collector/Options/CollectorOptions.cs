@@ -27,12 +27,16 @@ public sealed class CollectorOptions
     /// <summary>The longest timed capture this host accepts, whatever a rule asks for.</summary>
     public TimeSpan MaxDuration { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Timed traces (e.g. cpu) this host runs at once; each costs the traced process a little.</summary>
+    public int MaxConcurrentTraces { get; set; } = 3;
+
     public IEnumerable<KeyValuePair<string, string>> Describe()
     {
         yield return new("Key", $"id {KeyId}, secret {Secrets.Mask(SigningKey)}");
         yield return new("AllowedProcesses", AllowedProcesses.Count == 0 ? "(none: every capture is refused)" : string.Join(", ", AllowedProcesses));
         yield return new("WorkDirectory", WorkDirectory);
         yield return new("MaxDuration", MaxDuration.ToString());
+        yield return new("MaxConcurrentTraces", MaxConcurrentTraces.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 }
 
@@ -83,6 +87,11 @@ public sealed class CollectorOptionsValidator : IValidateOptions<CollectorOption
         if (options.MaxDuration < TimeSpan.FromSeconds(1) || options.MaxDuration > TimeSpan.FromHours(1))
         {
             failures.Add("AutoCapture:Collector:MaxDuration must be between 1 second and 1 hour.");
+        }
+
+        if (options.MaxConcurrentTraces is < 1 or > 64)
+        {
+            failures.Add("AutoCapture:Collector:MaxConcurrentTraces must be between 1 and 64.");
         }
 
         if (string.IsNullOrWhiteSpace(options.WorkDirectory))

@@ -18,8 +18,12 @@ public static class AutoCaptureLogging
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
-            .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
             .ReadFrom.Configuration(configuration)
+            // These categories write full URLs at Information: the request line (which may carry a query-string
+            // secret) and outgoing calls (a Slack webhook URL is a secret). Pinned after the configuration so no
+            // setting can turn them back on.
+            .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Warning)
+            .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
             .Enrich.FromLogContext()
             .Enrich.WithProperty("Application", application);
         if (!configuration.GetSection("Serilog:WriteTo").Exists())

@@ -6,6 +6,7 @@ using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Dispatch;
 using AutoCapture.Functions.Endpoints;
 using AutoCapture.Functions.FunctionsHost;
+using AutoCapture.Functions.Limits;
 using AutoCapture.Functions.Maintenance;
 using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Pipeline;
@@ -21,7 +22,9 @@ public static class WebhookApp
     public const string CustomHandlerPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
 
     /// <exception cref="RulesFileException">The rules file is missing or invalid.</exception>
-    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="configure">Runs first: add configuration sources here.</param>
+    /// <param name="overrideServices">Runs last, before the app is built: replace services here (benchmarks, tests).</param>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, Action<IServiceCollection>? overrideServices = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
@@ -49,8 +52,11 @@ public static class WebhookApp
         services.AddSingleton(sp => ArtifactStores.Create(sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Store));
         services.AddSingleton<ManifestStore>();
         services.AddSingleton<IAlertSource, AlertmanagerSource>();
+        services.AddSingleton<IAlertSource, GrafanaSource>();
+        services.AddSingleton<IAlertSource, AzureMonitorSource>();
         services.AddSingleton<KnownCaptures>();
-        services.AddSingleton<CooldownLimiter>();
+        services.AddSingleton<StoreLimiter>();
+        services.AddSingleton<CaptureLimits>();
         services.AddSingleton<AuthenticateStage>();
         services.AddSingleton<ParseStage>();
         services.AddSingleton<RouteStage>();
@@ -81,6 +87,7 @@ public static class WebhookApp
             return new RequestVerifier([new SigningKey(collector.KeyId, collector.SigningKey!)], sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(5));
         });
 
+        overrideServices?.Invoke(services);
         var app = builder.Build();
         app.Use(async (context, next) =>
         {

@@ -3,26 +3,28 @@ using AutoCapture.Core.Storage;
 using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Dispatch;
 using AutoCapture.Functions.Options;
-using AutoCapture.Functions.Pipeline;
+using AutoCapture.Functions.Limits;
 using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Functions.Maintenance;
 
-public sealed record HousekeepingReport(int Redispatched, int GaveUp, int CooldownsExpired)
+public sealed record HousekeepingReport(int Redispatched, int GaveUp, int LimitStatesRemoved)
 {
-    public override string ToString() => $"{Redispatched} captures re-dispatched, {GaveUp} given up, {CooldownsExpired} expired cooldowns removed";
+    public override string ToString() => $"{Redispatched} captures re-dispatched, {GaveUp} given up, {LimitStatesRemoved} expired rate-limit documents removed";
 }
 
 /// <summary>
 /// Periodic clean-up that keeps the store honest when an instance died mid-way: captures whose manifest is
 /// still <c>pending</c> past a deadline are dispatched again (a bounded number of times, then failed and
-/// reported), and expired cooldowns are deleted. Safe to run on many instances at once: each re-dispatch is
-/// claimed with compare-and-swap and each deletion is conditional on the version read. Runs from
+/// reported), and rate-limit state has its expired reservations pruned, documents left empty being deleted.
+/// Safe to run on many instances at once: each re-dispatch is claimed with compare-and-swap, and an empty
+/// limit document is deleted only if it is still the version read (a reservation added meanwhile keeps it). Runs from
 /// <see cref="HousekeepingService"/> standalone, or from the timer function under Azure Functions.
 /// </summary>
 public sealed class Housekeeping(
     IArtifactStore store,
     ManifestStore manifests,
+    StoreLimiter limiter,
     DispatchWorker dispatcher,
     ChatDispatcher chat,
     IOptions<AutoCaptureOptions> options,
@@ -34,7 +36,7 @@ public sealed class Housekeeping(
     public async Task<HousekeepingReport> RunAsync(CancellationToken cancellationToken)
     {
         var (redispatched, gaveUp) = await RedispatchStuckAsync(cancellationToken);
-        var expired = await ExpireCooldownsAsync(cancellationToken);
+        var expired = await ExpireLimitStateAsync(cancellationToken);
         var report = new HousekeepingReport(redispatched, gaveUp, expired);
         logger.LogInformation("Housekeeping: {Report}", report);
         return report;
@@ -107,24 +109,21 @@ public sealed class Housekeeping(
         }
     }
 
-    private async Task<int> ExpireCooldownsAsync(CancellationToken cancellationToken)
+    private async Task<int> ExpireLimitStateAsync(CancellationToken cancellationToken)
     {
-        if (store is not IConditionalDelete conditional)
-        {
-            return 0;
-        }
-
         var now = clock.GetUtcNow();
-        var expired = 0;
-        await foreach (var item in store.ListAsync(CooldownLimiter.Prefix, cancellationToken))
+        var removed = 0;
+        await foreach (var item in store.ListAsync(CaptureLimits.Prefix, cancellationToken))
         {
-            var state = await store.ReadAsync<CooldownLimiter.CooldownState>(item.Key, cancellationToken);
-            if (state is { } s && s.Value.Until <= now && await conditional.DeleteIfMatchAsync(item.Key, s.ETag, cancellationToken))
+            await limiter.PruneAsync(item.Key, now, cancellationToken);
+            if (store is IConditionalDelete conditional
+                && await store.ReadAsync<LimitState>(item.Key, cancellationToken) is { Value.Entries.Count: 0 } empty
+                && await conditional.DeleteIfMatchAsync(item.Key, empty.ETag, cancellationToken))
             {
-                expired++;
+                removed++;
             }
         }
 
-        return expired;
+        return removed;
     }
 }

@@ -2,7 +2,7 @@ using AutoCapture.Core.Alerts;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Storage;
 using AutoCapture.Functions.Maintenance;
-using AutoCapture.Functions.Pipeline;
+using AutoCapture.Functions.Limits;
 using AutoCapture.IntegrationTests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -51,26 +51,29 @@ public sealed class HousekeepingTests : IAsyncLifetime
         return id;
     }
 
-    private async Task<string> WriteCooldownAsync(TimeSpan untilFromNow)
+    private async Task<string> WriteLimitStateAsync(params TimeSpan[] untilFromNow)
     {
-        var key = $"{CooldownLimiter.Prefix}{Guid.NewGuid():N}.json";
-        await Store.WriteJsonAsync(key, new CooldownLimiter.CooldownState("20261121-0000000000000000", DateTimeOffset.UtcNow + untilFromNow), WriteCondition.None, CancellationToken.None);
+        var key = $"{CaptureLimits.Prefix}cooldown/{Guid.NewGuid():N}.json";
+        var now = DateTimeOffset.UtcNow;
+        var entries = untilFromNow.Select((until, i) => new LimitEntry($"20261121-{i:D16}", "target", now.AddHours(-2), now + until, Committed: true)).ToList();
+        await Store.WriteJsonAsync(key, new LimitState(entries), WriteCondition.None, CancellationToken.None);
         return key;
     }
 
     [Fact]
-    public async Task Stuck_captures_are_dispatched_again_or_failed_after_the_last_attempt_and_expired_cooldowns_go()
+    public async Task Stuck_captures_are_dispatched_again_or_failed_after_the_last_attempt_and_expired_limit_state_goes()
     {
         var stuck = await WriteManifestAsync(CaptureStatus.Pending, dispatchAttempts: 0);
         var hopeless = await WriteManifestAsync(CaptureStatus.Pending, dispatchAttempts: 3);
         var finished = await WriteManifestAsync(CaptureStatus.Complete, dispatchAttempts: 1);
-        var expired = await WriteCooldownAsync(TimeSpan.FromMinutes(-1));
-        var current = await WriteCooldownAsync(TimeSpan.FromHours(1));
+        var expired = await WriteLimitStateAsync(TimeSpan.FromMinutes(-1), TimeSpan.FromMinutes(-30));
+        var current = await WriteLimitStateAsync(TimeSpan.FromHours(1));
+        var mixed = await WriteLimitStateAsync(TimeSpan.FromMinutes(-1), TimeSpan.FromHours(1));
         var housekeeping = _webhook.App.Services.GetRequiredService<Housekeeping>();
 
         var report = await housekeeping.RunAsync(CancellationToken.None);
 
-        Assert.Equal(new HousekeepingReport(Redispatched: 1, GaveUp: 1, CooldownsExpired: 1), report);
+        Assert.Equal(new HousekeepingReport(Redispatched: 1, GaveUp: 1, LimitStatesRemoved: 1), report);
         var redispatched = (await _env.Manifests.ReadAsync(stuck, CancellationToken.None))!;
         Assert.NotEqual(CaptureStatus.Pending, redispatched.Status);
         Assert.Equal(2, redispatched.DispatchAttempts);
@@ -79,9 +82,9 @@ public sealed class HousekeepingTests : IAsyncLifetime
         Assert.Contains("still pending after 3 dispatch attempts", failed.Error, StringComparison.Ordinal);
         Assert.Equal(CaptureStatus.Complete, (await _env.Manifests.ReadAsync(finished, CancellationToken.None))!.Status);
         Assert.Null(await Store.OpenReadAsync(expired, CancellationToken.None));
-        var kept = await Store.OpenReadAsync(current, CancellationToken.None);
-        Assert.NotNull(kept);
-        await kept.DisposeAsync();
+        Assert.Single((await Store.ReadAsync<LimitState>(current, CancellationToken.None))!.Value.Value.Entries);
+        var pruned = (await Store.ReadAsync<LimitState>(mixed, CancellationToken.None))!.Value.Value;
+        Assert.True(Assert.Single(pruned.Entries).Until > DateTimeOffset.UtcNow);
 
         // The collector really got the job: its outcome comes back through the completion callback.
         var outcome = await _env.WaitForOutcomeAsync(stuck, TimeSpan.FromSeconds(60));
