@@ -17,6 +17,8 @@ public sealed class BlobRetryTests : IAsyncLifetime
     private readonly Queue<(int Status, string? Code, string? RetryAfter)> _answers = new();
     private WebApplication _server = null!;
     private int _attempts;
+    private string? _storedWriter;
+    private bool _rememberFirstWriter;
 
     public async Task InitializeAsync()
     {
@@ -27,6 +29,17 @@ public sealed class BlobRetryTests : IAsyncLifetime
         {
             Interlocked.Increment(ref _attempts);
             await context.Request.Body.CopyToAsync(Stream.Null);
+            if (_rememberFirstWriter && context.Request.Method == "PUT")
+            {
+                // As if the first attempt had been stored though its answer was lost.
+                _storedWriter ??= context.Request.Headers["x-ms-meta-autocapture_writer"];
+            }
+
+            if (_storedWriter is not null && context.Request.Method == "HEAD")
+            {
+                context.Response.Headers["x-ms-meta-autocapture_writer"] = _storedWriter;
+            }
+
             var (status, code, retryAfter) = _answers.Count > 0 ? _answers.Dequeue() : (201, null, null);
             context.Response.StatusCode = status;
             if (code is not null)
@@ -106,9 +119,9 @@ public sealed class BlobRetryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_retried_create_that_had_in_fact_succeeded_is_recognised_as_the_writers_own()
+    public async Task A_retried_create_that_finds_another_writers_blob_has_lost_the_race()
     {
-        // First attempt: the service stored it but the answer was lost (a 500 here); the retry then sees the blob exists.
+        // First attempt fails (a 500); by the retry another writer has created the blob.
         _answers.Enqueue((500, "InternalError", "0"));
         _answers.Enqueue((409, "BlobAlreadyExists", null));
         using var store = Store();
@@ -117,6 +130,21 @@ public sealed class BlobRetryTests : IAsyncLifetime
 
         // The HEAD that checks ownership answers 201 without our writer id, so it is not ours: a lost race.
         Assert.False(result.Written);
+        Assert.Equal(3, _attempts);
+    }
+
+    [Fact]
+    public async Task A_retried_create_whose_first_attempt_was_stored_counts_as_written()
+    {
+        _rememberFirstWriter = true;
+        _answers.Enqueue((500, "InternalError", "0"));
+        _answers.Enqueue((409, "BlobAlreadyExists", null));
+        using var store = Store();
+
+        var result = await store.WriteAsync("state/x", Body(), WriteCondition.IfAbsent, CancellationToken.None);
+
+        Assert.True(result.Written);
+        Assert.Equal("\"0x1\"", result.ETag);
         Assert.Equal(3, _attempts);
     }
 }
