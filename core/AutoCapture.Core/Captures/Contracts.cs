@@ -106,4 +106,16 @@ public sealed record CaptureManifest
     public CaptureSummary? Summary { get; init; }
     public DateTimeOffset? NotifiedAt { get; init; }
     public string? NotifyError { get; init; }
+
+    /// <summary>Final chat messages tried so far; housekeeping re-sends an owed message a bounded number of times.</summary>
+    public int NotifyAttempts { get; init; }
+
+    /// <summary>The chat post made when the capture started, which the final message follows up (Slack bot: channel and ts).</summary>
+    public ChatPost? ChatPost { get; init; }
+
+    /// <summary>No chat message is owed for this capture (a skip chat is not told about, so a storm cannot flood it).</summary>
+    public bool Quiet { get; init; }
 }
+
+/// <summary>A message a chat service accepted, as that service identifies it (Slack: channel id and ts).</summary>
+public sealed record ChatPost(string Channel, string MessageId);

@@ -7,37 +7,62 @@ namespace AutoCapture.Functions.Chat;
 
 /// <summary>
 /// Picks the rule's channel (or the default), sends the message, and records on the manifest that it was sent
-/// or why not. A chat failure never changes the capture's own outcome.
+/// or why not. A chat failure never changes the capture's own outcome: the manifest keeps the error and
+/// housekeeping sends the message again later.
 /// </summary>
 public sealed class ChatDispatcher(
-    IEnumerable<IChatNotifier> notifiers,
+    ChatChannels channels,
     ManifestStore manifests,
     PublicUrls urls,
     IOptions<AutoCaptureOptions> options,
     TimeProvider clock,
     ILogger<ChatDispatcher> logger)
 {
-    private readonly Dictionary<string, IChatNotifier> _notifiers = notifiers.ToDictionary(n => n.Name, StringComparer.Ordinal);
-
-    public async Task NotifyAsync(CaptureManifest manifest, CancellationToken cancellationToken)
+    /// <summary>Tells the capture's channel that it started, if that channel follows up (a Slack bot), and remembers the post.</summary>
+    public async Task NotifyStartAsync(CaptureManifest manifest, CancellationToken cancellationToken)
     {
-        var channel = manifest.Chat ?? options.Value.Chat.Default;
-        if (!_notifiers.TryGetValue(channel, out var notifier))
+        var notifier = NotifierFor(manifest);
+        if (!notifier.FollowsUp || manifest.Quiet || manifest.ChatPost is not null)
         {
-            logger.LogWarning("Capture {CaptureId}: chat channel {Channel} is not configured; using console", manifest.Id, channel);
-            notifier = _notifiers[ChatOptions.ConsoleChannel];
+            return;
         }
 
+        try
+        {
+            var post = await notifier.SendAsync(Message(manifest), cancellationToken);
+            if (post is not null)
+            {
+                await manifests.UpdateAsync(manifest.Id, m => m.ChatPost is null && m.NotifiedAt is null ? m with { ChatPost = post } : null, cancellationToken);
+            }
+
+            logger.LogInformation("Capture {CaptureId}: start posted to {Channel}", manifest.Id, notifier.Name);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The final message is what matters; it is posted on its own if the start post is missing.
+            logger.LogWarning("Capture {CaptureId}: start message to {Channel} failed: {Reason}", manifest.Id, notifier.Name, e.Message);
+        }
+    }
+
+    /// <summary>Sends the capture's final message (complete, failed or skipped), unless it is quiet.</summary>
+    public async Task NotifyAsync(CaptureManifest manifest, CancellationToken cancellationToken)
+    {
+        if (manifest.Quiet)
+        {
+            return;
+        }
+
+        var notifier = NotifierFor(manifest);
         string? error = null;
         try
         {
-            await notifier.SendAsync(ChatMessage.For(manifest, urls), cancellationToken);
+            await notifier.SendAsync(Message(manifest), cancellationToken);
             logger.LogInformation("Capture {CaptureId}: chat message sent to {Channel}", manifest.Id, notifier.Name);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             error = $"{notifier.Name}: {e.Message}";
-            logger.LogWarning("Capture {CaptureId}: chat message to {Channel} failed: {Reason}", manifest.Id, notifier.Name, e.Message);
+            logger.LogWarning("Capture {CaptureId}: chat message to {Channel} failed (attempt {Attempt} of {Max}): {Reason}", manifest.Id, notifier.Name, manifest.NotifyAttempts + 1, options.Value.Chat.MaxNotifyAttempts, e.Message);
         }
 
         var now = clock.GetUtcNow();
@@ -45,7 +70,27 @@ public sealed class ChatDispatcher(
         {
             NotifiedAt = error is null ? now : m.NotifiedAt,
             NotifyError = error,
+            NotifyAttempts = m.NotifyAttempts + 1,
             UpdatedAt = now,
         }, cancellationToken);
+    }
+
+    /// <summary>Whether housekeeping still owes this capture its final message.</summary>
+    public bool IsOwed(CaptureManifest manifest) =>
+        manifest.Status.IsTerminal() && !manifest.Quiet && manifest.NotifiedAt is null && manifest.NotifyAttempts < options.Value.Chat.MaxNotifyAttempts;
+
+    private ChatMessage Message(CaptureManifest manifest) =>
+        ChatMessage.For(manifest, urls) with { FollowUp = manifest.ChatPost, Manifest = manifest };
+
+    private IChatNotifier NotifierFor(CaptureManifest manifest)
+    {
+        var name = manifest.Chat ?? options.Value.Chat.Default;
+        if (channels.Find(name) is { } notifier)
+        {
+            return notifier;
+        }
+
+        logger.LogWarning("Capture {CaptureId}: chat channel {Channel} is not configured (AutoCapture:Chat:Channels:{Channel}); the message goes to the console", manifest.Id, name, name);
+        return channels.Console;
     }
 }

@@ -17,6 +17,12 @@ public sealed record ChatMessage(
 {
     public const int MaxFindings = 8;
 
+    /// <summary>The post this message follows up, when the capture's start was posted (Slack bot: update it, reply in its thread).</summary>
+    public ChatPost? FollowUp { get; init; }
+
+    /// <summary>The capture's whole record, for services that take it as it is (the generic webhook).</summary>
+    public CaptureManifest? Manifest { get; init; }
+
     public static ChatMessage For(CaptureManifest manifest, PublicUrls urls)
     {
         var icon = manifest.Status switch

@@ -1,15 +1,16 @@
 using System.Text;
+using AutoCapture.Core.Captures;
 
 namespace AutoCapture.Functions.Chat;
 
 /// <summary>The default channel: the message printed to the console, as a responder would read it in chat.</summary>
-public sealed class ConsoleChatNotifier(TextWriter output) : IChatNotifier
+public sealed class ConsoleChatNotifier(TextWriter output, string name = "console") : IChatNotifier
 {
     private static readonly SemaphoreSlim WriteLock = new(1, 1);
 
-    public string Name => "console";
+    public string Name => name;
 
-    public async Task SendAsync(ChatMessage message, CancellationToken cancellationToken)
+    public async Task<ChatPost?> SendAsync(ChatMessage message, CancellationToken cancellationToken)
     {
         var text = Render(message);
         await WriteLock.WaitAsync(cancellationToken);
@@ -22,6 +23,8 @@ public sealed class ConsoleChatNotifier(TextWriter output) : IChatNotifier
         {
             WriteLock.Release();
         }
+
+        return null;
     }
 
     public static string Render(ChatMessage message)

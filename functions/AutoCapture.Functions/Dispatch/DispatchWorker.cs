@@ -47,7 +47,7 @@ public sealed class DispatchWorker(
         var now = clock.GetUtcNow();
         if (answer.Verdict == CollectorVerdict.Accepted)
         {
-            await manifests.UpdateAsync(captureId, m => m.Status != CaptureStatus.Pending ? null : m with
+            var running = await manifests.UpdateAsync(captureId, m => m.Status != CaptureStatus.Pending ? null : m with
             {
                 Status = CaptureStatus.Running,
                 DispatchedAt = now,
@@ -55,6 +55,11 @@ public sealed class DispatchWorker(
                 UpdatedAt = now,
             }, cancellationToken);
             logger.LogInformation("Capture {CaptureId}: collector accepted", captureId);
+            if (running is not null)
+            {
+                await chat.NotifyStartAsync(running, cancellationToken);
+            }
+
             return;
         }
 

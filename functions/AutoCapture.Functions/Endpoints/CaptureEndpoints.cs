@@ -4,7 +4,9 @@ using AutoCapture.Core.Json;
 using AutoCapture.Core.Security;
 using AutoCapture.Core.Storage;
 using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Pipeline;
+using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Functions.Endpoints;
 
@@ -15,6 +17,7 @@ public static class CaptureEndpoints
     public static void MapCaptureEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/captures/{id}/complete", CompleteAsync);
+        app.MapGet("/api/captures", ListCapturesAsync);
         app.MapGet("/api/captures/{id}", GetCaptureAsync);
         app.MapGet("/api/captures/{id}/artifacts/{name}", GetArtifactAsync);
     }
@@ -72,9 +75,32 @@ public static class CaptureEndpoints
         };
     }
 
-    private static async Task<IResult> GetCaptureAsync(string id, HttpRequest request, ManifestStore manifests, PublicUrls urls, CancellationToken cancellationToken)
+    /// <summary>Newest first, filtered and paged (see <see cref="CaptureQuery"/>); read token only.</summary>
+    private static async Task<IResult> ListCapturesAsync(HttpRequest request, ApiAuthorization api, CaptureSearch search, IOptions<AutoCaptureOptions> options, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (Authorize(id, LinkSigner.CapturePage, request, urls) is { } denied)
+        if (api.Check(request) is var verdict && verdict != ApiAuthorization.Verdict.Valid)
+        {
+            return ApiAuthorization.Refusal(verdict, request.HttpContext.Response);
+        }
+
+        CaptureQuery query;
+        CaptureListPage page;
+        try
+        {
+            query = CaptureQuery.Parse(request.Query, clock.GetUtcNow());
+            page = await search.SearchAsync(query.Filter, query.Limit, query.Cursor, options.Value.Api.DefaultSearchDays, cancellationToken);
+        }
+        catch (FormatException e)
+        {
+            return RequestBodies.Error(400, e.Message);
+        }
+
+        return Results.Bytes(AutoCaptureJson.Serialize(page), "application/json");
+    }
+
+    private static async Task<IResult> GetCaptureAsync(string id, HttpRequest request, ManifestStore manifests, PublicUrls urls, ApiAuthorization api, CancellationToken cancellationToken)
+    {
+        if (Authorize(id, LinkSigner.CapturePage, request, urls, api) is { } denied)
         {
             return denied;
         }
@@ -92,14 +118,14 @@ public static class CaptureEndpoints
             : Results.Content(CapturePage.Render(manifest, urls), "text/html; charset=utf-8");
     }
 
-    private static async Task<IResult> GetArtifactAsync(string id, string name, HttpRequest request, IArtifactStore store, ManifestStore manifests, PublicUrls urls, CancellationToken cancellationToken)
+    private static async Task<IResult> GetArtifactAsync(string id, string name, HttpRequest request, IArtifactStore store, ManifestStore manifests, PublicUrls urls, ApiAuthorization api, CancellationToken cancellationToken)
     {
         if (!ArtifactNames.IsValid(name))
         {
             return RequestBodies.Error(400, "not an artifact name");
         }
 
-        if (Authorize(id, name, request, urls) is { } denied)
+        if (Authorize(id, name, request, urls, api) is { } denied)
         {
             return denied;
         }
@@ -115,11 +141,18 @@ public static class CaptureEndpoints
         return Results.Stream(stored.Content, artifact!.ContentType, fileDownloadName: name, enableRangeProcessing: true);
     }
 
-    private static IResult? Authorize(string id, string artifactName, HttpRequest request, PublicUrls urls)
+    /// <summary>A signed link for exactly this capture page or artifact, or the API's read token for any.</summary>
+    private static IResult? Authorize(string id, string artifactName, HttpRequest request, PublicUrls urls, ApiAuthorization api)
     {
         if (!CaptureIds.IsValid(id))
         {
             return RequestBodies.Error(400, "not a capture id");
+        }
+
+        if (!request.Query.ContainsKey("token") && request.Headers.Authorization.Count > 0)
+        {
+            var verdict = api.Check(request);
+            return verdict == ApiAuthorization.Verdict.Valid ? null : ApiAuthorization.Refusal(verdict, request.HttpContext.Response);
         }
 
         return urls.Verify(id, artifactName, request.Query["token"]) switch

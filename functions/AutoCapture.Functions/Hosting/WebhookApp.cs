@@ -78,9 +78,14 @@ public static class WebhookApp
         services.AddSingleton<PublicUrls>();
         services.AddHostedService<ReadLinkKeys>();
         services.AddSingleton<ChatDispatcher>();
-        services.AddSingleton<IChatNotifier>(_ => new ConsoleChatNotifier(Console.Out));
-        services.AddHttpClient<SlackWebhookNotifier>();
-        services.AddSingleton<IChatNotifier>(sp => sp.GetRequiredService<SlackWebhookNotifier>());
+        services.AddHttpClient(ChatChannels.HttpClientName);
+        services.AddSingleton(sp => new ChatChannels(sp.GetRequiredService<IOptions<AutoCaptureOptions>>(), sp.GetRequiredService<IHttpClientFactory>(), Console.Out));
+        services.AddSingleton<SkipNotices>();
+        services.AddSingleton<ChatOutbox>();
+        services.AddHostedService(sp => sp.GetRequiredService<ChatOutbox>());
+        services.AddSingleton<IValidateOptions<AutoCaptureOptions>, RuleChannelsValidator>();
+        services.AddSingleton<CaptureSearch>();
+        services.AddSingleton<ApiAuthorization>();
         services.AddSingleton(sp =>
         {
             var collector = sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Collector;

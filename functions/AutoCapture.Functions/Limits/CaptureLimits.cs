@@ -11,6 +11,9 @@ namespace AutoCapture.Functions.Limits;
 public sealed record LimitDecision(IReadOnlyList<CaptureSpec> Allowed, IReadOnlyList<string> Notes, string? SkipReason)
 {
     public bool Skipped => SkipReason is not null;
+
+    /// <summary>The limit that skipped the capture: cooldown, storm, budget, in-flight or undecided.</summary>
+    public string? RefusedBy { get; init; }
 }
 
 /// <summary>
@@ -37,7 +40,7 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(2, 10 + Math.Min(round, 40) * 5)), clock, cancellationToken);
         }
 
-        return new LimitDecision([], [], "limits undecided: other captures held the same limits for too long; try again");
+        return new LimitDecision([], [], "limits undecided: other captures held the same limits for too long; try again") { RefusedBy = "undecided" };
     }
 
     /// <summary>Frees the capture's in-flight slot once it has finished (or failed) for good.</summary>
@@ -76,7 +79,7 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
 
         if (allowed.Count == 0)
         {
-            return new LimitDecision([], notes, string.Join("; ", notes));
+            return new LimitDecision([], notes, string.Join("; ", notes)) { RefusedBy = "cooldown" };
         }
 
         var group = capture.Alert.GroupKey ?? capture.Alert.Name;
@@ -85,16 +88,16 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
         var budgetCount = rule.Budget ?? limits.RuleBudget;
         var budgetWindow = rule.BudgetWindow ?? limits.RuleBudgetWindow;
         var budget = new LimitPolicy($"{Prefix}budget/{Hash(rule.Name)}.json", budgetCount);
-        var steps = new (LimitPolicy Policy, string Key, DateTimeOffset Until, Func<AdmissionResult, string> Refusal)[]
+        var steps = new (string Name, LimitPolicy Policy, string Key, DateTimeOffset Until, Func<AdmissionResult, string> Refusal)[]
         {
-            (storm, TargetKey(capture.Target), now + limits.StormWindow,
+            ("storm", storm, TargetKey(capture.Target), now + limits.StormWindow,
                 r => $"storm: rule {rule.Name} already captures {stormTargets} targets of this alert group ({string.Join(", ", r.Holders.Select(h => h.Key).Distinct().Take(5))}); the rest are sampled out"),
-            (budget, id, now + budgetWindow,
+            ("budget", budget, id, now + budgetWindow,
                 r => $"budget exhausted: rule {rule.Name} allows {budgetCount} captures per {budgetWindow}; next allowed at {r.Holders.Min(h => h.Until):yyyy-MM-dd HH:mm:ss}Z"),
-            (InFlightPolicy(), id, now + limits.InFlightTimeout,
+            ("in-flight", InFlightPolicy(), id, now + limits.InFlightTimeout,
                 _ => $"in-flight cap: {limits.MaxInFlight} captures are already running"),
         };
-        foreach (var (policy, key, until, refusal) in steps)
+        foreach (var (name, policy, key, until, refusal) in steps)
         {
             var result = await limiter.TryReserveAsync(policy, id, key, now, until, cancellationToken);
             if (result.Outcome == Admission.Busy)
@@ -107,7 +110,7 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
                 await ReleaseAsync(held, id, now, cancellationToken);
                 var reason = refusal(result);
                 logger.LogInformation("Capture {CaptureId} skipped: {Reason}", id, reason);
-                return new LimitDecision([], notes, string.Join("; ", notes.Append(reason)));
+                return new LimitDecision([], notes, string.Join("; ", notes.Append(reason))) { RefusedBy = name };
             }
 
             held.Add(policy);

@@ -10,7 +10,13 @@ namespace AutoCapture.Functions.Maintenance;
 
 public sealed record HousekeepingReport(int Redispatched, int GaveUp, int LimitStatesRemoved)
 {
-    public override string ToString() => $"{Redispatched} captures re-dispatched, {GaveUp} given up, {LimitStatesRemoved} expired rate-limit documents removed";
+    /// <summary>Final chat messages sent again after an earlier attempt failed (or never happened).</summary>
+    public int Renotified { get; init; }
+
+    /// <summary>Manifests whose index tags did not match them (a crash between write and tagging) and were tagged again.</summary>
+    public int Reindexed { get; init; }
+
+    public override string ToString() => $"{Redispatched} captures re-dispatched, {GaveUp} given up, {LimitStatesRemoved} expired rate-limit documents removed, {Renotified} chat messages re-sent, {Reindexed} manifests re-indexed";
 }
 
 /// <summary>
@@ -18,7 +24,9 @@ public sealed record HousekeepingReport(int Redispatched, int GaveUp, int LimitS
 /// still <c>pending</c> past a deadline are dispatched again (a bounded number of times, then failed and
 /// reported), and rate-limit state has its expired reservations pruned, documents left empty being deleted.
 /// Safe to run on many instances at once: each re-dispatch is claimed with compare-and-swap, and an empty
-/// limit document is deleted only if it is still the version read (a reservation added meanwhile keeps it). Runs from
+/// limit document is deleted only if it is still the version read (a reservation added meanwhile keeps it). Final
+/// chat messages that failed are sent again (at most <see cref="ChatOptions.MaxNotifyAttempts"/> attempts, each claimed
+/// with compare-and-swap), and recently written manifests whose index tags are missing are tagged again. Runs from
 /// <see cref="HousekeepingService"/> standalone, or from the timer function under Azure Functions.
 /// </summary>
 public sealed class Housekeeping(
@@ -35,18 +43,25 @@ public sealed class Housekeeping(
 
     public async Task<HousekeepingReport> RunAsync(CancellationToken cancellationToken)
     {
-        var (redispatched, gaveUp) = await RedispatchStuckAsync(cancellationToken);
+        var pass = new CapturePass();
+        await CheckRecentCapturesAsync(pass, cancellationToken);
         var expired = await ExpireLimitStateAsync(cancellationToken);
-        var report = new HousekeepingReport(redispatched, gaveUp, expired);
+        var report = new HousekeepingReport(pass.Redispatched, pass.GaveUp, expired) { Renotified = pass.Renotified, Reindexed = pass.Reindexed };
         logger.LogInformation("Housekeeping: {Report}", report);
         return report;
     }
 
-    private async Task<(int Redispatched, int GaveUp)> RedispatchStuckAsync(CancellationToken cancellationToken)
+    private sealed class CapturePass
+    {
+        public int Redispatched { get; set; }
+        public int GaveUp { get; set; }
+        public int Renotified { get; set; }
+        public int Reindexed { get; set; }
+    }
+
+    private async Task CheckRecentCapturesAsync(CapturePass pass, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var redispatched = 0;
-        var gaveUp = 0;
         // Capture ids carry their day, so only the recent days' folders need reading.
         for (var day = 0; day <= Settings.LookbackDays; day++)
         {
@@ -59,31 +74,63 @@ public sealed class Housekeeping(
                 }
 
                 var manifest = await manifests.ReadAsync(item.Key.Split('/')[^2], cancellationToken);
-                if (manifest is not { Status: CaptureStatus.Pending } || now - LastTouched(manifest) < Settings.PendingDeadline)
+                if (manifest is null || now - LastTouched(manifest) < Settings.PendingDeadline)
                 {
                     continue;
                 }
 
-                if (await ClaimAsync(manifest, now, cancellationToken) is not { } claimed)
+                if (now - item.LastModified < ReindexWindow && await NeedsIndexAsync(item.Key, manifest, cancellationToken))
                 {
-                    continue;
+                    await manifests.IndexAsync(manifest.Id, cancellationToken);
+                    pass.Reindexed++;
                 }
 
-                if (claimed.DispatchAttempts > Settings.MaxDispatchAttempts)
+                if (manifest.Status == CaptureStatus.Pending)
                 {
-                    await GiveUpAsync(claimed, now, cancellationToken);
-                    gaveUp++;
-                    continue;
+                    await RedispatchAsync(manifest, now, pass, cancellationToken);
                 }
-
-                logger.LogWarning("Capture {CaptureId} was still pending at {Age:c}; dispatching again (attempt {Attempt} of {Max})", claimed.Id, now - manifest.CreatedAt, claimed.DispatchAttempts, Settings.MaxDispatchAttempts);
-                await dispatcher.DispatchAsync(claimed.Id, cancellationToken);
-                redispatched++;
+                else if (chat.IsOwed(manifest) && await ClaimNotifyAsync(manifest, now, cancellationToken) is { } claimed)
+                {
+                    logger.LogInformation("Capture {CaptureId}: sending its chat message again (attempt {Attempt}; last error: {Error})", claimed.Id, claimed.NotifyAttempts + 1, claimed.NotifyError ?? "none");
+                    await chat.NotifyAsync(claimed, cancellationToken);
+                    pass.Renotified++;
+                }
             }
         }
-
-        return (redispatched, gaveUp);
     }
+
+    /// <summary>Tags are only checked for manifests written lately: older ones were checked by earlier runs.</summary>
+    private static readonly TimeSpan ReindexWindow = TimeSpan.FromHours(1);
+
+    private async Task<bool> NeedsIndexAsync(string key, CaptureManifest manifest, CancellationToken cancellationToken) =>
+        store is ITaggedStore tagged
+        && await tagged.GetTagsAsync(key, cancellationToken) is { } tags
+        && !(tags.TryGetValue(CaptureTags.Status, out var status) && status == CaptureTags.StatusName(manifest.Status));
+
+    private async Task RedispatchAsync(CaptureManifest manifest, DateTimeOffset now, CapturePass pass, CancellationToken cancellationToken)
+    {
+        if (await ClaimAsync(manifest, now, cancellationToken) is not { } claimed)
+        {
+            return;
+        }
+
+        if (claimed.DispatchAttempts > Settings.MaxDispatchAttempts)
+        {
+            await GiveUpAsync(claimed, now, cancellationToken);
+            pass.GaveUp++;
+            return;
+        }
+
+        logger.LogWarning("Capture {CaptureId} was still pending at {Age:c}; dispatching again (attempt {Attempt} of {Max})", claimed.Id, now - manifest.CreatedAt, claimed.DispatchAttempts, Settings.MaxDispatchAttempts);
+        await dispatcher.DispatchAsync(claimed.Id, cancellationToken);
+        pass.Redispatched++;
+    }
+
+    /// <summary>Only one instance re-sends a message: the one whose compare-and-swap on the version it saw wins.</summary>
+    private Task<CaptureManifest?> ClaimNotifyAsync(CaptureManifest seen, DateTimeOffset now, CancellationToken cancellationToken) =>
+        manifests.UpdateAsync(seen.Id, current => current.NotifiedAt is null && current.UpdatedAt == seen.UpdatedAt && current.NotifyAttempts == seen.NotifyAttempts
+            ? current with { UpdatedAt = now }
+            : null, cancellationToken);
 
     private static DateTimeOffset LastTouched(CaptureManifest manifest) => manifest.UpdatedAt > manifest.CreatedAt ? manifest.UpdatedAt : manifest.CreatedAt;
 

@@ -31,6 +31,8 @@ public sealed class AutoCaptureOptions
 
     public HousekeepingOptions Housekeeping { get; set; } = new();
 
+    public ApiOptions Api { get; set; } = new();
+
     public IEnumerable<KeyValuePair<string, string>> Describe()
     {
         yield return new("RulesFile", RulesFile);
@@ -42,7 +44,8 @@ public sealed class AutoCaptureOptions
         yield return new("Collector", $"key id {Collector.KeyId}, key {Secrets.Mask(Collector.SigningKey)}, timeout {Collector.RequestTimeout}, attempts {Collector.MaxAttempts}");
         yield return new("Links", $"key {Secrets.Mask(Links.SigningKey)}, lifetime {Links.Lifetime}");
         yield return new("Limits", Limits.Describe());
-        yield return new("Chat", $"default {Chat.Default}, slack webhook {Secrets.Mask(Chat.Slack.WebhookUrl)}");
+        yield return new("Chat", Chat.Describe());
+        yield return new("Api", $"{Api.ReadTokens.Count} read tokens ({string.Join(", ", Api.ReadTokens.Select(t => Secrets.Mask(t)))}), searches without filters look back {Api.DefaultSearchDays} days");
         yield return new("Housekeeping", $"every {Housekeeping.Interval}, pending deadline {Housekeeping.PendingDeadline}, {Housekeeping.MaxDispatchAttempts} dispatch attempts, {Housekeeping.LookbackDays} days back");
     }
 }
@@ -184,16 +187,100 @@ public sealed class ChatOptions
     public const string ConsoleChannel = "console";
     public const string SlackChannel = "slack";
 
-    /// <summary>The channel for rules that name none: console or slack.</summary>
+    /// <summary>The channel for rules that name none: console, slack (the legacy webhook) or a name under Channels.</summary>
     public string Default { get; set; } = ConsoleChannel;
 
+    /// <summary>The legacy single Slack incoming webhook; when set it is the channel named <c>slack</c>.</summary>
     public SlackOptions Slack { get; set; } = new();
+
+    /// <summary>Named channels rules pick with <c>chat: NAME</c> (<c>AutoCapture:Chat:Channels:NAME:Type</c>, …).</summary>
+    public Dictionary<string, ChatChannelOptions> Channels { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>At most one chat message per rule and limit (cooldown, budget, in-flight) for skips in this interval; storm-sampled skips are never posted.</summary>
+    public TimeSpan SkipNoticeInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Attempts at a capture's final message (housekeeping re-sends one that failed) before giving up.</summary>
+    public int MaxNotifyAttempts { get; set; } = 5;
+
+    /// <summary>Every configured channel by name, the built-in console and the legacy slack webhook included.</summary>
+    public IReadOnlyDictionary<string, ChatChannelOptions> AllChannels()
+    {
+        var all = new Dictionary<string, ChatChannelOptions>(StringComparer.Ordinal)
+        {
+            [ConsoleChannel] = new() { Type = ChatChannelTypes.Console },
+        };
+        if (!string.IsNullOrEmpty(Slack.WebhookUrl))
+        {
+            all[SlackChannel] = new() { Type = ChatChannelTypes.SlackWebhook, Url = Slack.WebhookUrl };
+        }
+
+        foreach (var (name, channel) in Channels)
+        {
+            all[name] = channel;
+        }
+
+        return all;
+    }
+
+    public string Describe() =>
+        $"default {Default}; " + string.Join("; ", AllChannels().Select(c => $"{c.Key}: {c.Value.Describe()}")) +
+        $"; skip notices every {SkipNoticeInterval}, {MaxNotifyAttempts} attempts";
+}
+
+public static class ChatChannelTypes
+{
+    public const string Console = "console";
+    public const string SlackWebhook = "slack-webhook";
+    public const string SlackBot = "slack-bot";
+    public const string Teams = "teams";
+    public const string Webhook = "webhook";
+
+    public static IReadOnlyList<string> All { get; } = [Console, SlackWebhook, SlackBot, Teams, Webhook];
+}
+
+/// <summary>One chat destination. Url and Token are secrets: they are masked wherever settings are shown.</summary>
+public sealed class ChatChannelOptions
+{
+    /// <summary>console, slack-webhook, slack-bot, teams (a Workflows webhook) or webhook (the manifest as JSON).</summary>
+    public string? Type { get; set; }
+
+    /// <summary>The webhook URL (slack-webhook, teams, webhook).</summary>
+    public string? Url { get; set; }
+
+    /// <summary>slack-bot: the bot token (xoxb-…) with chat:write.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>slack-bot: the channel id (C…) to post in; the bot must be a member.</summary>
+    public string? Channel { get; set; }
+
+    /// <summary>slack-bot: the Web API base address.</summary>
+    public string ApiUrl { get; set; } = "https://slack.com/api";
+
+    /// <summary>webhook: a shared secret; each POST then carries X-AutoCapture-Signature: sha256=HMAC(body).</summary>
+    public string? Secret { get; set; }
+
+    public string Describe() => Type switch
+    {
+        ChatChannelTypes.SlackBot => $"{Type} channel {Channel} token {Secrets.Mask(Token)} via {ApiUrl}",
+        ChatChannelTypes.Console or null => Type ?? "(no type)",
+        _ => $"{Type} {Secrets.Mask(Url)}{(Secret is null ? string.Empty : $" signed {Secrets.Mask(Secret)}")}",
+    };
 }
 
 public sealed class SlackOptions
 {
     /// <summary>A Slack incoming-webhook URL (it is a secret: it is never logged).</summary>
     public string? WebhookUrl { get; set; }
+}
+
+/// <summary>The read-only retrieval API (GET /api/captures, GET /api/captures/{id}).</summary>
+public sealed class ApiOptions
+{
+    /// <summary>Tokens accepted as <c>Authorization: Bearer</c> for reading captures (each at least 16 characters). None: only signed links work.</summary>
+    public List<string> ReadTokens { get; set; } = [];
+
+    /// <summary>How far back a search without a tag filter or <c>since</c> looks.</summary>
+    public int DefaultSearchDays { get; set; } = 30;
 }
 
 public sealed class HousekeepingOptions

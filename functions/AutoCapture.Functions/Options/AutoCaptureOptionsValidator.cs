@@ -71,19 +71,18 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
             failures.Add($"AutoCapture:PublicBaseUrl '{url}' is not an absolute http(s) URL.");
         }
 
-        if (options.Chat.Default is not (ChatOptions.ConsoleChannel or ChatOptions.SlackChannel))
+        failures.AddRange(ChatChannelsValidation.Check(options.Chat));
+        foreach (var (token, index) in options.Api.ReadTokens.Select((t, i) => (t, i)))
         {
-            failures.Add($"AutoCapture:Chat:Default '{options.Chat.Default}' is not a channel (console or slack).");
+            if (string.IsNullOrEmpty(token) || token.Length < SigningKey.MinimumSecretLength)
+            {
+                failures.Add($"AutoCapture:Api:ReadTokens:{index} must be at least {SigningKey.MinimumSecretLength} characters.");
+            }
         }
 
-        if (options.Chat.Default == ChatOptions.SlackChannel && string.IsNullOrEmpty(options.Chat.Slack.WebhookUrl))
+        if (options.Api.DefaultSearchDays is < 1 or > 3660)
         {
-            failures.Add("AutoCapture:Chat:Slack:WebhookUrl is required when slack is the default channel.");
-        }
-
-        if (options.Chat.Slack.WebhookUrl is { Length: > 0 } hook && !Uri.TryCreate(hook, UriKind.Absolute, out _))
-        {
-            failures.Add("AutoCapture:Chat:Slack:WebhookUrl is not an absolute URL.");
+            failures.Add("AutoCapture:Api:DefaultSearchDays must be between 1 and 3660.");
         }
 
         var housekeeping = options.Housekeeping;

@@ -9,7 +9,7 @@ namespace AutoCapture.Functions.Pipeline;
 /// so creating its manifest with create-if-absent is the dedup decision: exactly one delivery wins, on any
 /// number of instances, and the manifest exists (pending) before anything else happens.
 /// </summary>
-public sealed class DedupStage(IArtifactStore store, KnownCaptures known, TimeProvider clock, ILogger<DedupStage> logger) : IWebhookStage
+public sealed class DedupStage(ManifestStore manifests, KnownCaptures known, TimeProvider clock, ILogger<DedupStage> logger) : IWebhookStage
 {
     public async Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken)
     {
@@ -34,7 +34,7 @@ public sealed class DedupStage(IArtifactStore store, KnownCaptures known, TimePr
                 CreatedAt = now,
                 UpdatedAt = now,
             };
-            var written = await store.WriteJsonAsync(CaptureIds.ManifestKey(capture.CaptureId), manifest, WriteCondition.IfAbsent, cancellationToken);
+            var written = await manifests.WriteAsync(manifest, WriteCondition.IfAbsent, cancellationToken);
             known.Add(capture.CaptureId);
             if (written.Written)
             {

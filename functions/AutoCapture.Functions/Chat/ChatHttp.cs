@@ -1,0 +1,59 @@
+using System.Net;
+using Polly;
+using Polly.Retry;
+
+namespace AutoCapture.Functions.Chat;
+
+/// <summary>
+/// How every chat service is called: retries on network errors, 5xx and 429 — waiting as long as Retry-After
+/// says (capped at two minutes) — then a timeout over the whole exchange.
+/// </summary>
+public static class ChatHttp
+{
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(2);
+
+    public static ResiliencePipeline<HttpResponseMessage> Pipeline(int maxRetries = 4, TimeSpan? timeout = null) =>
+        new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddTimeout(timeout ?? TimeSpan.FromMinutes(3))
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = maxRetries,
+                Delay = TimeSpan.FromSeconds(1),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                    .Handle<HttpRequestException>()
+                    .HandleResult(r => r.StatusCode == HttpStatusCode.TooManyRequests || (int)r.StatusCode >= 500),
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
+                OnRetry = args =>
+                {
+                    args.Outcome.Result?.Dispose();
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(TimeSpan.FromSeconds(15))
+            .Build();
+
+    public static TimeSpan? RetryAfter(HttpResponseMessage? response)
+    {
+        if (response?.Headers.RetryAfter is not { } retryAfter)
+        {
+            return null;
+        }
+
+        var delay = retryAfter.Delta ?? (retryAfter.Date - DateTimeOffset.UtcNow) ?? TimeSpan.Zero;
+        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxRetryAfter ? MaxRetryAfter : delay;
+    }
+
+    /// <summary>Fails with the service's status and (shortened) answer; never the URL, which may carry a secret.</summary>
+    public static async Task EnsureSuccessAsync(HttpResponseMessage response, string service, CancellationToken cancellationToken)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            var answer = await response.Content.ReadAsStringAsync(cancellationToken);
+            throw new HttpRequestException($"{service} answered {(int)response.StatusCode}: {Shorten(answer, 200)}");
+        }
+    }
+
+    public static string Shorten(string text, int limit) => text.Length <= limit ? text : text[..(limit - 1)] + "…";
+}

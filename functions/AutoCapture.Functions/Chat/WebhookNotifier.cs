@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Json;
+using Polly;
+
+namespace AutoCapture.Functions.Chat;
+
+/// <summary>
+/// A generic webhook for other tools (PagerDuty, Opsgenie, a ticket system): the message as text and links, and the
+/// capture manifest as JSON. With a secret, each POST carries <c>X-AutoCapture-Signature: sha256=</c>HMAC-SHA256 of
+/// the body, so the receiver can tell it came from here.
+/// </summary>
+public sealed class WebhookNotifier(string name, string url, string? secret, HttpClient http) : IChatNotifier
+{
+    public const string SignatureHeader = "X-AutoCapture-Signature";
+    private readonly ResiliencePipeline<HttpResponseMessage> _resilience = ChatHttp.Pipeline();
+
+    public string Name => name;
+
+    public async Task<ChatPost?> SendAsync(ChatMessage message, CancellationToken cancellationToken)
+    {
+        var body = Encoding.UTF8.GetBytes(Payload(message).ToJsonString());
+        using var response = await _resilience.ExecuteAsync(async token =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url)
+            {
+                Content = new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } },
+            };
+            if (!string.IsNullOrEmpty(secret))
+            {
+                request.Headers.Add(SignatureHeader, "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
+            }
+
+            return await http.SendAsync(request, token);
+        }, cancellationToken);
+        await ChatHttp.EnsureSuccessAsync(response, "the webhook", cancellationToken);
+        return null;
+    }
+
+    public static JsonObject Payload(ChatMessage message)
+    {
+        var manifest = message.Manifest;
+        return new JsonObject
+        {
+            ["event"] = manifest is null ? "capture" : $"capture.{manifest.Status.ToString().ToLowerInvariant()}",
+            ["captureId"] = message.CaptureId,
+            ["title"] = message.Title,
+            ["headline"] = message.Headline,
+            ["text"] = string.Join('\n', new[] { message.Headline }.Concat(message.Fields.Select(f => $"{f.Name}: {f.Value}")).Concat(message.Findings)),
+            ["links"] = new JsonArray(message.Links.Select(l => (JsonNode)new JsonObject { ["text"] = l.Text, ["url"] = l.Url }).ToArray()),
+            ["manifest"] = manifest is null ? null : JsonNode.Parse(AutoCaptureJson.Serialize(manifest)),
+        };
+    }
+}
