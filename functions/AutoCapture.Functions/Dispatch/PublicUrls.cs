@@ -30,6 +30,10 @@ public sealed class PublicUrls(IOptions<AutoCaptureOptions> options, IServer ser
         (store as IReadLinks)?.TryCreateReadLink(CaptureIds.ArtifactKey(captureId, name), options.Value.Links.Lifetime, null, name)?.AbsoluteUri
         ?? $"{BaseUrl}/api/captures/{captureId}/artifacts/{name}?token={Uri.EscapeDataString(_links.CreateToken(captureId, name, options.Value.Links.Lifetime))}";
 
+    /// <summary>A same-origin path to an artifact through this app (never a store SAS URL), for the embedded viewer to fetch.</summary>
+    public string AppArtifactPath(string captureId, string name) =>
+        $"/api/captures/{captureId}/artifacts/{name}?token={Uri.EscapeDataString(_links.CreateToken(captureId, name, options.Value.Links.Lifetime))}";
+
     public LinkVerdict Verify(string captureId, string artifactName, string? token) => _links.Verify(captureId, artifactName, token);
 
     private string ListeningAddress()

@@ -1,48 +1,187 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.Summaries;
 using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Dispatch;
 
 namespace AutoCapture.Functions.Endpoints;
 
-/// <summary>A plain HTML view of one capture: alert, target, outcome, findings and artifact downloads.</summary>
+/// <summary>
+/// One capture as a page for the postmortem: the alert, the target, the outcome, each summary as a table, the
+/// artifacts with sizes, hashes and download links, and for profiles an embedded flame graph (speedscope, served by
+/// this app). No scripts of its own: the page works under <c>default-src 'self'</c>.
+/// </summary>
 internal static class CapturePage
 {
+    private const string Style =
+        "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#222}" +
+        "table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{padding:.25rem .7rem;text-align:left;vertical-align:top;border-bottom:1px solid #e4e4e4}" +
+        "th{background:#f6f6f6}td.num{text-align:right;font-variant-numeric:tabular-nums}code,td.frame{font-family:ui-monospace,monospace;font-size:.85rem;word-break:break-all}" +
+        "pre{background:#f4f4f4;padding:1rem;overflow:auto}iframe{width:100%;height:36rem;border:1px solid #ccc}.status{font-weight:600}";
+
     public static string Render(CaptureManifest manifest, PublicUrls urls)
     {
-        var html = HtmlEncoder.Default;
         var message = ChatMessage.For(manifest, urls);
-        var page = new StringBuilder();
-        page.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
-            .Append(html.Encode($"AutoCapture {manifest.Id}"))
-            .Append("</title><style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}td,th{padding:.2rem .6rem;text-align:left;vertical-align:top}pre{background:#f4f4f4;padding:1rem;overflow:auto}</style></head><body>");
-        page.Append("<h1>").Append(html.Encode(message.Title)).Append("</h1><p>").Append(html.Encode(message.Headline)).Append("</p><table>");
-        foreach (var (name, value) in message.Fields)
+        var page = new Html();
+        page.Raw("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>")
+            .Text($"AutoCapture {manifest.Id}").Raw("</title><style>").Raw(Style).Raw("</style></head><body>");
+        page.Raw("<h1>").Text(message.Title).Raw("</h1><p class=\"status\">").Text(message.Headline).Raw("</p>");
+
+        page.Raw("<h2>Capture</h2>");
+        var rows = message.Fields.Select(f => new[] { f.Name, f.Value }).ToList();
+        rows.Add(["Capture id", manifest.Id]);
+        rows.Add(["Created", Time(manifest.CreatedAt)]);
+        if (manifest.CompletedAt is { } completed)
         {
-            page.Append("<tr><th>").Append(html.Encode(name)).Append("</th><td>").Append(html.Encode(value)).Append("</td></tr>");
+            rows.Add(["Finished", Time(completed)]);
         }
 
-        page.Append("</table>");
+        page.Table("capture", null, rows);
+        if (manifest.Alert.Labels.Count > 0)
+        {
+            page.Raw("<h2>Alert labels</h2>");
+            page.Table("labels", ["label", "value"], manifest.Alert.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => new[] { l.Key, l.Value }));
+        }
+
+        if (manifest.Summary is { } summary)
+        {
+            Summaries(page, summary);
+        }
+
         if (message.Findings.Count > 0)
         {
-            page.Append("<h2>Findings</h2><pre>").Append(html.Encode(string.Join('\n', message.Findings))).Append("</pre>");
+            page.Raw("<h2>Highlights</h2><pre>").Text(string.Join('\n', message.Findings)).Raw("</pre>");
         }
 
-        if (manifest.Artifacts.Count > 0)
+        FlameGraph(page, manifest, urls);
+        Artifacts(page, manifest, urls);
+        page.Raw("</body></html>");
+        return page.ToString();
+    }
+
+    private static void Summaries(Html page, CaptureSummary summary)
+    {
+        if (summary.Cpu is { } cpu)
         {
-            page.Append("<h2>Artifacts</h2><table><tr><th>name</th><th>size</th><th>sha256</th></tr>");
-            foreach (var artifact in manifest.Artifacts)
+            page.Raw("<h2>CPU</h2><p>").Text($"{N(cpu.SampleCount)} samples on {cpu.ThreadCount} threads over {cpu.DurationSeconds:0.#} s.").Raw("</p>");
+            page.Raw("<h3>Hottest frames by self time</h3>");
+            page.Table("cpu-exclusive", ["%", "samples", "frame"], cpu.TopExclusive.Select(f => new[] { $"{f.Percent:0.0}", N(f.Samples), f.Frame }), numericColumns: 2);
+            page.Raw("<h3>Hottest frames including callees</h3>");
+            page.Table("cpu-inclusive", ["%", "samples", "frame"], cpu.TopInclusive.Select(f => new[] { $"{f.Percent:0.0}", N(f.Samples), f.Frame }), numericColumns: 2);
+        }
+
+        if (summary.Stacks is { } stacks)
+        {
+            page.Raw("<h2>Thread stacks</h2><p>").Text($"{stacks.ThreadCount} managed threads, grouped by where they are.").Raw("</p>");
+            var groups = stacks.Threads
+                .GroupBy(t => t.Frames.FirstOrDefault(f => !f.StartsWith('[')) ?? (t.Frames.Count > 0 ? t.Frames[0] : "(no frames)"))
+                .OrderByDescending(g => g.Count())
+                .Select(g => new[] { N(g.Count()), g.Key, string.Join(", ", g.Select(t => t.ThreadId.ToString(CultureInfo.InvariantCulture)).Take(12)) });
+            page.Table("stacks", ["threads", "innermost frame", "thread ids"], groups, numericColumns: 1);
+        }
+    }
+
+    private static void FlameGraph(Html page, CaptureManifest manifest, PublicUrls urls)
+    {
+        var profiles = manifest.Artifacts.Where(FlameGraphViewer.CanOpen).ToList();
+        if (profiles.Count == 0)
+        {
+            return;
+        }
+
+        page.Raw("<h2>Flame graph</h2>");
+        if (!FlameGraphViewer.IsInstalled)
+        {
+            page.Raw("<p>The flame graph viewer is not installed with this app; download the profile below and open it at https://www.speedscope.app.</p>");
+            return;
+        }
+
+        // speedscope's own JSON keeps .NET frame names best; pprof protobufs open too.
+        var first = profiles.OrderBy(a => a.Name.EndsWith(".speedscope.json", StringComparison.Ordinal) ? 0 : 1).First();
+        var viewer = FlameGraphViewer.ViewerUrl(urls.AppArtifactPath(manifest.Id, first.Name), $"{manifest.Alert.Name} {manifest.Target.Host} {first.Name}");
+        page.Raw("<p>").Text($"{first.Name} in speedscope. ").Raw("<a href=\"").Attribute(viewer).Raw("\" target=\"_blank\" rel=\"noopener\">Open full screen</a></p>");
+        page.Raw("<iframe id=\"flamegraph\" title=\"flame graph\" src=\"").Attribute(viewer).Raw("\"></iframe>");
+    }
+
+    private static void Artifacts(Html page, CaptureManifest manifest, PublicUrls urls)
+    {
+        if (manifest.Artifacts.Count == 0)
+        {
+            return;
+        }
+
+        page.Raw("<h2>Artifacts</h2><table id=\"artifacts\"><tr><th>name</th><th>kind</th><th>size</th><th>sha256</th><th></th></tr>");
+        foreach (var artifact in manifest.Artifacts)
+        {
+            page.Raw("<tr><td><a href=\"").Attribute(urls.Artifact(manifest.Id, artifact.Name)).Raw("\" download>").Text(artifact.Name).Raw("</a></td><td>")
+                .Text(artifact.Kind).Raw("</td><td class=\"num\">").Text(ChatMessage.FormatBytes(artifact.Size)).Raw("</td><td><code>").Text(artifact.Sha256).Raw("</code></td><td>");
+            if (FlameGraphViewer.IsInstalled && FlameGraphViewer.CanOpen(artifact))
             {
-                page.Append("<tr><td><a href=\"").Append(html.Encode(urls.Artifact(manifest.Id, artifact.Name))).Append("\">")
-                    .Append(html.Encode(artifact.Name)).Append("</a></td><td>").Append(html.Encode(ChatMessage.FormatBytes(artifact.Size)))
-                    .Append("</td><td><code>").Append(html.Encode(artifact.Sha256)).Append("</code></td></tr>");
+                var viewer = FlameGraphViewer.ViewerUrl(urls.AppArtifactPath(manifest.Id, artifact.Name), artifact.Name);
+                page.Raw("<a href=\"").Attribute(viewer).Raw("\" target=\"_blank\" rel=\"noopener\">flame graph</a>");
             }
 
-            page.Append("</table>");
+            page.Raw("</td></tr>");
         }
 
-        page.Append("</body></html>");
-        return page.ToString();
+        page.Raw("</table>");
+    }
+
+    private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>HTML built by appending; everything that is not markup goes through the encoder.</summary>
+    private sealed class Html
+    {
+        private readonly StringBuilder _builder = new();
+
+        public Html Raw(string markup)
+        {
+            _builder.Append(markup);
+            return this;
+        }
+
+        public Html Text(string text)
+        {
+            _builder.Append(HtmlEncoder.Default.Encode(text));
+            return this;
+        }
+
+        public Html Attribute(string value) => Text(value);
+
+        /// <param name="numericColumns">How many leading columns hold numbers (right-aligned).</param>
+        public void Table(string id, string[]? headers, IEnumerable<string[]> rows, int numericColumns = 0)
+        {
+            Raw("<table id=\"").Raw(id).Raw("\">");
+            if (headers is not null)
+            {
+                Raw("<tr>");
+                foreach (var header in headers)
+                {
+                    Raw("<th>").Text(header).Raw("</th>");
+                }
+
+                Raw("</tr>");
+            }
+
+            foreach (var row in rows)
+            {
+                Raw("<tr>");
+                for (var i = 0; i < row.Length; i++)
+                {
+                    var cell = headers is null && i == 0 ? "th" : "td";
+                    Raw($"<{cell}{(i < numericColumns ? " class=\"num\"" : i == row.Length - 1 && numericColumns > 0 ? " class=\"frame\"" : string.Empty)}>").Text(row[i]).Raw($"</{cell}>");
+                }
+
+                Raw("</tr>");
+            }
+
+            Raw("</table>");
+        }
+
+        public override string ToString() => _builder.ToString();
     }
 }

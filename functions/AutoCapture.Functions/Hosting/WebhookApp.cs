@@ -101,6 +101,7 @@ public static class WebhookApp
             context.Response.Headers["Referrer-Policy"] = "no-referrer";
             await next(context);
         });
+        app.UseFlameGraphViewer();
         app.MapGet("/", () => Results.Text("AutoCapture webhook app"));
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
         app.MapAlertEndpoints();

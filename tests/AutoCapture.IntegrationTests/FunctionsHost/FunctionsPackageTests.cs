@@ -34,6 +34,8 @@ public sealed class FunctionsPackageTests : IAsyncLifetime
         ["CaptureComplete"] = ($"/api/captures/{CaptureId}/complete", HttpStatusCode.Unauthorized, "request is not signed"),
         ["CaptureGet"] = ($"/api/captures/{CaptureId}", HttpStatusCode.Forbidden, "a signed link is required"),
         ["ArtifactGet"] = ($"/api/captures/{CaptureId}/artifacts/stacks.txt", HttpStatusCode.Forbidden, "a signed link is required"),
+        ["CaptureList"] = ("/api/captures", HttpStatusCode.Forbidden, "the capture API is disabled"),
+        ["Viewer"] = ("/api/viewer/index.html", HttpStatusCode.OK, "speedscope"),
     };
 
     public async Task InitializeAsync()
@@ -71,7 +73,7 @@ public sealed class FunctionsPackageTests : IAsyncLifetime
         var functions = Directory.GetDirectories(_package)
             .Where(d => File.Exists(Path.Combine(d, "function.json")))
             .ToDictionary(d => Path.GetFileName(d), d => JsonNode.Parse(File.ReadAllText(Path.Combine(d, "function.json")))!);
-        Assert.Equal(["Alerts", "ArtifactGet", "CaptureComplete", "CaptureGet", "Housekeeping"], functions.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["Alerts", "ArtifactGet", "CaptureComplete", "CaptureGet", "CaptureList", "Housekeeping", "Viewer"], functions.Keys.Order(StringComparer.Ordinal));
 
         await StartHandlerAsync(executable);
 
@@ -103,7 +105,7 @@ public sealed class FunctionsPackageTests : IAsyncLifetime
         var route = (string)trigger["route"]!;
         var method = new HttpMethod(((string)trigger["methods"]![0]!).ToUpperInvariant());
         Assert.Equal(expected.Path, "/api/" + route.Replace("{source}", "alertmanager", StringComparison.Ordinal)
-            .Replace("{id}", CaptureId, StringComparison.Ordinal).Replace("{name}", "stacks.txt", StringComparison.Ordinal));
+            .Replace("{id}", CaptureId, StringComparison.Ordinal).Replace("{name}", "stacks.txt", StringComparison.Ordinal).Replace("{*path}", "index.html", StringComparison.Ordinal));
 
         using var request = new HttpRequestMessage(method, $"http://127.0.0.1:{_port}{expected.Path}");
         request.Headers.Add("X-Azure-Functions-InvocationId", Guid.NewGuid().ToString());

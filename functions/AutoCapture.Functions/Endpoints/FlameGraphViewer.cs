@@ -1,0 +1,50 @@
+using AutoCapture.Core.Captures;
+using Microsoft.Extensions.FileProviders;
+
+namespace AutoCapture.Functions.Endpoints;
+
+/// <summary>
+/// speedscope, self-hosted at <c>/api/viewer/</c> from the app's own output, so the capture page can embed it and it
+/// can fetch the profile from the same origin (<c>#profileURL=</c>) under a same-origin CSP. It opens speedscope's
+/// JSON and pprof protobufs (gzipped or not).
+/// </summary>
+public static class FlameGraphViewer
+{
+    public const string RequestPath = "/api/viewer";
+
+    // The viewer's own policy: same as every page, except that the capture page (same origin) may frame it.
+    // speedscope's CSS-in-JS injects <style> elements, hence 'unsafe-inline' for styles only.
+    private const string ViewerPolicy = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'";
+
+    public static string Folder { get; } = Path.Combine(AppContext.BaseDirectory, "speedscope");
+
+    public static bool IsInstalled => File.Exists(Path.Combine(Folder, "index.html"));
+
+    public static bool CanOpen(ArtifactInfo artifact) =>
+        artifact.Name.EndsWith(".speedscope.json", StringComparison.Ordinal)
+        || artifact.Name.EndsWith(".pb.gz", StringComparison.Ordinal)
+        || artifact.Name.EndsWith(".pprof", StringComparison.Ordinal);
+
+    /// <summary>The viewer's address opening <paramref name="profileUrl"/> (a same-origin path with its link token).</summary>
+    public static string ViewerUrl(string profileUrl, string title) =>
+        $"{RequestPath}/index.html#profileURL={Uri.EscapeDataString(profileUrl)}&title={Uri.EscapeDataString(title)}";
+
+    public static void UseFlameGraphViewer(this WebApplication app)
+    {
+        if (!IsInstalled)
+        {
+            return;
+        }
+
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new PhysicalFileProvider(Folder),
+            RequestPath = RequestPath,
+            OnPrepareResponse = context =>
+            {
+                context.Context.Response.Headers.ContentSecurityPolicy = ViewerPolicy;
+                context.Context.Response.Headers.CacheControl = "public, max-age=3600";
+            },
+        });
+    }
+}
