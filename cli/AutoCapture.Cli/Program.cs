@@ -21,5 +21,6 @@ demoTarget.SetAction((parse, _) => DemoTarget.RunAsync(TimeSpan.FromMinutes(pars
 root.Subcommands.Add(demoTarget);
 
 root.Subcommands.Add(RulesCommands.Create());
+root.Subcommands.Add(CapturesCommands.Create());
 
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Json;
+
+namespace AutoCapture.Cli.Captures;
+
+/// <summary>The webhook app's read-only capture API, as the CLI calls it (base URL and read token).</summary>
+internal sealed class CaptureApiClient(HttpClient http, Uri baseUrl, string token)
+{
+    public async Task<CaptureListPage> ListAsync(IReadOnlyList<KeyValuePair<string, string>> query, CancellationToken cancellationToken)
+    {
+        var queryString = string.Join('&', query.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value)}"));
+        using var response = await SendAsync($"api/captures{(queryString.Length > 0 ? "?" + queryString : string.Empty)}", HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return await ReadJsonAsync<CaptureListPage>(response, cancellationToken);
+    }
+
+    public async Task<CaptureManifest> GetAsync(string captureId, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync($"api/captures/{Uri.EscapeDataString(captureId)}?format=json", HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return await ReadJsonAsync<CaptureManifest>(response, cancellationToken);
+    }
+
+    /// <summary>Opens an artifact's download; the caller disposes the response.</summary>
+    public Task<HttpResponseMessage> OpenArtifactAsync(string captureId, string name, CancellationToken cancellationToken) =>
+        SendAsync($"api/captures/{Uri.EscapeDataString(captureId)}/artifacts/{Uri.EscapeDataString(name)}", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+
+    private async Task<HttpResponseMessage> SendAsync(string relative, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(baseUrl, relative));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, completion, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliException($"cannot reach {baseUrl}: {e.Message}");
+        }
+
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            var message = body;
+            try
+            {
+                using var error = JsonDocument.Parse(body);
+                message = error.RootElement.TryGetProperty("error", out var e) ? e.GetString() ?? body : body;
+            }
+            catch (JsonException)
+            {
+                // Not our JSON error: show what came back.
+            }
+
+            throw new CliException(response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized => $"the server refused the token: {message} (set --token or AUTOCAPTURE_TOKEN to one of AutoCapture:Api:ReadTokens)",
+                _ => $"the server answered {(int)response.StatusCode}: {message}",
+            });
+        }
+    }
+
+    private static async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            return await AutoCaptureJson.DeserializeAsync<T>(stream, cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            throw new CliException($"the server's answer is not what the capture API sends: {e.Message}");
+        }
+    }
+}
+
+/// <summary>A failure to tell the user in one line, with exit code <see cref="ExitCode"/>.</summary>
+internal sealed class CliException(string message, int exitCode = 1) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}
