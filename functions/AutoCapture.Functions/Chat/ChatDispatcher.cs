@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using AutoCapture.Core.Captures;
 using AutoCapture.Functions.Dispatch;
 using AutoCapture.Functions.Options;
@@ -18,6 +19,12 @@ public sealed class ChatDispatcher(
     TimeProvider clock,
     ILogger<ChatDispatcher> logger)
 {
+    private static readonly TimeSpan StartPostWait = TimeSpan.FromSeconds(30);
+
+    // Start posts in progress on this instance: a capture can end while its start is still being posted, and its
+    // final message should then follow that post up rather than appear as a second, unrelated message.
+    private readonly ConcurrentDictionary<string, Task> _startPosts = new(StringComparer.Ordinal);
+
     /// <summary>Tells the capture's channel that it started, if that channel follows up (a Slack bot), and remembers the post.</summary>
     public async Task NotifyStartAsync(CaptureManifest manifest, CancellationToken cancellationToken)
     {
@@ -27,6 +34,20 @@ public sealed class ChatDispatcher(
             return;
         }
 
+        var posting = PostStartAsync(notifier, manifest, cancellationToken);
+        _startPosts[manifest.Id] = posting;
+        try
+        {
+            await posting;
+        }
+        finally
+        {
+            _startPosts.TryRemove(manifest.Id, out _);
+        }
+    }
+
+    private async Task PostStartAsync(IChatNotifier notifier, CaptureManifest manifest, CancellationToken cancellationToken)
+    {
         try
         {
             var post = await notifier.SendAsync(Message(manifest), cancellationToken);
@@ -50,6 +71,20 @@ public sealed class ChatDispatcher(
         if (manifest.Quiet)
         {
             return;
+        }
+
+        if (_startPosts.TryGetValue(manifest.Id, out var posting))
+        {
+            try
+            {
+                await posting.WaitAsync(StartPostWait, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // Slack is slow to answer the start post: the outcome goes out as a message of its own.
+            }
+
+            manifest = await manifests.ReadAsync(manifest.Id, cancellationToken) ?? manifest;
         }
 
         var notifier = NotifierFor(manifest);

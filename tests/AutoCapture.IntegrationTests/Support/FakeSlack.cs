@@ -11,7 +11,10 @@ namespace AutoCapture.IntegrationTests.Support;
 /// Stands in for Slack's incoming webhooks on loopback, checking what Slack itself enforces: a JSON body with
 /// text or blocks, at most 50 blocks, section text at most 3,000 characters, at most 10 fields of 2,000,
 /// header text plain_text of at most 150, button URLs present. Answers like Slack: 200 "ok" or 400 with the reason.
-/// It can be told to throttle first (429 with Retry-After).
+/// It can be told to throttle first (429 with Retry-After). It also plays the Web API a bot token uses:
+/// <c>chat.postMessage</c> and <c>chat.update</c> with <c>Authorization: Bearer xoxb-…</c>, a known channel, and
+/// thread_ts / ts naming a message it handed out; it answers HTTP 200 with <c>{"ok":true,"channel","ts"}</c> or
+/// <c>{"ok":false,"error"}</c> as Slack does.
 /// </summary>
 public sealed class FakeSlack : IAsyncDisposable
 {
@@ -23,6 +26,20 @@ public sealed class FakeSlack : IAsyncDisposable
     public ConcurrentQueue<JsonObject> Accepted { get; } = new();
 
     public ConcurrentQueue<string> Refused { get; } = new();
+
+    public const string ChannelId = "C0AUTOCAPT";
+
+    public string BotToken { get; } = "xoxb-" + TestEnvironment.Secret();
+
+    public string ApiUrl => $"{_app.Urls.First()}/api";
+
+    /// <summary>Web API calls Slack accepted, in order: the method and its JSON body.</summary>
+    public ConcurrentQueue<(string Method, JsonObject Body)> ApiCalls { get; } = new();
+
+    /// <summary>The channel's messages by ts, as they stand after updates.</summary>
+    public ConcurrentDictionary<string, JsonObject> Messages { get; } = new();
+
+    private long _nextTs = 1_732_200_000_000_100;
 
     private int _requests;
 
@@ -65,8 +82,81 @@ public sealed class FakeSlack : IAsyncDisposable
             slack.Accepted.Enqueue(body!);
             return Results.Text("ok");
         });
+        app.MapPost("/api/{method}", async (string method, HttpRequest request) => await slack.WebApiAsync(method, request));
         await app.StartAsync();
         return slack;
+    }
+
+    private async Task<IResult> WebApiAsync(string method, HttpRequest request)
+    {
+        Interlocked.Increment(ref _requests);
+        if (Interlocked.Decrement(ref _throttleRemaining) >= 0)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = "1";
+            return Results.Text("", statusCode: 429);
+        }
+
+        IResult Fail(string error)
+        {
+            Refused.Enqueue($"{method}: {error}");
+            return Results.Json(new { ok = false, error });
+        }
+
+        var authorization = request.Headers.Authorization.ToString();
+        if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return Fail("not_authed");
+        }
+
+        if (authorization["Bearer ".Length..] != BotToken)
+        {
+            return Fail("invalid_auth");
+        }
+
+        if (request.ContentType?.StartsWith("application/json", StringComparison.Ordinal) != true)
+        {
+            return Fail("invalid_form_data");
+        }
+
+        if (await JsonNode.ParseAsync(request.Body) is not JsonObject body)
+        {
+            return Fail("invalid_json");
+        }
+
+        if ((string?)body["channel"] != ChannelId)
+        {
+            return Fail("channel_not_found");
+        }
+
+        if (Check(body) is { } problem)
+        {
+            return Fail(problem);
+        }
+
+        switch (method)
+        {
+            case "chat.postMessage":
+                if (body["thread_ts"] is { } thread && !Messages.ContainsKey((string)thread!))
+                {
+                    return Fail("thread_not_found");
+                }
+
+                var ts = FormattableString.Invariant($"{Interlocked.Increment(ref _nextTs) / 1_000_000}.{_nextTs % 1_000_000:D6}");
+                Messages[ts] = body;
+                ApiCalls.Enqueue((method, body));
+                return Results.Json(new { ok = true, channel = ChannelId, ts, message = body });
+            case "chat.update":
+                if ((string?)body["ts"] is not { } updated || !Messages.ContainsKey(updated))
+                {
+                    return Fail("message_not_found");
+                }
+
+                Messages[updated] = body;
+                ApiCalls.Enqueue((method, body));
+                return Results.Json(new { ok = true, channel = ChannelId, ts = updated });
+            default:
+                return Fail("unknown_method");
+        }
     }
 
     private static string? Check(JsonObject body)
