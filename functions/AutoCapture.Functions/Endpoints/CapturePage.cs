@@ -25,7 +25,7 @@ internal static class CapturePage
     {
         var message = ChatMessage.For(manifest, urls);
         var page = new Html();
-        page.Raw("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>")
+        page.Raw("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><link rel=\"icon\" href=\"").Raw(FlameGraphViewer.IconPath).Raw("\"><title>")
             .Text($"AutoCapture {manifest.Id}").Raw("</title><style>").Raw(Style).Raw("</style></head><body>");
         page.Raw("<h1>").Text(message.Title).Raw("</h1><p class=\"status\">").Text(message.Headline).Raw("</p>");
 

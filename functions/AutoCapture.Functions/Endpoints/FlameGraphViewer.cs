@@ -12,9 +12,13 @@ public static class FlameGraphViewer
 {
     public const string RequestPath = "/api/viewer";
 
-    // The viewer's own policy: same as every page, except that the capture page (same origin) may frame it.
-    // speedscope's CSS-in-JS injects <style> elements, hence 'unsafe-inline' for styles only.
-    private const string ViewerPolicy = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'";
+    // The viewer's own policy: same-origin everything, like every page, except that the capture page (same origin)
+    // may frame it; speedscope's CSS-in-JS injects <style> elements ('unsafe-inline' for styles only), and it compiles
+    // its bundled WebAssembly (the JFR importer) at start ('wasm-unsafe-eval' allows WebAssembly, not JavaScript eval).
+    private const string ViewerPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'";
+
+    /// <summary>A stable address for the viewer's icon (its file name carries a content hash), used by the capture page too.</summary>
+    public const string IconPath = RequestPath + "/favicon.ico";
 
     public static string Folder { get; } = Path.Combine(AppContext.BaseDirectory, "speedscope");
 
@@ -34,6 +38,11 @@ public static class FlameGraphViewer
         if (!IsInstalled)
         {
             return;
+        }
+
+        if (Directory.EnumerateFiles(Folder, "favicon-*.ico").FirstOrDefault() is { } icon)
+        {
+            app.MapGet(IconPath, () => Results.File(icon, "image/x-icon"));
         }
 
         app.UseStaticFiles(new StaticFileOptions
