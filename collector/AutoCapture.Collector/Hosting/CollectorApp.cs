@@ -1,5 +1,6 @@
 using AutoCapture.Collector.Captures;
 using AutoCapture.Collector.Dotnet;
+using AutoCapture.Collector.Go;
 using AutoCapture.Collector.Options;
 using AutoCapture.Collector.Processes;
 using AutoCapture.Collector.Runs;
@@ -32,9 +33,12 @@ public static class CollectorApp
         services.AddSingleton(TimeProvider.System);
         var storePath = builder.Configuration["AutoCapture:Store:Path"] ?? ".autocapture/store";
         services.AddSingleton<IArtifactStore>(_ => new FolderStore(storePath));
-        services.AddSingleton<IProcessFinder, DotnetProcessFinder>();
+        services.AddSingleton<DotnetProcessFinder>();
+        services.AddSingleton<GopsProcessFinder>();
+        services.AddSingleton<IProcessFinder, TargetResolver>();
         services.AddSingleton<ICaptureProvider, DotnetCpuCaptureProvider>();
         services.AddSingleton<ICaptureProvider, DotnetStacksCaptureProvider>();
+        services.AddGoCaptures();
         services.AddHttpClient<CompletionReporter>();
         services.AddSingleton<CaptureRunner>();
         services.AddSingleton(sp =>
