@@ -38,6 +38,9 @@ public static class CollectorApp
         services.AddSingleton<IProcessFinder, TargetResolver>();
         services.AddSingleton<ICaptureProvider, DotnetCpuCaptureProvider>();
         services.AddSingleton<ICaptureProvider, DotnetStacksCaptureProvider>();
+        services.AddSingleton<ICaptureProvider, DotnetHeapCaptureProvider>();
+        services.AddSingleton<ICaptureProvider, DotnetDumpCaptureProvider>();
+        services.AddSingleton<ICaptureProvider, DotnetCountersCaptureProvider>();
         services.AddGoCaptures();
         services.AddHttpClient<CompletionReporter>();
         services.AddSingleton<CaptureRunner>();
