@@ -17,6 +17,10 @@ public sealed class PprofHttpClient(HttpClient http, IOptions<CollectorOptions> 
 {
     private const int MaxErrorText = 300;
 
+    // Set on a request once a connection for it was made: a later connection error then means the target went away
+    // mid-request (the handler retries a dropped request on a new connection, which a dead target refuses).
+    private static readonly HttpRequestOptionsKey<bool> Connected = new("autocapture.connected");
+
     /// <summary>The handler: no redirects (a target must not send the collector elsewhere), no proxy, short connects.</summary>
     public static SocketsHttpHandler CreateHandler() => new()
     {
@@ -25,6 +29,21 @@ public sealed class PprofHttpClient(HttpClient http, IOptions<CollectorOptions> 
         ConnectTimeout = TimeSpan.FromSeconds(5),
         AutomaticDecompression = DecompressionMethods.None,
         UseCookies = false,
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                context.InitialRequestMessage.Options.Set(Connected, true);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
     };
 
     /// <param name="address">A normalised, allowlisted target address.</param>
@@ -43,9 +62,9 @@ public sealed class PprofHttpClient(HttpClient http, IOptions<CollectorOptions> 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(limit);
         var written = 0L;
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(address, pathAndQuery));
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(address, pathAndQuery));
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             if (response.StatusCode != HttpStatusCode.OK)
             {
@@ -71,7 +90,7 @@ public sealed class PprofHttpClient(HttpClient http, IOptions<CollectorOptions> 
         {
             throw new CaptureFailedException($"{target} did not finish answering {Path(pathAndQuery)} within {limit.TotalSeconds:0} s (after {written} bytes): the server is too slow or hung");
         }
-        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError || e.InnerException is SocketException)
+        catch (HttpRequestException e) when (!request.Options.TryGetValue(Connected, out _) && (e.HttpRequestError == HttpRequestError.ConnectionError || e.InnerException is SocketException))
         {
             throw new CaptureFailedException($"cannot connect to {target}: {e.InnerException?.Message ?? e.Message} (is its pprof server running?)", e);
         }
