@@ -40,14 +40,15 @@ public sealed class GoCaptureKit : IDisposable
     };
 
     /// <summary>Captures one kind into a fresh sub-folder of the workspace (kinds may run side by side).</summary>
-    public Task<AutoCapture.Core.Summaries.CaptureSummary> CaptureAsync(ResolvedProcess target, string kind, TimeSpan duration = default, CancellationToken cancellationToken = default)
+    /// <param name="sink">Where artifacts go; the workspace's sink unless given (captures side by side need their own).</param>
+    public Task<AutoCapture.Core.Summaries.CaptureSummary> CaptureAsync(ResolvedProcess target, string kind, TimeSpan duration = default, IArtifactSink? sink = null)
     {
         var folder = Directory.CreateTempSubdirectory($"{kind}-").FullName;
         var work = Path.Combine(Workspace.Directory, Path.GetFileName(folder));
         Directory.Delete(folder);
         Directory.CreateDirectory(work);
-        var context = Workspace.Context(target, kind, duration) with { WorkDirectory = work };
-        return Provider(kind).CaptureAsync(context, cancellationToken);
+        var context = Workspace.Context(target, kind, duration) with { WorkDirectory = work, Artifacts = sink ?? Workspace.Sink };
+        return Provider(kind).CaptureAsync(context, CancellationToken.None);
     }
 
     public void Dispose()
