@@ -72,7 +72,7 @@ public sealed class CollectorEndpointTests : IAsyncLifetime
     [Theory]
     [InlineData("{", "not a capture request")]
     [InlineData("""{"captureId":"../../etc","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"stacks"}]}""", "not a capture id")]
-    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1,"name":"x"},"captures":[{"kind":"stacks"}]}""", "exactly one of pid, name or commandLine")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1,"name":"x"},"captures":[{"kind":"stacks"}]}""", "exactly one of pid, name, commandLine or address")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"ruby","pid":1},"captures":[{"kind":"stacks"}]}""", "not supported")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"rm -rf"}]}""", "unknown capture kind")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"cpu","durationSeconds":99999}]}""", "outside 1..")]

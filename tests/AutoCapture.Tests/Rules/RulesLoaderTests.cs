@@ -125,7 +125,7 @@ public class RulesLoaderTests
         Assert.Contains(problems, p => p.Line == 11 && p.Message.Contains("takes no duration", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Line == 13 && p.Message.Contains("unknown key 'mtach'", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Message.Contains("'match' is required", StringComparison.Ordinal));
-        Assert.Contains(problems, p => p.Line == 16 && p.Message.Contains("exactly one of pid, name or commandLine", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Line == 16 && p.Message.Contains("exactly one of pid, name, commandLine or address", StringComparison.Ordinal));
     }
 
     [Fact]
