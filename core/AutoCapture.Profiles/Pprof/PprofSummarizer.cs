@@ -81,7 +81,7 @@ public static class PprofSummarizer
     private static List<PprofFrameStat> Top(long[] values, IReadOnlyList<string> names, long total, int count) => Enumerable
         .Range(0, values.Length)
         .Where(i => values[i] != 0)
-        .OrderByDescending(i => Math.Abs(values[i]))
+        .OrderByDescending(i => values[i])
         .ThenBy(i => names[i], StringComparer.Ordinal)
         .Take(count)
         .Select(i => new PprofFrameStat(names[i], values[i], total == 0 ? 0 : Math.Round(100.0 * values[i] / total, 2)))

@@ -78,6 +78,12 @@ public sealed class CollectorEndpointTests : IAsyncLifetime
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"cpu","durationSeconds":99999}]}""", "outside 1..")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[]}""", "1 to 16 kinds")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"stacks"}],"completionUrl":"file:///etc/passwd"}""", "completionUrl")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"go","address":"http://10.1.2.3:6060"},"captures":[{"kind":"dump"}]}""", "kind 'dump' is not available for go targets by address")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","address":"http://10.1.2.3:6060"},"captures":[{"kind":"cpu"}]}""", "process.address is for go targets")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"go","address":"http://u:secret@10.1.2.3:6060"},"captures":[{"kind":"heap"}]}""", "must not carry credentials")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"go","address":"gopher://10.1.2.3:6060"},"captures":[{"kind":"heap"}]}""", "not an absolute http(s) URL")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"dump","dumpType":"everything"}]}""", "dumpType 'everything' is unknown")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"heap","dumpType":"mini"}]}""", "dumpType applies to kind 'dump' only")]
     public async Task Signed_but_invalid_requests_get_400_saying_what_is_wrong(string json, string expected)
     {
         using var response = await SendAsync(Encoding.UTF8.GetBytes(json));
