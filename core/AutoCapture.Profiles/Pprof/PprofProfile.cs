@@ -17,12 +17,16 @@ public sealed class PprofProfile
     private readonly int[][] framesByLocation;
     private readonly Dictionary<ulong, int> locationIndex;
 
+    // Go numbers locations 1..N: then frames are found by id in an array, not a hash lookup per frame.
+    private readonly int[][] framesById;
+
     private PprofProfile(Profile raw, IReadOnlyList<string> functionNames, int[][] framesByLocation, Dictionary<ulong, int> locationIndex)
     {
         this.raw = raw;
         FunctionNames = functionNames;
         this.framesByLocation = framesByLocation;
         this.locationIndex = locationIndex;
+        framesById = DenseIndex(raw, framesByLocation);
         SampleTypes = raw.SampleType.Select(t => (String(t.Type, "sample type"), String(t.Unit, "sample unit"))).ToList();
         DefaultSampleType = FindDefaultSampleType();
     }
@@ -68,7 +72,8 @@ public sealed class PprofProfile
 
     internal Google.Protobuf.Collections.RepeatedField<ulong> LocationIds(int sample) => raw.Sample[sample].LocationId;
 
-    internal int[] LocationFrames(ulong locationId) => framesByLocation[locationIndex[locationId]];
+    internal int[] LocationFrames(ulong locationId) =>
+        locationId < (ulong)framesById.Length ? framesById[locationId] : framesByLocation[locationIndex[locationId]];
 
     public long Value(int sample, int sampleType) => raw.Sample[sample].Value[sampleType];
 
@@ -162,6 +167,23 @@ public sealed class PprofProfile
         }
 
         return new PprofProfile(raw, names, framesByLocation, locationIndex);
+    }
+
+    private static int[][] DenseIndex(Profile raw, int[][] framesByLocation)
+    {
+        var maxId = raw.Location.Count == 0 ? 0UL : raw.Location.Max(l => l.Id);
+        if (maxId > (ulong)raw.Location.Count * 2 + 16)
+        {
+            return [];
+        }
+
+        var byId = new int[maxId + 1][];
+        for (var i = 0; i < raw.Location.Count; i++)
+        {
+            byId[raw.Location[i].Id] = framesByLocation[i];
+        }
+
+        return byId;
     }
 
     private int FindDefaultSampleType()
