@@ -12,7 +12,7 @@ using AutoCapture.Profiles.Pprof;
 //   pprof [--mb 10]                     summarise a synthetic gzip CPU profile of about that size
 //   goroutines [--count 50000]          summarise the debug=2 dump of a real Go process with that many leaked goroutines
 //   nettrace --dotnet-trace PATH [--seconds 30]   summarise a real .nettrace vs dotnet-trace convert --format speedscope
-//   overhead --dotnet-trace PATH [--seconds 30]   a CPU-bound target's throughput: idle vs our cpu capture vs dotnet-trace collect
+//   overhead --dotnet-trace PATH [--seconds 30] [--rounds 3]   a CPU-bound target's throughput: idle vs our cpu capture vs dotnet-trace collect
 var scenario = args.FirstOrDefault() ?? "help";
 string Option(string name, string fallback)
 {
@@ -36,7 +36,7 @@ try
             await Nettrace(Option("--dotnet-trace", "dotnet-trace"), int.Parse(Option("--seconds", "30"), CultureInfo.InvariantCulture));
             break;
         case "overhead":
-            await Overhead(Option("--dotnet-trace", "dotnet-trace"), int.Parse(Option("--seconds", "30"), CultureInfo.InvariantCulture));
+            await Overhead(Option("--dotnet-trace", "dotnet-trace"), int.Parse(Option("--seconds", "30"), CultureInfo.InvariantCulture), int.Parse(Option("--rounds", "3"), CultureInfo.InvariantCulture));
             break;
         default:
             Console.Error.WriteLine("usage: AutoCapture.Benchmarks <pprof|goroutines|nettrace|overhead> [--mb N] [--count N] [--seconds N] [--dotnet-trace PATH]");
@@ -122,53 +122,74 @@ async Task Nettrace(string dotnetTrace, int seconds)
     Console.WriteLine($"dotnet-trace convert --format speedscope: median {theirs.Order().ElementAt(1):0.000} s ({string.Join(", ", theirs.Select(s => s.ToString("0.000")))})");
 }
 
-async Task Overhead(string dotnetTrace, int seconds)
+async Task Overhead(string dotnetTrace, int seconds, int rounds)
 {
     using var target = await DotnetTarget.StartAsync("bench");
-    var rates = new List<(double At, double Rate)>();
+    var readings = new List<(double Total, double Cpu, double At, double Seen)>();
     var clock = Stopwatch.StartNew();
     var reading = Task.Run(async () =>
     {
         while (await target.Output.ReadLineAsync() is { } line)
         {
-            if (line.StartsWith("rate ", StringComparison.Ordinal))
+            // "rate R total N cpu S at T"
+            var parts = line.Split(' ');
+            if (parts is ["rate", _, "total", var total, "cpu", var cpu, "at", var at])
             {
-                lock (rates)
+                lock (readings)
                 {
-                    rates.Add((clock.Elapsed.TotalSeconds, double.Parse(line[5..], CultureInfo.InvariantCulture)));
+                    readings.Add((double.Parse(total, CultureInfo.InvariantCulture), double.Parse(cpu, CultureInfo.InvariantCulture), double.Parse(at, CultureInfo.InvariantCulture), clock.Elapsed.TotalSeconds));
                 }
             }
         }
     });
 
-    async Task<double> Window(string name, Func<Task> during)
+    async Task<(double Wall, double PerCpu)> Window(string name, Func<Task> during)
     {
         var start = clock.Elapsed.TotalSeconds;
         await during();
         var end = clock.Elapsed.TotalSeconds;
-        double mean;
-        lock (rates)
+        (double Total, double Cpu, double At, double Seen) first, last;
+        lock (readings)
         {
-            // Skip the first and last seconds: session start and stop are not steady state.
-            mean = rates.Where(r => r.At > start + 2 && r.At < end - 1).Select(r => r.Rate).DefaultIfEmpty().Average();
+            // Skip the first two seconds and the last one: session start and stop are not steady state.
+            var inside = readings.Where(r => r.Seen > start + 2 && r.Seen < end - 1).ToList();
+            (first, last) = (inside[0], inside[^1]);
         }
 
-        Console.WriteLine($"{name}: {mean:0.0} hot-method calls/s over [{start:0}, {end:0}] s");
+        var wall = (last.Total - first.Total) / (last.At - first.At);
+        var perCpu = (last.Total - first.Total) / (last.Cpu - first.Cpu);
+        Console.WriteLine($"  {name}: {wall:0.0} calls/s, {perCpu:0.0} calls per CPU-second of the target");
         await Task.Delay(TimeSpan.FromSeconds(5));
-        return mean;
+        return (wall, perCpu);
     }
 
-    await Task.Delay(TimeSpan.FromSeconds(5));
-    var idle1 = await Window("no capture", () => Task.Delay(TimeSpan.FromSeconds(seconds)));
-    var ours = await Window("AutoCapture cpu capture (EventPipe session, same providers)", () =>
-        EventPipeRecorder.RecordAsync(target.Resolved, DotnetCpuCaptureProvider.Providers, TimeSpan.FromSeconds(seconds), Path.Combine(work, "ours.nettrace"), CancellationToken.None));
+    Task Idle() => Task.Delay(TimeSpan.FromSeconds(seconds));
+    Task Ours() => EventPipeRecorder.RecordAsync(target.Resolved, DotnetCpuCaptureProvider.Providers, TimeSpan.FromSeconds(seconds), Path.Combine(work, $"ours-{Guid.NewGuid():N}.nettrace"), CancellationToken.None);
     var keywords = DotnetCpuCaptureProvider.Providers[1].Keywords;
-    var theirs = await Window("dotnet-trace collect (same providers)", () => Task.Run(() => Measure.RunProcess("dotnet-trace collect", 1, dotnetTrace,
-        "collect", "-p", target.Resolved.Pid.ToString(CultureInfo.InvariantCulture), "--duration", $"00:00:00:{seconds:00}", "-o", Path.Combine(work, "theirs.nettrace"),
-        "--providers", $"Microsoft-DotNETCore-SampleProfiler:0:4,Microsoft-Windows-DotNETRuntime:0x{keywords:x}:4")));
-    var idle2 = await Window("no capture (again)", () => Task.Delay(TimeSpan.FromSeconds(seconds)));
-    var idle = (idle1 + idle2) / 2;
-    Console.WriteLine($"throughput cost: AutoCapture {100 * (idle - ours) / idle:0.0}%, dotnet-trace {100 * (idle - theirs) / idle:0.0}% (of the mean of both idle windows)");
+    Task Theirs() => Task.Run(() => Measure.RunProcess("dotnet-trace collect", 1, dotnetTrace,
+        "collect", "-p", target.Resolved.Pid.ToString(CultureInfo.InvariantCulture), "--duration", $"00:00:00:{seconds:00}", "-o", Path.Combine(work, $"theirs-{Guid.NewGuid():N}.nettrace"),
+        "--providers", $"Microsoft-DotNETCore-SampleProfiler:0:4,Microsoft-Windows-DotNETRuntime:0x{keywords:x}:4"));
+    var phases = new (string Name, Func<Task> Run)[] { ("no capture", Idle), ("AutoCapture cpu capture", Ours), ("dotnet-trace collect", Theirs) };
+    var results = phases.ToDictionary(p => p.Name, _ => new List<(double Wall, double PerCpu)>());
+    await Task.Delay(TimeSpan.FromSeconds(5));
+    for (var round = 0; round < rounds; round++)
+    {
+        Console.WriteLine($"round {round + 1} (dotnet-trace providers: Microsoft-DotNETCore-SampleProfiler:0:4,Microsoft-Windows-DotNETRuntime:0x{keywords:x}:4)");
+        // Rotated each round, so drift in the machine's load does not favour one of them.
+        foreach (var (name, run) in phases.Skip(round % phases.Length).Concat(phases.Take(round % phases.Length)))
+        {
+            results[name].Add(await Window(name, run));
+        }
+    }
+
+    var idle = results["no capture"];
+    foreach (var (name, values) in results.Where(r => r.Key != "no capture"))
+    {
+        var wallCost = values.Select((v, i) => 100 * (idle[i].Wall - v.Wall) / idle[i].Wall).Average();
+        var cpuCost = values.Select((v, i) => 100 * (idle[i].PerCpu - v.PerCpu) / idle[i].PerCpu).Average();
+        Console.WriteLine($"{name}: throughput cost {wallCost:0.0}% (wall), {cpuCost:0.0}% (per CPU-second), mean over {rounds} rounds");
+    }
+
     target.Dispose();
     await reading.ContinueWith(_ => { }, TaskScheduler.Default);
 }

@@ -174,7 +174,7 @@ public sealed record ChatMessage(
         frames.FirstOrDefault(f => !f.StartsWith('[')) ?? (frames.Count > 0 ? frames[0] : null);
 
     private static string ProcessName(CaptureManifest manifest) =>
-        manifest.Process is { } p ? $"{p.Name} (pid {p.Pid})" : manifest.Target.Process.ToString();
+        manifest.Process is { } p ? p.ToString() : manifest.Target.Process.ToString();
 
     public static string FormatBytes(long bytes) => bytes switch
     {

@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace AutoCapture.TestTarget;
 
 /// <summary>
-/// "bench" mode: CPU-bound work on every core, reporting calls of the planted hot method per second on stdout
-/// ("rate N") so a benchmark can see what a capture costs the process.
+/// "bench" mode: CPU-bound work on every core, reporting once a second on stdout the calls of the planted hot method
+/// (per second and in total), the process's CPU seconds and the time, so a benchmark can see what a capture costs it.
 /// </summary>
 public static class Throughput
 {
@@ -31,6 +31,7 @@ public static class Throughput
     private static void Report()
     {
         var clock = Stopwatch.StartNew();
+        using var self = Process.GetCurrentProcess();
         var last = 0L;
         var lastTime = 0.0;
         while (true)
@@ -38,7 +39,8 @@ public static class Throughput
             Thread.Sleep(1000);
             var now = clock.Elapsed.TotalSeconds;
             var total = Interlocked.Read(ref calls);
-            Console.WriteLine($"rate {(total - last) / (now - lastTime):F1}");
+            self.Refresh();
+            Console.WriteLine(FormattableString.Invariant($"rate {(total - last) / (now - lastTime):F1} total {total} cpu {self.TotalProcessorTime.TotalSeconds:F3} at {now:F3}"));
             last = total;
             lastTime = now;
         }
