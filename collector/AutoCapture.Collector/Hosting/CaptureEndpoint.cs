@@ -15,7 +15,20 @@ public static class CaptureEndpoint
 
     public static void MapCaptureEndpoint(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/captures", async (HttpRequest request, RequestVerifier verifier, CaptureRunner runner, IOptions<CollectorOptions> options, ILogger<CaptureRunner> logger, CancellationToken cancellationToken) =>
+        // A plain request delegate: minimal-API parameter binding compiles expression trees, which a daemon on
+        // every host pays for in memory.
+        app.MapPost("/v1/captures", (RequestDelegate)(async context => await (await HandleAsync(context)).ExecuteAsync(context)));
+    }
+
+    private static async Task<IResult> HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var services = context.RequestServices;
+        var verifier = services.GetRequiredService<RequestVerifier>();
+        var runner = services.GetRequiredService<CaptureRunner>();
+        var options = services.GetRequiredService<IOptions<CollectorOptions>>();
+        var logger = services.GetRequiredService<ILogger<CaptureRunner>>();
+        var cancellationToken = context.RequestAborted;
         {
             if (request.ContentLength > MaxBodyBytes)
             {
@@ -62,14 +75,15 @@ public static class CaptureEndpoint
                 return Error(400, problem);
             }
 
-            if (!runner.TryStart(capture))
+            if (runner.TryStart(capture) is { } busy)
             {
-                return Error(409, $"capture {capture.CaptureId} is already running");
+                logger.LogInformation("Capture {CaptureId} refused: {Reason}", capture.CaptureId, busy);
+                return Error(409, busy);
             }
 
             logger.LogInformation("Capture {CaptureId} accepted: {Kinds} of {Process}", capture.CaptureId, string.Join(", ", capture.Captures.Select(c => c.Kind)), capture.Process);
             return Results.Json(new { captureId = capture.CaptureId, status = "accepted" }, statusCode: 202);
-        });
+        }
     }
 
     /// <summary>Everything in a request that reaches a file name, a process lookup or an HTTP call is checked here.</summary>

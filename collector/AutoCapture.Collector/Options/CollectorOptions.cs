@@ -27,6 +27,9 @@ public sealed class CollectorOptions
     /// <summary>The longest timed capture this host accepts, whatever a rule asks for.</summary>
     public TimeSpan MaxDuration { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Timed traces (e.g. cpu) this host runs at once; each costs the traced process a little.</summary>
+    public int MaxConcurrentTraces { get; set; } = 3;
+
     /// <summary>
     /// Go pprof servers this collector may fetch from (see <see cref="AllowedAddress"/>); with none, every capture
     /// by address is refused, so no request can make the collector fetch an arbitrary URL.
@@ -46,6 +49,7 @@ public sealed class CollectorOptions
         yield return new("AllowedProcesses", AllowedProcesses.Count == 0 ? "(none: every capture is refused)" : string.Join(", ", AllowedProcesses));
         yield return new("WorkDirectory", WorkDirectory);
         yield return new("MaxDuration", MaxDuration.ToString());
+        yield return new("MaxConcurrentTraces", MaxConcurrentTraces.ToString(System.Globalization.CultureInfo.InvariantCulture));
         yield return new("AllowedAddresses", AllowedAddresses.Count == 0 ? "(none: every capture by address is refused)" : string.Join(", ", AllowedAddresses));
         yield return new("Go", $"request timeout {Go.RequestTimeout}, max profile {Go.MaxProfileBytes} bytes, gops config directories {(Go.GopsConfigDirectories.Count == 0 ? "(default)" : string.Join(", ", Go.GopsConfigDirectories))}");
         yield return new("Dumps", $"max {Dumps.MaxBytes} bytes, keep {Dumps.MinFreeBytes} bytes free");
@@ -148,6 +152,11 @@ public sealed class CollectorOptionsValidator : IValidateOptions<CollectorOption
         if (options.Dumps.MaxBytes < 1024 * 1024 || options.Dumps.MinFreeBytes < 0)
         {
             failures.Add("AutoCapture:Collector:Dumps:MaxBytes must be at least 1 MiB and Dumps:MinFreeBytes not negative.");
+        }
+
+        if (options.MaxConcurrentTraces is < 1 or > 64)
+        {
+            failures.Add("AutoCapture:Collector:MaxConcurrentTraces must be between 1 and 64.");
         }
 
         if (string.IsNullOrWhiteSpace(options.WorkDirectory))

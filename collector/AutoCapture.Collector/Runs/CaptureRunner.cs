@@ -20,6 +20,7 @@ public sealed class CaptureRunner(
     IEnumerable<ICaptureProvider> providers,
     IArtifactStore store,
     CompletionReporter completions,
+    CollectorAdmission admission,
     IOptions<CollectorOptions> options,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
@@ -27,16 +28,16 @@ public sealed class CaptureRunner(
 {
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
 
-    public bool IsRunning(string captureId) => _running.ContainsKey(captureId);
-
-    /// <summary>Starts the capture unless one with the same id is already running (then false).</summary>
-    public bool TryStart(CaptureRequest request)
+    /// <summary>Starts the capture, or returns why this host cannot take it now (the caller answers 409).</summary>
+    public string? TryStart(CaptureRequest request)
     {
-        var started = new TaskCompletionSource();
-        if (!_running.TryAdd(request.CaptureId, started.Task))
+        if (admission.TryAdmit(request) is { } busy)
         {
-            return false;
+            return busy;
         }
+
+        var started = new TaskCompletionSource();
+        _running[request.CaptureId] = started.Task;
 
         _ = Task.Run(async () =>
         {
@@ -51,10 +52,11 @@ public sealed class CaptureRunner(
             finally
             {
                 _running.TryRemove(request.CaptureId, out _);
+                admission.Release(request.CaptureId);
                 started.SetResult();
             }
         });
-        return true;
+        return null;
     }
 
     /// <summary>Waits for running captures (tests and shutdown).</summary>

@@ -8,9 +8,10 @@ namespace AutoCapture.Core.Storage;
 /// The embedded default store: a local folder. Objects are files named by their key. Writes stream to a
 /// temporary file and are renamed into place, so readers see whole objects or nothing. Conditional writes
 /// hold a per-key lock that is both in-process (semaphore) and cross-process (an exclusive lock file), so
-/// several webhook app processes sharing one folder still agree.
+/// several webhook app processes sharing one folder still agree. Metadata and tags live in hidden sidecar
+/// folders (see FolderStore.Annotations.cs).
 /// </summary>
-public sealed class FolderStore : IArtifactStore
+public sealed partial class FolderStore : IArtifactStore, IRangedReads, IObjectMetadata, ITaggedStore, IConditionalDelete
 {
     private const int LockStripes = 64;
     private readonly string _root;
@@ -101,6 +102,8 @@ public sealed class FolderStore : IArtifactStore
             var etag = ETagOf(writtenAt, written.Length);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.Move(temp, path, overwrite: true);
+            // A new version starts bare, as a blob does when it is overwritten.
+            ClearAnnotations(key);
             return WriteResult.Success(etag);
         }
         catch (IOException e)
@@ -162,6 +165,22 @@ public sealed class FolderStore : IArtifactStore
         }
 
         File.Delete(path);
+        ClearAnnotations(key);
+        return true;
+    }
+
+    public async Task<bool> DeleteIfMatchAsync(string key, string etag, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        await using var keyLock = await LockAsync(key, cancellationToken);
+        var current = new FileInfo(path);
+        if (!current.Exists || ETagOf(current.LastWriteTimeUtc, current.Length) != etag)
+        {
+            return false;
+        }
+
+        File.Delete(path);
+        ClearAnnotations(key);
         return true;
     }
 

@@ -36,17 +36,19 @@ public sealed class CollectorClient
         _http = http;
         _options = options.Value;
         _clock = clock;
-        _resilience = new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        if (_options.Collector.MaxAttempts > 1)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
-                MaxRetryAttempts = Math.Max(0, _options.Collector.MaxAttempts - 1),
+                MaxRetryAttempts = _options.Collector.MaxAttempts - 1,
                 Delay = TimeSpan.FromMilliseconds(500),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
                     .Handle<HttpRequestException>()
                     .Handle<TimeoutException>()
-                    .Handle<TaskCanceledException>()
+                    .Handle<Polly.Timeout.TimeoutRejectedException>()
                     .HandleResult(r => (int)r.StatusCode >= 500),
                 OnRetry = args =>
                 {
@@ -54,9 +56,10 @@ public sealed class CollectorClient
                     args.Outcome.Result?.Dispose();
                     return ValueTask.CompletedTask;
                 },
-            })
-            .AddTimeout(_options.Collector.RequestTimeout)
-            .Build();
+            });
+        }
+
+        _resilience = builder.AddTimeout(_options.Collector.RequestTimeout).Build();
     }
 
     public async Task<CollectorAnswer> RequestCaptureAsync(string collector, CaptureRequest request, CancellationToken cancellationToken)
@@ -77,9 +80,12 @@ public sealed class CollectorClient
                 return await _http.SendAsync(message, token);
             }, cancellationToken);
             var text = await ReadMessageAsync(response, cancellationToken);
-            return response.StatusCode == HttpStatusCode.Accepted
-                ? new CollectorAnswer(CollectorVerdict.Accepted, text)
-                : new CollectorAnswer((int)response.StatusCode >= 500 ? CollectorVerdict.Unreachable : CollectorVerdict.Refused, $"collector at {uri.Authority} answered {(int)response.StatusCode}: {text}");
+            return response.StatusCode switch
+            {
+                HttpStatusCode.Accepted => new CollectorAnswer(CollectorVerdict.Accepted, text),
+                HttpStatusCode.Conflict => new CollectorAnswer(CollectorVerdict.Refused, $"collector at {uri.Authority} is busy: {text}"),
+                _ => new CollectorAnswer((int)response.StatusCode >= 500 ? CollectorVerdict.Unreachable : CollectorVerdict.Refused, $"collector at {uri.Authority} answered {(int)response.StatusCode}: {text}"),
+            };
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {

@@ -1,10 +1,11 @@
 using AutoCapture.Core.Captures;
 using AutoCapture.Functions.Chat;
+using AutoCapture.Functions.Limits;
 
 namespace AutoCapture.Functions.Dispatch;
 
 /// <summary>Finishes a capture from the collector's result: the manifest becomes complete or failed, then chat hears of it.</summary>
-public sealed class CompletionService(ManifestStore manifests, ChatDispatcher chat, TimeProvider clock, ILogger<CompletionService> logger)
+public sealed class CompletionService(ManifestStore manifests, ChatDispatcher chat, CaptureLimits limits, TimeProvider clock, ILogger<CompletionService> logger)
 {
     public enum Outcome
     {
@@ -37,6 +38,8 @@ public sealed class CompletionService(ManifestStore manifests, ChatDispatcher ch
         {
             return Outcome.AlreadyFinished;
         }
+
+        await limits.ReleaseInFlightAsync(finished.Id, cancellationToken);
 
         if (finished.Status == CaptureStatus.Complete)
         {

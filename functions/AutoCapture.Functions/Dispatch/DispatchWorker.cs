@@ -1,5 +1,6 @@
 using AutoCapture.Core.Captures;
 using AutoCapture.Functions.Chat;
+using AutoCapture.Functions.Limits;
 
 namespace AutoCapture.Functions.Dispatch;
 
@@ -10,6 +11,7 @@ public sealed class DispatchWorker(
     ManifestStore manifests,
     PublicUrls urls,
     ChatDispatcher chat,
+    CaptureLimits limits,
     TimeProvider clock,
     ILogger<DispatchWorker> logger) : BackgroundService
 {
@@ -67,6 +69,7 @@ public sealed class DispatchWorker(
         }, cancellationToken);
         if (failed is not null)
         {
+            await limits.ReleaseInFlightAsync(captureId, cancellationToken);
             await chat.NotifyAsync(failed, cancellationToken);
         }
     }

@@ -1,4 +1,6 @@
+using AutoCapture.Core.Captures;
 using AutoCapture.Core.Security;
+using AutoCapture.Core.Storage;
 using AutoCapture.Functions.Options;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -6,8 +8,13 @@ using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Functions.Dispatch;
 
-/// <summary>Addresses this app hands out: the collectors' completion callback and expiring links for chat.</summary>
-public sealed class PublicUrls(IOptions<AutoCaptureOptions> options, IServer server, TimeProvider clock)
+/// <summary>
+/// Addresses this app hands out: the collectors' completion callback and expiring links for chat. Artifact
+/// links go straight to the store when it can sign them (blob storage with an account key or Entra ID: a
+/// read-only SAS for that one blob), so large downloads never pass through this app; otherwise they are
+/// signed links to this app's download endpoint.
+/// </summary>
+public sealed class PublicUrls(IOptions<AutoCaptureOptions> options, IServer server, IArtifactStore store, TimeProvider clock)
 {
     private readonly LinkSigner _links = new(options.Value.Links.SigningKey!, clock);
     private string? _baseUrl;
@@ -20,7 +27,8 @@ public sealed class PublicUrls(IOptions<AutoCaptureOptions> options, IServer ser
         $"{BaseUrl}/api/captures/{captureId}?token={Uri.EscapeDataString(_links.CreateToken(captureId, LinkSigner.CapturePage, options.Value.Links.Lifetime))}";
 
     public string Artifact(string captureId, string name) =>
-        $"{BaseUrl}/api/captures/{captureId}/artifacts/{name}?token={Uri.EscapeDataString(_links.CreateToken(captureId, name, options.Value.Links.Lifetime))}";
+        (store as IReadLinks)?.TryCreateReadLink(CaptureIds.ArtifactKey(captureId, name), options.Value.Links.Lifetime, null, name)?.AbsoluteUri
+        ?? $"{BaseUrl}/api/captures/{captureId}/artifacts/{name}?token={Uri.EscapeDataString(_links.CreateToken(captureId, name, options.Value.Links.Lifetime))}";
 
     public LinkVerdict Verify(string captureId, string artifactName, string? token) => _links.Verify(captureId, artifactName, token);
 

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using AutoCapture.Functions.Pipeline;
 
 namespace AutoCapture.Functions.Endpoints;
@@ -13,6 +15,7 @@ public static class AlertEndpoints
             var context = new WebhookContext(
                 source,
                 name => request.Headers.TryGetValue(name, out var values) ? values.ToString() : null,
+                name => request.Query.TryGetValue(name, out var values) ? values.ToString() : null,
                 request.ContentType,
                 token => RequestBodies.ReadLimitedAsync(request, MaxBodyBytes, token),
                 clock.GetUtcNow());
@@ -25,7 +28,7 @@ public static class AlertEndpoints
                 return RequestBodies.Error(e.StatusCode, e.Message);
             }
 
-            return Results.Json(WebhookAnswer.From(context), statusCode: StatusCodes.Status202Accepted);
+            return Results.Json(WebhookAnswer.From(context), WebhookAnswerJson.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);
         });
     }
 }
@@ -55,3 +58,8 @@ public sealed record WebhookAnswer(int Started, IReadOnlyList<WebhookAnswer.Aler
         return new WebhookAnswer(context.Captures.Count(c => c.Decision == CaptureDecision.Started), alerts);
     }
 }
+
+/// <summary>Source-generated: the answer is written for every delivery, so it skips reflection.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(WebhookAnswer))]
+internal sealed partial class WebhookAnswerJson : JsonSerializerContext;

@@ -5,6 +5,9 @@ using AutoCapture.Core.Storage;
 using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Dispatch;
 using AutoCapture.Functions.Endpoints;
+using AutoCapture.Functions.FunctionsHost;
+using AutoCapture.Functions.Limits;
+using AutoCapture.Functions.Maintenance;
 using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Pipeline;
 using AutoCapture.Functions.Rules;
@@ -19,16 +22,20 @@ public static class WebhookApp
     public const string CustomHandlerPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
 
     /// <exception cref="RulesFileException">The rules file is missing or invalid.</exception>
-    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="configure">Runs first: add configuration sources here.</param>
+    /// <param name="overrideServices">Runs last, before the app is built: replace services here (benchmarks, tests).</param>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, Action<IServiceCollection>? overrideServices = null)
     {
         var builder = WebApplication.CreateBuilder(args);
-        if (Environment.GetEnvironmentVariable(CustomHandlerPortVariable) is { Length: > 0 } port)
+        configure?.Invoke(builder);
+        var customHandlerPort = builder.Configuration[CustomHandlerPortVariable];
+        var underFunctionsHost = !string.IsNullOrEmpty(customHandlerPort);
+        if (underFunctionsHost)
         {
             // Under the Azure Functions host: it forwards requests to this port on loopback.
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+            builder.WebHost.UseUrls($"http://127.0.0.1:{customHandlerPort}");
         }
 
-        configure?.Invoke(builder);
         builder.Logging.AddAutoCaptureLogging(builder.Configuration, "functions");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = CaptureEndpoints.MaxCompletionBytes);
 
@@ -42,11 +49,14 @@ public static class WebhookApp
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IArtifactStore>(sp => new FolderStore(sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Store.Path));
+        services.AddSingleton(sp => ArtifactStores.Create(sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Store));
         services.AddSingleton<ManifestStore>();
         services.AddSingleton<IAlertSource, AlertmanagerSource>();
+        services.AddSingleton<IAlertSource, GrafanaSource>();
+        services.AddSingleton<IAlertSource, AzureMonitorSource>();
         services.AddSingleton<KnownCaptures>();
-        services.AddSingleton<CooldownLimiter>();
+        services.AddSingleton<StoreLimiter>();
+        services.AddSingleton<CaptureLimits>();
         services.AddSingleton<AuthenticateStage>();
         services.AddSingleton<ParseStage>();
         services.AddSingleton<RouteStage>();
@@ -55,10 +65,18 @@ public static class WebhookApp
         services.AddSingleton<DispatchStage>();
         services.AddSingleton<WebhookPipeline>();
         services.AddSingleton<DispatchQueue>();
-        services.AddHostedService<DispatchWorker>();
+        services.AddSingleton<DispatchWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<DispatchWorker>());
+        services.AddSingleton<Housekeeping>();
+        if (!underFunctionsHost)
+        {
+            // Under the Functions host the timer function runs housekeeping instead.
+            services.AddHostedService<HousekeepingService>();
+        }
         services.AddHttpClient<CollectorClient>();
         services.AddSingleton<CompletionService>();
         services.AddSingleton<PublicUrls>();
+        services.AddHostedService<ReadLinkKeys>();
         services.AddSingleton<ChatDispatcher>();
         services.AddSingleton<IChatNotifier>(_ => new ConsoleChatNotifier(Console.Out));
         services.AddHttpClient<SlackWebhookNotifier>();
@@ -69,6 +87,7 @@ public static class WebhookApp
             return new RequestVerifier([new SigningKey(collector.KeyId, collector.SigningKey!)], sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(5));
         });
 
+        overrideServices?.Invoke(services);
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
@@ -81,6 +100,10 @@ public static class WebhookApp
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
         app.MapAlertEndpoints();
         app.MapCaptureEndpoints();
+        if (underFunctionsHost)
+        {
+            app.MapCustomHandlerEndpoints();
+        }
         app.Lifetime.ApplicationStarted.Register(() => LogEffectiveConfiguration(app));
         return app;
     }

@@ -1,4 +1,5 @@
 using AutoCapture.Core.Security;
+using AutoCapture.Core.Storage;
 
 namespace AutoCapture.Functions.Options;
 
@@ -28,37 +29,48 @@ public sealed class AutoCaptureOptions
 
     public ChatOptions Chat { get; set; } = new();
 
+    public HousekeepingOptions Housekeeping { get; set; } = new();
+
     public IEnumerable<KeyValuePair<string, string>> Describe()
     {
         yield return new("RulesFile", RulesFile);
         yield return new("PublicBaseUrl", PublicBaseUrl ?? "(listening address)");
-        yield return new("Store", $"{Store.Kind} {Store.Path}");
+        yield return new("Store", Store.Describe());
         yield return new("Sources.Alertmanager", Sources.Alertmanager.Describe());
+        yield return new("Sources.Grafana", Sources.Grafana.Describe());
+        yield return new("Sources.AzureMonitor", Sources.AzureMonitor.Describe());
         yield return new("Collector", $"key id {Collector.KeyId}, key {Secrets.Mask(Collector.SigningKey)}, timeout {Collector.RequestTimeout}, attempts {Collector.MaxAttempts}");
         yield return new("Links", $"key {Secrets.Mask(Links.SigningKey)}, lifetime {Links.Lifetime}");
-        yield return new("Limits", $"cooldown {Limits.Cooldown}");
+        yield return new("Limits", Limits.Describe());
         yield return new("Chat", $"default {Chat.Default}, slack webhook {Secrets.Mask(Chat.Slack.WebhookUrl)}");
+        yield return new("Housekeeping", $"every {Housekeeping.Interval}, pending deadline {Housekeeping.PendingDeadline}, {Housekeeping.MaxDispatchAttempts} dispatch attempts, {Housekeeping.LookbackDays} days back");
     }
-}
-
-public sealed class StoreOptions
-{
-    public const string Folder = "folder";
-
-    public string Kind { get; set; } = Folder;
-
-    /// <summary>For the folder store: where captures and state are kept.</summary>
-    public string Path { get; set; } = ".autocapture/store";
 }
 
 public sealed class SourcesOptions
 {
     public SourceAuthOptions Alertmanager { get; set; } = new();
+
+    public SourceAuthOptions Grafana { get; set; } = new();
+
+    public SourceAuthOptions AzureMonitor { get; set; } = new();
+
+    /// <summary>The options of a source by its route name (alertmanager, grafana, azuremonitor), or null if unknown.</summary>
+    public SourceAuthOptions? For(string source) => source switch
+    {
+        "alertmanager" => Alertmanager,
+        "grafana" => Grafana,
+        "azuremonitor" => AzureMonitor,
+        _ => null,
+    };
+
+    public static IReadOnlyList<string> Names { get; } = ["alertmanager", "grafana", "azuremonitor"];
 }
 
 /// <summary>
-/// How a source authenticates, matching Alertmanager's <c>http_config</c>: a bearer token
-/// (<c>authorization.credentials</c>) or a basic-auth pair. Either or both may be configured.
+/// How a source authenticates. Any configured method that succeeds lets the request in: a bearer token or a
+/// basic-auth pair (Alertmanager's and Grafana's <c>http_config</c>), Grafana's HMAC signature, or a secret in the
+/// query string (Azure Monitor's plain webhooks cannot send headers). A source with none configured is disabled.
 /// </summary>
 public sealed class SourceAuthOptions
 {
@@ -68,14 +80,57 @@ public sealed class SourceAuthOptions
 
     public string? Password { get; set; }
 
+    /// <summary>Grafana's HMAC-SHA256 signature secret (contact point → HMAC Signature → Secret).</summary>
+    public string? HmacSecret { get; set; }
+
+    public string HmacHeader { get; set; } = "X-Grafana-Alerting-Signature";
+
+    /// <summary>Set when Grafana is told to send a timestamp header; then it signs "timestamp:body" and stale requests are refused.</summary>
+    public string? HmacTimestampHeader { get; set; }
+
+    /// <summary>A secret expected in the query string, e.g. <c>?token=…</c> on an Azure Monitor action group's webhook URL.</summary>
+    public string? QuerySecret { get; set; }
+
+    public string QueryParameter { get; set; } = "token";
+
     /// <summary>Accept unauthenticated requests. Off unless set explicitly: only for a closed network.</summary>
     public bool AllowAnonymous { get; set; }
 
-    public bool HasCredentials => !string.IsNullOrEmpty(BearerToken) || !string.IsNullOrEmpty(Username);
+    public bool HasCredentials =>
+        !string.IsNullOrEmpty(BearerToken) || !string.IsNullOrEmpty(Username) || !string.IsNullOrEmpty(HmacSecret) || !string.IsNullOrEmpty(QuerySecret);
 
-    public string Describe() =>
-        AllowAnonymous && !HasCredentials ? "anonymous"
-        : $"bearer {Secrets.Mask(BearerToken)}, basic {(string.IsNullOrEmpty(Username) ? "(not set)" : $"{Username}:{Secrets.Mask(Password)}")}";
+    public bool Enabled => HasCredentials || AllowAnonymous;
+
+    public string Describe()
+    {
+        if (!Enabled)
+        {
+            return "disabled";
+        }
+
+        var methods = new List<string>();
+        if (!string.IsNullOrEmpty(BearerToken))
+        {
+            methods.Add($"bearer {Secrets.Mask(BearerToken)}");
+        }
+
+        if (!string.IsNullOrEmpty(Username))
+        {
+            methods.Add($"basic {Username}:{Secrets.Mask(Password)}");
+        }
+
+        if (!string.IsNullOrEmpty(HmacSecret))
+        {
+            methods.Add($"hmac {Secrets.Mask(HmacSecret)} in {HmacHeader}{(HmacTimestampHeader is null ? string.Empty : $" with timestamp {HmacTimestampHeader}")}");
+        }
+
+        if (!string.IsNullOrEmpty(QuerySecret))
+        {
+            methods.Add($"query ?{QueryParameter}={Secrets.Mask(QuerySecret)}");
+        }
+
+        return methods.Count == 0 ? "anonymous" : string.Join(", ", methods);
+    }
 }
 
 public sealed class CollectorClientOptions
@@ -98,10 +153,30 @@ public sealed class LinkOptions
     public TimeSpan Lifetime { get; set; } = TimeSpan.FromDays(7);
 }
 
+/// <summary>Capture limits; every one is enforced in the store, so they hold across instances.</summary>
 public sealed class LimitOptions
 {
     /// <summary>After a capture of a kind on a target, the same kind on the same target waits this long.</summary>
     public TimeSpan Cooldown { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Captures a rule may start per <see cref="RuleBudgetWindow"/> (sliding), like dotnet-monitor's ActionCount.</summary>
+    public int RuleBudget { get; set; } = 5;
+
+    public TimeSpan RuleBudgetWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Distinct targets captured per alert group (per rule) within <see cref="StormWindow"/>; the rest are sampled out.</summary>
+    public int StormTargets { get; set; } = 3;
+
+    public TimeSpan StormWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Captures running at once across all instances.</summary>
+    public int MaxInFlight { get; set; } = 20;
+
+    /// <summary>A capture that never reports back frees its in-flight slot after this long.</summary>
+    public TimeSpan InFlightTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    public string Describe() =>
+        $"cooldown {Cooldown}, rule budget {RuleBudget} per {RuleBudgetWindow}, storm {StormTargets} targets per group per {StormWindow}, in flight {MaxInFlight} (timeout {InFlightTimeout})";
 }
 
 public sealed class ChatOptions
@@ -119,4 +194,19 @@ public sealed class SlackOptions
 {
     /// <summary>A Slack incoming-webhook URL (it is a secret: it is never logged).</summary>
     public string? WebhookUrl { get; set; }
+}
+
+public sealed class HousekeepingOptions
+{
+    /// <summary>How often housekeeping runs standalone (under Azure Functions the timer function's schedule decides).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A capture still pending this long after its last change is dispatched again.</summary>
+    public TimeSpan PendingDeadline { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Dispatch attempts before a pending capture is failed and reported.</summary>
+    public int MaxDispatchAttempts { get; set; } = 3;
+
+    /// <summary>How many days of capture folders (by capture id date) are checked for stuck captures.</summary>
+    public int LookbackDays { get; set; } = 2;
 }

@@ -9,25 +9,33 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
     public ValidateOptionsResult Validate(string? name, AutoCaptureOptions options)
     {
         var failures = new List<string>();
-        if (options.Store.Kind != StoreOptions.Folder)
+        failures.AddRange(options.Store.Validate());
+
+        var sources = new[] { ("Alertmanager", options.Sources.Alertmanager), ("Grafana", options.Sources.Grafana), ("AzureMonitor", options.Sources.AzureMonitor) };
+        if (!sources.Any(s => s.Item2.Enabled))
         {
-            failures.Add($"AutoCapture:Store:Kind '{options.Store.Kind}' is not supported (use '{StoreOptions.Folder}').");
+            failures.Add("No alert source is enabled: give AutoCapture:Sources:Alertmanager, :Grafana or :AzureMonitor a BearerToken, Username/Password, HmacSecret or QuerySecret (or AllowAnonymous=true on a closed network).");
         }
 
-        if (string.IsNullOrWhiteSpace(options.Store.Path))
+        foreach (var (section, source) in sources)
         {
-            failures.Add("AutoCapture:Store:Path is required for the folder store.");
-        }
+            if (!string.IsNullOrEmpty(source.Username) && string.IsNullOrEmpty(source.Password))
+            {
+                failures.Add($"AutoCapture:Sources:{section}:Password is required when Username is set.");
+            }
 
-        var source = options.Sources.Alertmanager;
-        if (!source.HasCredentials && !source.AllowAnonymous)
-        {
-            failures.Add("AutoCapture:Sources:Alertmanager needs BearerToken or Username/Password (or AllowAnonymous=true on a closed network).");
-        }
+            foreach (var (setting, secret) in new[] { ("BearerToken", source.BearerToken), ("HmacSecret", source.HmacSecret), ("QuerySecret", source.QuerySecret) })
+            {
+                if (!string.IsNullOrEmpty(secret) && secret.Length < SigningKey.MinimumSecretLength)
+                {
+                    failures.Add($"AutoCapture:Sources:{section}:{setting} must be at least {SigningKey.MinimumSecretLength} characters.");
+                }
+            }
 
-        if (!string.IsNullOrEmpty(source.Username) && string.IsNullOrEmpty(source.Password))
-        {
-            failures.Add("AutoCapture:Sources:Alertmanager:Password is required when Username is set.");
+            if (string.IsNullOrWhiteSpace(source.HmacHeader) || string.IsNullOrWhiteSpace(source.QueryParameter))
+            {
+                failures.Add($"AutoCapture:Sources:{section}:HmacHeader and QueryParameter must not be empty.");
+            }
         }
 
         CheckKey(failures, "AutoCapture:Collector:SigningKey", options.Collector.SigningKey);
@@ -37,9 +45,25 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
             failures.Add("AutoCapture:Collector:RequestTimeout must be positive and MaxAttempts between 1 and 10.");
         }
 
-        if (options.Links.Lifetime <= TimeSpan.Zero || options.Limits.Cooldown < TimeSpan.Zero)
+        if (options.Links.Lifetime <= TimeSpan.Zero)
         {
-            failures.Add("AutoCapture:Links:Lifetime must be positive and AutoCapture:Limits:Cooldown not negative.");
+            failures.Add("AutoCapture:Links:Lifetime must be positive.");
+        }
+
+        var limits = options.Limits;
+        if (limits.Cooldown < TimeSpan.Zero)
+        {
+            failures.Add("AutoCapture:Limits:Cooldown must not be negative.");
+        }
+
+        if (limits.RuleBudget < 1 || limits.StormTargets < 1 || limits.MaxInFlight < 1)
+        {
+            failures.Add("AutoCapture:Limits:RuleBudget, StormTargets and MaxInFlight must be at least 1.");
+        }
+
+        if (limits.RuleBudgetWindow <= TimeSpan.Zero || limits.StormWindow <= TimeSpan.Zero || limits.InFlightTimeout <= TimeSpan.Zero)
+        {
+            failures.Add("AutoCapture:Limits:RuleBudgetWindow, StormWindow and InFlightTimeout must be positive.");
         }
 
         if (options.PublicBaseUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
@@ -60,6 +84,12 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
         if (options.Chat.Slack.WebhookUrl is { Length: > 0 } hook && !Uri.TryCreate(hook, UriKind.Absolute, out _))
         {
             failures.Add("AutoCapture:Chat:Slack:WebhookUrl is not an absolute URL.");
+        }
+
+        var housekeeping = options.Housekeeping;
+        if (housekeeping.Interval < TimeSpan.FromSeconds(1) || housekeeping.PendingDeadline <= TimeSpan.Zero || housekeeping.MaxDispatchAttempts is < 1 or > 20 || housekeeping.LookbackDays is < 0 or > 31)
+        {
+            failures.Add("AutoCapture:Housekeeping needs Interval ≥ 1s, PendingDeadline > 0, MaxDispatchAttempts 1–20 and LookbackDays 0–31.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text;
 using AutoCapture.Core.Security;
 using AutoCapture.Functions.Options;
@@ -6,32 +8,66 @@ using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Functions.Pipeline;
 
-/// <summary>Checks the source's credentials: a bearer token or a basic-auth pair, compared in constant time.</summary>
-public sealed class AuthenticateStage(IOptions<AutoCaptureOptions> options, ILogger<AuthenticateStage> logger) : IWebhookStage
+/// <summary>
+/// Checks the source's credentials with whichever methods it has configured: bearer token, basic auth, Grafana's
+/// HMAC signature, or a query-string secret. All comparisons take constant time; the log names the source and
+/// the reason, never the secret.
+/// </summary>
+public sealed class AuthenticateStage(IOptions<AutoCaptureOptions> options, TimeProvider clock, ILogger<AuthenticateStage> logger) : IWebhookStage
 {
-    public Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken)
+    private static readonly TimeSpan MaxSignatureAge = TimeSpan.FromMinutes(5);
+
+    public async Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken)
     {
-        var auth = context.Source switch
+        var auth = options.Value.Sources.For(context.Source)
+            ?? throw new WebhookRejectedException(404, $"unknown alert source '{context.Source}' (known: {string.Join(", ", SourcesOptions.Names)})");
+        if (!auth.Enabled)
         {
-            "alertmanager" => options.Value.Sources.Alertmanager,
-            _ => throw new WebhookRejectedException(404, $"unknown alert source '{context.Source}'"),
-        };
-        if (auth.AllowAnonymous && !auth.HasCredentials)
-        {
-            return Task.CompletedTask;
+            throw new WebhookRejectedException(404, $"alert source '{context.Source}' is not enabled on this server");
         }
 
-        var failure = Check(auth, context.Header("Authorization"));
-        if (failure is not null)
+        if (!auth.HasCredentials)
         {
-            logger.LogWarning("Rejected a {Source} webhook: {Reason}", context.Source, failure);
-            throw new WebhookRejectedException(401, "missing or wrong credentials");
+            return;
         }
 
-        return Task.CompletedTask;
+        var reasons = new List<string>();
+        if (!string.IsNullOrEmpty(auth.BearerToken) || !string.IsNullOrEmpty(auth.Username))
+        {
+            if (CheckAuthorizationHeader(auth, context.Header("Authorization")) is not { } reason)
+            {
+                return;
+            }
+
+            reasons.Add(reason);
+        }
+
+        if (!string.IsNullOrEmpty(auth.QuerySecret))
+        {
+            if (Secrets.FixedTimeEquals(auth.QuerySecret, context.Query(auth.QueryParameter)))
+            {
+                return;
+            }
+
+            reasons.Add($"query parameter '{auth.QueryParameter}' missing or wrong");
+        }
+
+        if (!string.IsNullOrEmpty(auth.HmacSecret))
+        {
+            var body = await context.BodyAsync(cancellationToken);
+            if (CheckSignature(auth, context, body.Span) is not { } reason)
+            {
+                return;
+            }
+
+            reasons.Add(reason);
+        }
+
+        logger.LogWarning("Rejected a {Source} webhook: {Reason}", context.Source, string.Join("; ", reasons));
+        throw new WebhookRejectedException(401, "missing or wrong credentials");
     }
 
-    private static string? Check(SourceAuthOptions auth, string? authorization)
+    private static string? CheckAuthorizationHeader(SourceAuthOptions auth, string? authorization)
     {
         if (string.IsNullOrEmpty(authorization) || !AuthenticationHeaderValue.TryParse(authorization, out var header) || header.Parameter is null)
         {
@@ -70,5 +106,42 @@ public sealed class AuthenticateStage(IOptions<AutoCaptureOptions> options, ILog
         }
 
         return $"unsupported authorization scheme '{header.Scheme}'";
+    }
+
+    /// <summary>Grafana signs the body, or "timestamp:body" when told to send a timestamp header, as lowercase hex HMAC-SHA256.</summary>
+    private string? CheckSignature(SourceAuthOptions auth, WebhookContext context, ReadOnlySpan<byte> body)
+    {
+        var signature = context.Header(auth.HmacHeader);
+        if (string.IsNullOrEmpty(signature))
+        {
+            return $"no {auth.HmacHeader} header";
+        }
+
+        byte[] signed;
+        if (auth.HmacTimestampHeader is { Length: > 0 } timestampHeader)
+        {
+            var timestamp = context.Header(timestampHeader);
+            if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > 253402300799)
+            {
+                return $"no valid {timestampHeader} header";
+            }
+
+            var age = clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(seconds);
+            if (age.Duration() > MaxSignatureAge)
+            {
+                return $"signature timestamp is {Math.Round(age.TotalSeconds)} s off (allowed ±{MaxSignatureAge.TotalSeconds} s)";
+            }
+
+            signed = [.. Encoding.UTF8.GetBytes(timestamp + ":"), .. body];
+        }
+        else
+        {
+            signed = body.ToArray();
+        }
+
+        var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(auth.HmacSecret!), signed));
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature.Trim().ToLowerInvariant()))
+            ? null
+            : "HMAC signature does not match";
     }
 }

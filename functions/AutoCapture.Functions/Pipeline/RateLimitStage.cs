@@ -1,50 +1,36 @@
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Storage;
-using AutoCapture.Functions.Options;
-using Microsoft.Extensions.Options;
+using AutoCapture.Functions.Limits;
 
 namespace AutoCapture.Functions.Pipeline;
 
 /// <summary>
-/// Drops capture kinds whose target is cooling down; a capture left with no kinds is skipped, and the skip is
-/// written to its manifest with the reason so it is never silently lost.
+/// Applies the capture limits to each accepted capture. Kinds the limits drop are noted; a capture left with no
+/// kind is skipped, and the skip and its reason are written to its manifest so nothing is silently lost.
 /// </summary>
-public sealed class RateLimitStage(
-    CooldownLimiter cooldowns,
-    IArtifactStore store,
-    IOptions<AutoCaptureOptions> options,
-    TimeProvider clock,
-    ILogger<RateLimitStage> logger) : IWebhookStage
+public sealed class RateLimitStage(CaptureLimits limits, IArtifactStore store, TimeProvider clock, ILogger<RateLimitStage> logger) : IWebhookStage
 {
     public async Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken)
     {
         foreach (var capture in context.Proceeding.ToList())
         {
-            var now = clock.GetUtcNow();
-            var cooldown = capture.Rule.Cooldown ?? options.Value.Limits.Cooldown;
-            foreach (var spec in capture.Specs.ToList())
-            {
-                var holder = await cooldowns.TryAcquireAsync(capture.Target, spec.Kind, capture.CaptureId, now, cooldown, cancellationToken);
-                if (holder is not null)
-                {
-                    capture.Specs.Remove(spec);
-                    capture.Notes.Add($"{spec.Kind} skipped: cooldown on {capture.Target} until {holder.Until:yyyy-MM-dd HH:mm:ss}Z (after capture {holder.CaptureId})");
-                }
-            }
-
-            if (capture.Specs.Count == capture.Manifest!.Captures.Count)
+            var decision = await limits.DecideAsync(capture, cancellationToken);
+            capture.Notes.AddRange(decision.Notes);
+            capture.Specs.RemoveAll(spec => !decision.Allowed.Contains(spec));
+            if (!decision.Skipped && decision.Notes.Count == 0)
             {
                 continue;
             }
 
-            foreach (var note in capture.Notes)
+            foreach (var note in decision.Notes)
             {
                 logger.LogInformation("Capture {CaptureId}: {Note}", capture.CaptureId, note);
             }
 
-            var updated = capture.Specs.Count == 0
-                ? capture.Manifest with { Status = CaptureStatus.Skipped, SkipReason = string.Join("; ", capture.Notes), Captures = [], UpdatedAt = now, CompletedAt = now }
-                : capture.Manifest with { Captures = [.. capture.Specs], Notes = [.. capture.Notes], UpdatedAt = now };
+            var now = clock.GetUtcNow();
+            var updated = decision.Skipped
+                ? capture.Manifest! with { Status = CaptureStatus.Skipped, SkipReason = decision.SkipReason, Captures = [], UpdatedAt = now, CompletedAt = now }
+                : capture.Manifest! with { Captures = [.. capture.Specs], Notes = [.. capture.Notes], UpdatedAt = now };
             var written = await store.WriteJsonAsync(CaptureIds.ManifestKey(capture.CaptureId), updated, WriteCondition.IfMatch(capture.ManifestETag!), cancellationToken);
             if (!written.Written)
             {
@@ -53,9 +39,9 @@ public sealed class RateLimitStage(
 
             capture.Manifest = updated;
             capture.ManifestETag = written.ETag;
-            if (capture.Specs.Count == 0)
+            if (decision.Skipped)
             {
-                capture.Skip(updated.SkipReason!);
+                capture.Skip(decision.SkipReason!);
             }
         }
     }

@@ -8,6 +8,7 @@ namespace AutoCapture.Functions.Pipeline;
 public sealed class WebhookContext(
     string source,
     Func<string, string?> header,
+    Func<string, string?> query,
     string? contentType,
     Func<CancellationToken, Task<ReadOnlyMemory<byte>>> readBody,
     DateTimeOffset receivedAt)
@@ -21,6 +22,8 @@ public sealed class WebhookContext(
     public DateTimeOffset ReceivedAt { get; } = receivedAt;
 
     public string? Header(string name) => header(name);
+
+    public string? Query(string name) => query(name);
 
     /// <summary>Reads the body once, within the size limit (an oversized body is rejected with 413).</summary>
     public async Task<ReadOnlyMemory<byte>> BodyAsync(CancellationToken cancellationToken) =>

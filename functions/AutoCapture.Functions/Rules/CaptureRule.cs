@@ -15,28 +15,31 @@ public sealed record CaptureRule(
     bool Continue,
     int Line)
 {
+    /// <summary>Overrides AutoCapture:Limits:RuleBudget for this rule.</summary>
+    public int? Budget { get; init; }
+
+    public TimeSpan? BudgetWindow { get; init; }
+
+    /// <summary>Overrides AutoCapture:Limits:StormTargets for this rule.</summary>
+    public int? StormTargets { get; init; }
+
     public bool Matches(Alert alert) => Matchers.All(m => m.Matches(alert.Labels));
 }
 
 /// <summary>The target part of a rule, with templates filled from each alert.</summary>
 public sealed record TargetTemplate(Template Collector, Template? Host, string Runtime, Template? Pid, Template? ProcessName, Template? CommandLine, Template? Address = null)
 {
+    private (string Address, string Host)? _constantCollector;
+
     public bool TryRender(Alert alert, out CaptureTarget? target, out string error)
     {
         target = null;
-        if (!Collector.TryRender(alert, out var collector, out error))
+        if (!TryRenderCollector(alert, out var collector, out error))
         {
-            error = $"collector: {error}";
             return false;
         }
 
-        if (!Uri.TryCreate(collector, UriKind.Absolute, out var collectorUri) || collectorUri.Scheme is not ("http" or "https"))
-        {
-            error = $"collector '{collector}' is not an http(s) address";
-            return false;
-        }
-
-        var host = collectorUri.Host;
+        var host = collector.Host;
         if (Host is not null && !Host.TryRender(alert, out host, out error))
         {
             error = $"host: {error}";
@@ -97,7 +100,39 @@ public sealed record TargetTemplate(Template Collector, Template? Host, string R
             process = new ProcessSelector(Runtime, CommandLine: commandLine);
         }
 
-        target = new CaptureTarget(collectorUri.GetLeftPart(UriPartial.Path).TrimEnd('/'), host, process);
+        target = new CaptureTarget(collector.Address, host, process);
+        return true;
+    }
+
+    private bool TryRenderCollector(Alert alert, out (string Address, string Host) collector, out string error)
+    {
+        // Most rules name one collector address; parse it once rather than for every alert.
+        if (_constantCollector is { } constant)
+        {
+            collector = constant;
+            error = string.Empty;
+            return true;
+        }
+
+        collector = default;
+        if (!Collector.TryRender(alert, out var text, out error))
+        {
+            error = $"collector: {error}";
+            return false;
+        }
+
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            error = $"collector '{text}' is not an http(s) address";
+            return false;
+        }
+
+        collector = (uri.GetLeftPart(UriPartial.Path).TrimEnd('/'), uri.Host);
+        if (Collector.IsConstant)
+        {
+            _constantCollector = collector;
+        }
+
         return true;
     }
 }

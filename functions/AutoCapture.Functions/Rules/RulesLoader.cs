@@ -31,6 +31,14 @@ public sealed record RuleProblem(int Line, int Column, string Message);
 public sealed class RulesLoader
 {
     public const int MaxDurationSeconds = 600;
+
+    /// <summary>The keys each part of the file accepts; the JSON schema (docs/rules.schema.json) is checked against them.</summary>
+    public static readonly string[] TopKeys = ["rules", "defaults"];
+    public static readonly string[] DefaultsKeys = ["cooldown", "chat"];
+    public static readonly string[] RuleKeys = ["name", "match", "target", "captures", "cooldown", "chat", "continue", "budget", "budgetWindow", "stormTargets"];
+    public static readonly string[] TargetKeys = ["collector", "host", "process"];
+    public static readonly string[] ProcessKeys = ["runtime", "pid", "name", "commandLine", "address"];
+    public static readonly string[] CaptureKeys = ["kind", "duration", "dumpType"];
     private readonly List<RuleProblem> _problems = [];
 
     public static RuleSet LoadFile(string path)
@@ -79,14 +87,14 @@ public sealed class RulesLoader
             return [];
         }
 
-        CheckKeys(root, "the rules file", "rules", "defaults");
+        CheckKeys(root, "the rules file", TopKeys);
         TimeSpan? defaultCooldown = null;
         string? defaultChat = null;
         if (Child(root, "defaults") is { } defaults)
         {
             if (defaults is YamlMappingNode defaultsMap)
             {
-                CheckKeys(defaultsMap, "defaults", "cooldown", "chat");
+                CheckKeys(defaultsMap, "defaults", DefaultsKeys);
                 defaultCooldown = OptionalDuration(defaultsMap, "cooldown", "defaults.cooldown", TimeSpan.FromDays(7));
                 defaultChat = OptionalScalar(defaultsMap, "chat", "defaults.chat");
             }
@@ -130,7 +138,7 @@ public sealed class RulesLoader
         }
 
         var problemsBefore = _problems.Count;
-        CheckKeys(map, where, "name", "match", "target", "captures", "cooldown", "chat", "continue");
+        CheckKeys(map, where, RuleKeys);
         var name = RequiredScalar(map, "name", where);
         var matchers = ParseMatchers(map, where);
         var target = ParseTarget(map, where);
@@ -144,12 +152,20 @@ public sealed class RulesLoader
             Problem(Child(map, "continue")!.Start, $"{where}.continue must be true or false");
         }
 
+        var budget = OptionalCount(map, "budget", $"{where}.budget");
+        var budgetWindow = OptionalDuration(map, "budgetWindow", $"{where}.budgetWindow", TimeSpan.FromDays(7));
+        var stormTargets = OptionalCount(map, "stormTargets", $"{where}.stormTargets");
         if (_problems.Count > problemsBefore || name is null || target is null)
         {
             return null;
         }
 
-        return new CaptureRule(name, matchers, target, captures, cooldown, chat, continues, (int)map.Start.Line);
+        return new CaptureRule(name, matchers, target, captures, cooldown, chat, continues, (int)map.Start.Line)
+        {
+            Budget = budget,
+            BudgetWindow = budgetWindow,
+            StormTargets = stormTargets,
+        };
     }
 
     private List<LabelMatcher> ParseMatchers(YamlMappingNode map, string where)
@@ -200,7 +216,7 @@ public sealed class RulesLoader
         }
 
         var at = $"{where}.target";
-        CheckKeys(target, at, "collector", "host", "process");
+        CheckKeys(target, at, TargetKeys);
         var collector = RequiredTemplate(target, "collector", at);
         var host = OptionalTemplate(target, "host", at);
         var processNode = Child(target, "process");
@@ -210,7 +226,7 @@ public sealed class RulesLoader
             return null;
         }
 
-        CheckKeys(process, $"{at}.process", "runtime", "pid", "name", "commandLine", "address");
+        CheckKeys(process, $"{at}.process", ProcessKeys);
         var runtime = OptionalScalar(process, "runtime", $"{at}.process.runtime") ?? Runtimes.Dotnet;
         if (!Runtimes.All.Contains(runtime))
         {
@@ -270,7 +286,7 @@ public sealed class RulesLoader
             else if (item is YamlMappingNode mapping)
             {
                 options = mapping;
-                CheckKeys(mapping, at, "kind", "duration", "dumpType");
+                CheckKeys(mapping, at, CaptureKeys);
                 kind = RequiredScalar(mapping, "kind", at);
             }
             else
@@ -331,10 +347,27 @@ public sealed class RulesLoader
         return specs;
     }
 
+    private int? OptionalCount(YamlMappingNode map, string key, string where)
+    {
+        var text = OptionalScalar(map, key, where);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) || count is < 1 or > 100_000)
+        {
+            Problem(Child(map, key)!.Start, $"{where} must be a whole number from 1 to 100000, not '{text}'");
+            return null;
+        }
+
+        return count;
+    }
+
     private static YamlNode? Child(YamlMappingNode map, string key) =>
         map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
 
-    private void CheckKeys(YamlMappingNode map, string where, params string[] allowed)
+    private void CheckKeys(YamlMappingNode map, string where, string[] allowed)
     {
         foreach (var key in map.Children.Keys)
         {

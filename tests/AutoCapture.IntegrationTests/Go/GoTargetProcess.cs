@@ -121,6 +121,12 @@ public sealed partial class GoTargetProcess : IDisposable
                 // No network: the module has no dependencies, and builds must not try to fetch toolchains.
                 Environment = { ["GOFLAGS"] = "-mod=mod", ["GOPROXY"] = "off", ["GOTOOLCHAIN"] = "local" },
             };
+            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("HOME")) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GOCACHE")))
+            {
+                // go build needs a cache folder, which it otherwise puts under $HOME.
+                build.Environment["GOCACHE"] = Path.Combine(Path.GetTempPath(), "autocapture-go-cache");
+            }
+
             using var go = Process.Start(build) ?? throw new InvalidOperationException("could not run go build (is golang-go installed? tests/setup installs it)");
             var errors = go.StandardError.ReadToEndAsync();
             await go.WaitForExitAsync();

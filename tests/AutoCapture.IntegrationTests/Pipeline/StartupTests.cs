@@ -34,7 +34,7 @@ public sealed class StartupTests : IAsyncLifetime
             }));
 
         var message = string.Join("\n", error.Failures);
-        Assert.Contains("AutoCapture:Sources:Alertmanager needs BearerToken", message, StringComparison.Ordinal);
+        Assert.Contains("No alert source is enabled: give AutoCapture:Sources:Alertmanager", message, StringComparison.Ordinal);
         Assert.Contains("AutoCapture:Collector:SigningKey must be at least 16 characters", message, StringComparison.Ordinal);
         Assert.Contains("AutoCapture:Links:SigningKey is required", message, StringComparison.Ordinal);
         Assert.Contains("AutoCapture:Chat:Default 'pager' is not a channel", message, StringComparison.Ordinal);

@@ -15,6 +15,7 @@ public sealed class ChatFindingsTests
     private static readonly PublicUrls Urls = new(
         Microsoft.Extensions.Options.Options.Create(new AutoCaptureOptions { PublicBaseUrl = "https://autocapture.example.com", Links = { SigningKey = new string('l', 32) } }),
         new NoServer(),
+        new AutoCapture.Core.Storage.FolderStore(Path.Combine(Path.GetTempPath(), "autocapture-chat-tests")),
         TimeProvider.System);
 
     private static CaptureManifest Manifest(CaptureSummary summary) => new()

@@ -75,7 +75,7 @@ public class AlertmanagerSourceTests
 
         Assert.Matches("^[0-9a-f]{16}$", derived);
         Assert.Equal(derived, Parse(Payload)[1].Fingerprint);
-        Assert.NotEqual(derived, AlertmanagerSource.FingerprintOf(new Dictionary<string, string> { ["alertname"] = "HighCPU", ["instance"] = "web-5:9100" }));
+        Assert.NotEqual(derived, PrometheusStyleNotification.FingerprintOf(new Dictionary<string, string> { ["alertname"] = "HighCPU", ["instance"] = "web-5:9100" }));
     }
 
     [Theory]

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using AutoCapture.Core.Storage;
+using AutoCapture.Functions.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AutoCapture.Benchmarks;
+
+/// <summary>
+/// An alert storm against the real webhook app: a bad deploy fires the same alert on 300 pods; Alertmanager sends
+/// the group in batches, repeats it, and an HA pair delivers everything twice. 5,000 deliveries at 32 concurrent
+/// requests with dedup and every limit on. Reports ack latency and store operations per alert.
+/// </summary>
+internal static class StormDriver
+{
+    public static async Task<int> RunAsync(int deliveries, int concurrency, string root)
+    {
+        Directory.CreateDirectory(root);
+        var rules = Path.Combine(root, "rules.yaml");
+        await File.WriteAllTextAsync(rules, """
+            rules:
+              - name: bad-deploy
+                match: ['alertname = "HighErrorRate"']
+                target:
+                  collector: "http://127.0.0.1:9"
+                  host: "{{ labels.pod }}"
+                  process: { name: checkout }
+                captures: [cpu, stacks]
+            """);
+        var settings = new Dictionary<string, string?>
+        {
+            ["AutoCapture:RulesFile"] = rules,
+            ["AutoCapture:Store:Path"] = Path.Combine(root, "store"),
+            ["AutoCapture:Sources:Alertmanager:BearerToken"] = AckServers.Token,
+            ["AutoCapture:Collector:SigningKey"] = "benchmark-collector-key-0123456789",
+            ["AutoCapture:Links:SigningKey"] = "benchmark-link-key-0123456789",
+            ["AutoCapture:Collector:MaxAttempts"] = "1",
+            ["Serilog:MinimumLevel:Default"] = "Error",
+            ["Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime"] = "Error",
+        };
+        CountingStore? counting = null;
+        await using var app = WebhookApp.Create(
+            ["--urls", "http://127.0.0.1:0"],
+            b => b.Configuration.AddInMemoryCollection(settings),
+            services => services.AddSingleton<IArtifactStore>(_ => counting = new CountingStore(new FolderStore(Path.Combine(root, "store")))));
+        await app.StartAsync();
+        var url = $"{app.Urls.First()}/api/alerts/alertmanager";
+
+        var bodies = Deliveries(deliveries);
+        var alertsDelivered = bodies.Sum(b => b.Alerts);
+        using var http = new HttpClient();
+        var latencies = new double[bodies.Count];
+        var failures = 0;
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, bodies.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, token) =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(bodies[i].Body, Encoding.UTF8, "application/json") };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AckServers.Token);
+            var started = Stopwatch.GetTimestamp();
+            using var response = await http.SendAsync(request, token);
+            await response.Content.ReadAsByteArrayAsync(token);
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if ((int)response.StatusCode != 202)
+            {
+                Interlocked.Increment(ref failures);
+            }
+        });
+        var elapsed = clock.Elapsed;
+        Array.Sort(latencies);
+        double Percentile(double p) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(p / 100 * latencies.Length) - 1)];
+        var operations = counting!.Reads + counting.Writes + counting.Lists + counting.Deletes;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
+            deliveries {bodies.Count} ({alertsDelivered} alerts, {bodies.Select(b => b.Body).Distinct().Count()} distinct bodies) at {concurrency} concurrent, non-202: {failures}
+            ack latency ms: p50 {Percentile(50):F1}  p90 {Percentile(90):F1}  p99 {Percentile(99):F1}  max {latencies[^1]:F1}
+            throughput: {bodies.Count / elapsed.TotalSeconds:F0} deliveries/s, {alertsDelivered / elapsed.TotalSeconds:F0} alerts/s
+            store operations: {operations} ({counting.Reads} reads, {counting.Writes} writes, {counting.Lists} lists, {counting.Deletes} deletes) = {(double)operations / alertsDelivered:F3} per alert delivered, {(double)operations / 300:F1} per distinct alert instance
+            """));
+        await app.StopAsync();
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static List<(string Body, int Alerts)> Deliveries(int count)
+    {
+        var random = new Random(5000);
+        var startsAt = DateTimeOffset.UtcNow.AddMinutes(-5).ToString("O", CultureInfo.InvariantCulture);
+        var pods = Enumerable.Range(0, 300).Select(i => $"checkout-7f9c6d5b8-{i:x5}").ToArray();
+        var result = new List<(string, int)>();
+        while (result.Count < count)
+        {
+            var batch = pods.OrderBy(_ => random.Next()).Take(random.Next(1, 33)).ToList();
+            var body = JsonSerializer.Serialize(new
+            {
+                version = "4",
+                groupKey = "{}:{alertname=\"HighErrorRate\"}",
+                status = "firing",
+                receiver = "autocapture",
+                alerts = batch.Select(pod => new
+                {
+                    status = "firing",
+                    labels = new Dictionary<string, string> { ["alertname"] = "HighErrorRate", ["pod"] = pod, ["namespace"] = "shop", ["severity"] = "page" },
+                    annotations = new Dictionary<string, string> { ["summary"] = "5xx above 5%" },
+                    startsAt,
+                    endsAt = "0001-01-01T00:00:00Z",
+                    fingerprint = pod,
+                }),
+            });
+            result.Add((body, batch.Count));
+            if (random.Next(2) == 0 && result.Count < count)
+            {
+                result.Add((body, batch.Count));
+            }
+        }
+
+        return result;
+    }
+}

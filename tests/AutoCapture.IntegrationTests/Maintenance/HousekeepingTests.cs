@@ -1,0 +1,97 @@
+using AutoCapture.Core.Alerts;
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Storage;
+using AutoCapture.Functions.Maintenance;
+using AutoCapture.Functions.Limits;
+using AutoCapture.IntegrationTests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AutoCapture.IntegrationTests.Maintenance;
+
+/// <summary>Housekeeping against the real webhook app, a real collector and the store they share.</summary>
+public sealed class HousekeepingTests : IAsyncLifetime
+{
+    private readonly TestEnvironment _env = new();
+    private RunningApp _collector = null!;
+    private RunningApp _webhook = null!;
+
+    public async Task InitializeAsync()
+    {
+        _collector = await _env.StartCollectorAsync();
+        _webhook = await _env.StartWebhookAsync("rules: []", new()
+        {
+            // Every pending manifest counts as stuck at once; the standalone loop stays out of the way.
+            ["AutoCapture:Housekeeping:PendingDeadline"] = "00:00:00.001",
+            ["AutoCapture:Housekeeping:Interval"] = "01:00:00",
+            ["AutoCapture:Housekeeping:MaxDispatchAttempts"] = "3",
+        });
+    }
+
+    public async Task DisposeAsync() => await _env.DisposeAsync();
+
+    private FolderStore Store => new(_env.StorePath);
+
+    private async Task<string> WriteManifestAsync(CaptureStatus status, int dispatchAttempts)
+    {
+        var old = DateTimeOffset.UtcNow.AddMinutes(-10);
+        var id = CaptureIds.NewRandom(DateTimeOffset.UtcNow);
+        var manifest = new CaptureManifest
+        {
+            Id = id,
+            Status = status,
+            Alert = new Alert("alertmanager", "HighCPU", AlertStatus.Firing, new Dictionary<string, string> { ["alertname"] = "HighCPU" }, new Dictionary<string, string>(), old, null, "fp", $"fp@{id}"),
+            Rule = "r",
+            Target = new CaptureTarget(_collector.Url, "web-3", new ProcessSelector(Name: $"nobody-{Guid.NewGuid():N}")),
+            Captures = [new CaptureSpec(CaptureKinds.Stacks, null)],
+            CreatedAt = old,
+            UpdatedAt = old,
+            DispatchAttempts = dispatchAttempts,
+        };
+        Assert.True((await Store.WriteJsonAsync(CaptureIds.ManifestKey(id), manifest, WriteCondition.IfAbsent, CancellationToken.None)).Written);
+        return id;
+    }
+
+    private async Task<string> WriteLimitStateAsync(params TimeSpan[] untilFromNow)
+    {
+        var key = $"{CaptureLimits.Prefix}cooldown/{Guid.NewGuid():N}.json";
+        var now = DateTimeOffset.UtcNow;
+        var entries = untilFromNow.Select((until, i) => new LimitEntry($"20261121-{i:D16}", "target", now.AddHours(-2), now + until, Committed: true)).ToList();
+        await Store.WriteJsonAsync(key, new LimitState(entries), WriteCondition.None, CancellationToken.None);
+        return key;
+    }
+
+    [Fact]
+    public async Task Stuck_captures_are_dispatched_again_or_failed_after_the_last_attempt_and_expired_limit_state_goes()
+    {
+        var stuck = await WriteManifestAsync(CaptureStatus.Pending, dispatchAttempts: 0);
+        var hopeless = await WriteManifestAsync(CaptureStatus.Pending, dispatchAttempts: 3);
+        var finished = await WriteManifestAsync(CaptureStatus.Complete, dispatchAttempts: 1);
+        var expired = await WriteLimitStateAsync(TimeSpan.FromMinutes(-1), TimeSpan.FromMinutes(-30));
+        var current = await WriteLimitStateAsync(TimeSpan.FromHours(1));
+        var mixed = await WriteLimitStateAsync(TimeSpan.FromMinutes(-1), TimeSpan.FromHours(1));
+        var housekeeping = _webhook.App.Services.GetRequiredService<Housekeeping>();
+
+        var report = await housekeeping.RunAsync(CancellationToken.None);
+
+        Assert.Equal(new HousekeepingReport(Redispatched: 1, GaveUp: 1, LimitStatesRemoved: 1), report);
+        var redispatched = (await _env.Manifests.ReadAsync(stuck, CancellationToken.None))!;
+        Assert.NotEqual(CaptureStatus.Pending, redispatched.Status);
+        Assert.Equal(2, redispatched.DispatchAttempts);
+        var failed = await _env.WaitForOutcomeAsync(hopeless, TimeSpan.FromSeconds(30));
+        Assert.Equal(CaptureStatus.Failed, failed.Status);
+        Assert.Contains("still pending after 3 dispatch attempts", failed.Error, StringComparison.Ordinal);
+        Assert.Equal(CaptureStatus.Complete, (await _env.Manifests.ReadAsync(finished, CancellationToken.None))!.Status);
+        Assert.Null(await Store.OpenReadAsync(expired, CancellationToken.None));
+        Assert.Single((await Store.ReadAsync<LimitState>(current, CancellationToken.None))!.Value.Value.Entries);
+        var pruned = (await Store.ReadAsync<LimitState>(mixed, CancellationToken.None))!.Value.Value;
+        Assert.True(Assert.Single(pruned.Entries).Until > DateTimeOffset.UtcNow);
+
+        // The collector really got the job: its outcome comes back through the completion callback.
+        var outcome = await _env.WaitForOutcomeAsync(stuck, TimeSpan.FromSeconds(60));
+        Assert.Equal(CaptureStatus.Failed, outcome.Status);
+        Assert.Contains("nobody-", outcome.Error, StringComparison.Ordinal);
+
+        // Nothing is left to do: a second run changes nothing.
+        Assert.Equal(new HousekeepingReport(0, 0, 0), await housekeeping.RunAsync(CancellationToken.None));
+    }
+}

@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Json;
+using AutoCapture.Core.Storage;
+using AutoCapture.IntegrationTests.Support;
+
+namespace AutoCapture.IntegrationTests.Pipeline;
+
+/// <summary>
+/// An alert storm against four webhook app instances sharing one store: thousands of deliveries with repeats and
+/// duplicates, concurrently, to any instance. The captures started must be exactly what the rules and limits
+/// allow — no duplicate, none lost — because dedup and every limit are decided in the store, not in memory.
+/// </summary>
+public sealed class ExactnessTests : IAsyncLifetime
+{
+    private const int Instances = 4;
+    private const int Deliveries = 5000;
+    private const int Concurrency = 32;
+
+    private const string Rules = """
+        rules:
+          # One capture per pod: a long cooldown on each target, other limits out of the way.
+          - name: per-pod
+            match: ['alertname = "PodCpu"']
+            target: { collector: "{{collector}}", host: "{{ labels.pod }}", process: { name: checkout } }
+            captures: [stacks]
+          # At most 3 pods per alert group and 7 captures in all: the budget binds.
+          - name: budgeted
+            match: ['alertname = "Latency"']
+            budget: 7
+            stormTargets: 3
+            target: { collector: "{{collector}}", host: "{{ labels.pod }}", process: { name: checkout } }
+            captures: [stacks]
+          # Storm sampling binds: 3 pods per group.
+          - name: storm
+            match: ['alertname = "Storm"']
+            stormTargets: 3
+            target: { collector: "{{collector}}", host: "{{ labels.pod }}", process: { name: checkout } }
+            captures: [stacks]
+        """;
+
+    private readonly TestEnvironment _env = new();
+    private readonly List<RunningApp> _webhooks = [];
+    private FakeSlack _slack = null!;
+
+    private sealed record Instance(string Rule, string Alertname, string Group, string Pod, string Fingerprint, DateTimeOffset StartsAt);
+
+    public async Task InitializeAsync()
+    {
+        _slack = await FakeSlack.StartAsync();
+        var collector = await _env.StartCollectorAsync(new() { ["AutoCapture:Collector:AllowedProcesses:0:Name"] = "checkout" });
+        var settings = new Dictionary<string, string?>
+        {
+            ["AutoCapture:Limits:Cooldown"] = "01:00:00",
+            ["AutoCapture:Limits:RuleBudget"] = "1000",
+            ["AutoCapture:Limits:StormTargets"] = "1000",
+            ["AutoCapture:Limits:MaxInFlight"] = "10000",
+            ["AutoCapture:Chat:Default"] = "slack",
+            ["AutoCapture:Chat:Slack:WebhookUrl"] = _slack.WebhookUrl,
+        };
+        for (var i = 0; i < Instances; i++)
+        {
+            _webhooks.Add(await _env.StartWebhookAsync(Rules.Replace("{{collector}}", collector.Url, StringComparison.Ordinal), settings));
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _env.DisposeAsync();
+        await _slack.DisposeAsync();
+    }
+
+    private static List<Instance> AlertInstances()
+    {
+        var start = DateTimeOffset.UtcNow.AddMinutes(-30);
+        var instances = new List<Instance>();
+        void Add(string rule, string alertname, int groups, int pods, int firings)
+        {
+            for (var g = 0; g < groups; g++)
+            {
+                for (var p = 0; p < pods; p++)
+                {
+                    for (var f = 0; f < firings; f++)
+                    {
+                        var pod = $"{rule}-g{g}-p{p}";
+                        instances.Add(new Instance(rule, alertname, $"{rule}-group-{g}", pod, $"{pod}-f{f}", start.AddMinutes(f)));
+                    }
+                }
+            }
+        }
+
+        Add("per-pod", "PodCpu", groups: 1, pods: 40, firings: 3);
+        Add("budgeted", "Latency", groups: 5, pods: 10, firings: 2);
+        Add("storm", "Storm", groups: 4, pods: 25, firings: 2);
+        return instances;
+    }
+
+    private static string Payload(string groupKey, IEnumerable<Instance> alerts) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["version"] = "4",
+        ["groupKey"] = groupKey,
+        ["truncatedAlerts"] = 0,
+        ["status"] = "firing",
+        ["receiver"] = "autocapture",
+        ["groupLabels"] = new Dictionary<string, string>(),
+        ["commonLabels"] = new Dictionary<string, string>(),
+        ["commonAnnotations"] = new Dictionary<string, string>(),
+        ["externalURL"] = "http://alertmanager:9093",
+        ["alerts"] = alerts.Select(a => new Dictionary<string, object>
+        {
+            ["status"] = "firing",
+            ["labels"] = new Dictionary<string, string> { ["alertname"] = a.Alertname, ["pod"] = a.Pod },
+            ["annotations"] = new Dictionary<string, string>(),
+            ["startsAt"] = a.StartsAt.ToString("O"),
+            ["endsAt"] = "0001-01-01T00:00:00Z",
+            ["fingerprint"] = a.Fingerprint,
+        }).ToList(),
+    }, AutoCaptureJson.Options);
+
+    [Fact]
+    public async Task A_storm_of_repeated_and_duplicated_deliveries_starts_exactly_what_the_limits_allow()
+    {
+        var instances = AlertInstances();
+        var random = new Random(20261121);
+        var groups = instances.GroupBy(i => i.Group).ToList();
+        var deliveries = new List<(int Instance, string Body)>();
+        while (deliveries.Count < Deliveries)
+        {
+            // Alertmanager sends a group's alerts together, repeats them, and an HA pair delivers each twice.
+            var group = groups[random.Next(groups.Count)];
+            var batch = group.OrderBy(_ => random.Next()).Take(random.Next(1, 11)).ToList();
+            var body = Payload(group.Key, batch);
+            deliveries.Add((random.Next(Instances), body));
+            if (random.Next(4) == 0)
+            {
+                deliveries.Add((random.Next(Instances), body));
+            }
+        }
+
+        var statuses = new ConcurrentBag<HttpStatusCode>();
+        var started = new ConcurrentBag<string>();
+        await Parallel.ForEachAsync(deliveries, new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (delivery, token) =>
+        {
+            using var response = await _env.PostAlertAsync(_webhooks[delivery.Instance].Url, delivery.Body);
+            statuses.Add(response.StatusCode);
+            var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync(token)).RootElement;
+            foreach (var alert in answer.GetProperty("alerts").EnumerateArray())
+            {
+                foreach (var capture in alert.GetProperty("captures").EnumerateArray())
+                {
+                    if (capture.GetProperty("result").GetString() == "started")
+                    {
+                        started.Add(capture.GetProperty("captureId").GetString()!);
+                    }
+                }
+            }
+        });
+
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.Accepted, s));
+        Assert.True(deliveries.Count >= Deliveries);
+
+        // Zero lost: every alert instance that was delivered has exactly one manifest with a decision.
+        var delivered = instances.Where(i => deliveries.Any(d => d.Body.Contains($"\"{i.Fingerprint}\"", StringComparison.Ordinal))).ToList();
+        var manifests = new List<CaptureManifest>();
+        await foreach (var item in _env.Manifests.Store.ListAsync("captures/", CancellationToken.None))
+        {
+            if (item.Key.EndsWith("/manifest.json", StringComparison.Ordinal))
+            {
+                manifests.Add((await _env.Manifests.Store.ReadAsync<CaptureManifest>(item.Key, CancellationToken.None))!.Value.Value);
+            }
+        }
+
+        Assert.Equal(delivered.Count, manifests.Count);
+        Assert.Equal(delivered.Select(i => i.Fingerprint).Order(), manifests.Select(m => m.Alert.Fingerprint).Order());
+        Assert.All(manifests.Where(m => m.Status == CaptureStatus.Skipped), m => Assert.False(string.IsNullOrEmpty(m.SkipReason)));
+
+        // Exactly what the limits allow, and each started capture answered "started" exactly once.
+        var running = manifests.Where(m => m.Status != CaptureStatus.Skipped).ToList();
+        Assert.Equal(running.Select(m => m.Id).Order(), started.Order());
+        var perPod = running.Where(m => m.Rule == "per-pod").ToList();
+        Assert.Equal(delivered.Where(i => i.Rule == "per-pod").Select(i => i.Pod).Distinct().Count(), perPod.Count);
+        Assert.Equal(perPod.Count, perPod.Select(m => m.Target.Host).Distinct().Count());
+        Assert.Equal(7, running.Count(m => m.Rule == "budgeted"));
+        Assert.All(running.Where(m => m.Rule == "budgeted").GroupBy(m => m.Alert.GroupKey), g => Assert.True(g.Count() <= 3));
+        var storm = running.Where(m => m.Rule == "storm").ToList();
+        Assert.Equal(12, storm.Count);
+        Assert.All(storm.GroupBy(m => m.Alert.GroupKey), g => Assert.Equal(3, g.Select(m => m.Target.Host).Distinct().Count()));
+
+        // Every skip says why, in the words the limits use.
+        var reasons = manifests.Where(m => m.Status == CaptureStatus.Skipped).Select(m => m.SkipReason!).ToList();
+        Assert.Contains(reasons, r => r.Contains("cooldown on", StringComparison.Ordinal));
+        Assert.Contains(reasons, r => r.StartsWith("budget exhausted: rule budgeted allows 7 captures", StringComparison.Ordinal));
+        Assert.Contains(reasons, r => r.StartsWith("storm: rule storm already captures 3 targets", StringComparison.Ordinal));
+
+        // The started captures all finish (the collector finds no such process) and free their in-flight slots.
+        foreach (var manifest in running)
+        {
+            var finished = await _env.WaitForOutcomeAsync(manifest.Id, TimeSpan.FromSeconds(120));
+            Assert.Equal(CaptureStatus.Failed, finished.Status);
+        }
+
+        var inFlight = await _env.Manifests.Store.ReadAsync<AutoCapture.Functions.Limits.LimitState>("state/limits/inflight.json", CancellationToken.None);
+        Assert.Empty(inFlight!.Value.Value.Entries);
+        Assert.Equal(running.Count, _slack.Accepted.Count);
+    }
+}

@@ -1,0 +1,150 @@
+using System.Net;
+using System.Text;
+using AutoCapture.Core.Storage;
+using AutoCapture.Core.Storage.Blob;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace AutoCapture.IntegrationTests.Storage;
+
+/// <summary>
+/// Azurite cannot be made to fail on cue, so transient failures come from a loopback server that answers the way
+/// the blob service does when it is throttling or busy, and counts the attempts it sees.
+/// </summary>
+public sealed class BlobRetryTests : IAsyncLifetime
+{
+    private readonly Queue<(int Status, string? Code, string? RetryAfter)> _answers = new();
+    private WebApplication _server = null!;
+    private int _attempts;
+    private string? _storedWriter;
+    private bool _rememberFirstWriter;
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _server = builder.Build();
+        _server.Run(async context =>
+        {
+            Interlocked.Increment(ref _attempts);
+            await context.Request.Body.CopyToAsync(Stream.Null);
+            if (_rememberFirstWriter && context.Request.Method == "PUT")
+            {
+                // As if the first attempt had been stored though its answer was lost.
+                _storedWriter ??= context.Request.Headers["x-ms-meta-autocapture_writer"];
+            }
+
+            if (_storedWriter is not null && context.Request.Method == "HEAD")
+            {
+                context.Response.Headers["x-ms-meta-autocapture_writer"] = _storedWriter;
+            }
+
+            var (status, code, retryAfter) = _answers.Count > 0 ? _answers.Dequeue() : (201, null, null);
+            context.Response.StatusCode = status;
+            if (code is not null)
+            {
+                context.Response.Headers["x-ms-error-code"] = code;
+            }
+
+            if (retryAfter is not null)
+            {
+                context.Response.Headers.RetryAfter = retryAfter;
+            }
+
+            context.Response.Headers.ETag = "\"0x1\"";
+        });
+        await _server.StartAsync();
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private BlobStore Store(int maxAttempts = 4)
+    {
+        var options = new StoreOptions { Kind = StoreOptions.AzureBlob, Container = "retries", MaxAttempts = maxAttempts, RequestTimeout = TimeSpan.FromSeconds(10) };
+        var connection = BlobConnection.Parse($"AccountName=devstoreaccount1;AccountKey={BlobConnection.DevelopmentKey};BlobEndpoint={_server.Urls.First()}/devstoreaccount1");
+        return new BlobStore(connection, options);
+    }
+
+    private static MemoryStream Body() => new(Encoding.UTF8.GetBytes("{}"));
+
+    [Theory]
+    [InlineData(408)]
+    [InlineData(429)]
+    [InlineData(500)]
+    [InlineData(502)]
+    [InlineData(503)]
+    [InlineData(504)]
+    public async Task Transient_answers_are_retried_until_the_write_goes_through(int status)
+    {
+        _answers.Enqueue((status, "ServerBusy", "0"));
+        _answers.Enqueue((status, "ServerBusy", null));
+        using var store = Store();
+
+        var result = await store.WriteAsync("state/x", Body(), WriteCondition.None, CancellationToken.None);
+
+        Assert.True(result.Written);
+        Assert.Equal(3, _attempts);
+    }
+
+    [Theory]
+    [InlineData(409, "BlobAlreadyExists")]
+    [InlineData(412, "ConditionNotMet")]
+    public async Task Conflicts_and_failed_conditions_are_answers_and_never_retried(int status, string code)
+    {
+        _answers.Enqueue((status, code, null));
+        using var store = Store();
+
+        var result = await store.WriteAsync("state/x", Body(), WriteCondition.IfAbsent, CancellationToken.None);
+
+        Assert.False(result.Written);
+        Assert.Equal(1, _attempts);
+    }
+
+    [Fact]
+    public async Task A_service_that_stays_busy_gives_up_after_max_attempts_with_a_clear_error()
+    {
+        for (var i = 0; i < 10; i++)
+        {
+            _answers.Enqueue((503, "ServerBusy", "0"));
+        }
+
+        using var store = Store(maxAttempts: 3);
+
+        var error = await Assert.ThrowsAsync<StoreException>(() => store.WriteAsync("state/x", Body(), WriteCondition.None, CancellationToken.None));
+
+        Assert.Equal(3, _attempts);
+        Assert.Contains("503 ServerBusy", error.Message, StringComparison.Ordinal);
+        Assert.Contains("kept failing after every retry", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_retried_create_that_finds_another_writers_blob_has_lost_the_race()
+    {
+        // First attempt fails (a 500); by the retry another writer has created the blob.
+        _answers.Enqueue((500, "InternalError", "0"));
+        _answers.Enqueue((409, "BlobAlreadyExists", null));
+        using var store = Store();
+
+        var result = await store.WriteAsync("state/x", Body(), WriteCondition.IfAbsent, CancellationToken.None);
+
+        // The HEAD that checks ownership answers 201 without our writer id, so it is not ours: a lost race.
+        Assert.False(result.Written);
+        Assert.Equal(3, _attempts);
+    }
+
+    [Fact]
+    public async Task A_retried_create_whose_first_attempt_was_stored_counts_as_written()
+    {
+        _rememberFirstWriter = true;
+        _answers.Enqueue((500, "InternalError", "0"));
+        _answers.Enqueue((409, "BlobAlreadyExists", null));
+        using var store = Store();
+
+        var result = await store.WriteAsync("state/x", Body(), WriteCondition.IfAbsent, CancellationToken.None);
+
+        Assert.True(result.Written);
+        Assert.Equal("\"0x1\"", result.ETag);
+        Assert.Equal(3, _attempts);
+    }
+}
