@@ -10,13 +10,17 @@ using Microsoft.AspNetCore.Http.Features;
 namespace AutoCapture.Tests.Chat;
 
 /// <summary>The short lines a responder reads first: who holds the heap, which goroutines pile up, which counters stand out.</summary>
-public sealed class ChatFindingsTests
+public sealed class ChatFindingsTests : IDisposable
 {
-    private static readonly PublicUrls Urls = new(
+    private readonly string storeDirectory = Directory.CreateTempSubdirectory("autocapture-chat-").FullName;
+
+    private PublicUrls Urls => new(
         Microsoft.Extensions.Options.Options.Create(new AutoCaptureOptions { PublicBaseUrl = "https://autocapture.example.com", Links = { SigningKey = new string('l', 32) } }),
         new NoServer(),
-        new AutoCapture.Core.Storage.FolderStore(Path.Combine(Path.GetTempPath(), "autocapture-chat-tests")),
+        new AutoCapture.Core.Storage.FolderStore(storeDirectory),
         TimeProvider.System);
+
+    public void Dispose() => Directory.Delete(storeDirectory, recursive: true);
 
     private static CaptureManifest Manifest(CaptureSummary summary) => new()
     {
