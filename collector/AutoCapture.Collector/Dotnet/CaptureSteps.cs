@@ -30,7 +30,7 @@ internal static class CaptureSteps
         {
             return await Task.Run(analysis, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not (OperationCanceledException or CaptureFailedException))
         {
             throw new CaptureFailedException($"could not analyse {traceName}: {e.Message}", e);
         }

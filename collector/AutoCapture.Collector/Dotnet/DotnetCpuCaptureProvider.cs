@@ -14,7 +14,7 @@ namespace AutoCapture.Collector.Dotnet;
 public sealed class DotnetCpuCaptureProvider : ICaptureProvider
 {
     // dotnet-trace's cpu-sampling profile: the sampler, plus the runtime events that name methods jitted meanwhile.
-    private static readonly EventPipeProvider[] Providers =
+    internal static readonly EventPipeProvider[] Providers =
     [
         new("Microsoft-DotNETCore-SampleProfiler", EventLevel.Informational),
         new("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, (long)ClrTraceEventParser.Keywords.Default),

@@ -56,7 +56,7 @@ internal static class EventPipeRecorder
         }
     }
 
-    private static async Task<EventPipeSession> StartAsync(
+    internal static async Task<EventPipeSession> StartAsync(
         ResolvedProcess process, IReadOnlyList<EventPipeProvider> providers, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -77,7 +77,7 @@ internal static class EventPipeRecorder
         }
     }
 
-    private static async Task StopAndDrainAsync(EventPipeSession session, Task copy, ResolvedProcess process)
+    internal static async Task StopAndDrainAsync(EventPipeSession session, Task copy, ResolvedProcess process)
     {
         using var timeout = new CancellationTokenSource(StopTimeout);
         try
@@ -97,5 +97,5 @@ internal static class EventPipeRecorder
         }
     }
 
-    private static string Describe(ResolvedProcess process) => $"process {process.Pid} ({process.Name})";
+    internal static string Describe(ResolvedProcess process) => $"process {process.Pid} ({process.Name})";
 }

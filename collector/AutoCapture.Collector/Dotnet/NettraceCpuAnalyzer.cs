@@ -39,11 +39,13 @@ public static class NettraceCpuAnalyzer
 
         var tally = new FrameTally();
         var threads = new HashSet<long>();
+        var groups = new ThreadGroups();
         foreach (var (stack, samples) in samplesByStack)
         {
             if (trace.Resolve(stack) is { } sample)
             {
                 threads.Add(sample.ThreadId);
+                groups.Add(sample, samples, onCpu: !sample.InNativeCode);
                 if (!sample.InNativeCode)
                 {
                     tally.Add(sample.Frames, samples);
@@ -56,6 +58,9 @@ public static class NettraceCpuAnalyzer
             tally.SampleCount,
             threads.Count,
             tally.TopExclusive(topFrames),
-            tally.TopInclusive(topFrames));
+            tally.TopInclusive(topFrames))
+        {
+            ThreadGroups = groups.Top(tally.SampleCount),
+        };
     }
 }

@@ -104,15 +104,27 @@ public static class CaptureEndpoint
             return $"process.runtime '{request.Process.Runtime}' is not supported";
         }
 
-        var selectors = (request.Process.Pid is not null ? 1 : 0) + (request.Process.Name is not null ? 1 : 0) + (request.Process.CommandLine is not null ? 1 : 0);
+        var process = request.Process;
+        var selectors = (process.Pid is not null ? 1 : 0) + (process.Name is not null ? 1 : 0) + (process.CommandLine is not null ? 1 : 0) + (process.Address is not null ? 1 : 0);
         if (selectors != 1)
         {
-            return "process must set exactly one of pid, name or commandLine";
+            return "process must set exactly one of pid, name, commandLine or address";
         }
 
-        if (request.Process.Pid is <= 0 || request.Process.Name?.Length is 0 or > 256 || request.Process.CommandLine?.Length is 0 or > 1024)
+        if (process.Pid is <= 0 || process.Name?.Length is 0 or > 256 || process.CommandLine?.Length is 0 or > 1024)
         {
             return "process selector is empty or too long";
+        }
+
+        var byAddress = process.Address is not null;
+        if (byAddress && process.Runtime != Runtimes.Go)
+        {
+            return "process.address is for go targets (net/http/pprof); other runtimes are captured by pid, name or commandLine";
+        }
+
+        if (process.Address is { } address && !TargetAddress.TryNormalize(address, out _, out var addressError))
+        {
+            return $"process.{addressError}";
         }
 
         if (request.Captures is not { Count: > 0 and <= 16 })
@@ -127,9 +139,21 @@ public static class CaptureEndpoint
                 return $"unknown capture kind '{spec?.Kind}'";
             }
 
+            if (Runtimes.Unsupported(process.Runtime, byAddress, spec.Kind) is { } unsupported)
+            {
+                return unsupported;
+            }
+
             if (spec.DurationSeconds is { } seconds && (seconds < 1 || seconds > options.MaxDuration.TotalSeconds))
             {
                 return $"{spec.Kind} duration {seconds} s is outside 1..{options.MaxDuration.TotalSeconds} s";
+            }
+
+            if (spec.DumpType is { } dumpType && (spec.Kind != CaptureKinds.Dump || !DumpTypes.All.Contains(dumpType)))
+            {
+                return spec.Kind != CaptureKinds.Dump
+                    ? $"dumpType applies to kind 'dump' only, not '{spec.Kind}'"
+                    : $"dumpType '{dumpType}' is unknown (known: {string.Join(", ", DumpTypes.All)})";
             }
         }
 

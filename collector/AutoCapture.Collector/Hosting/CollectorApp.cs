@@ -1,5 +1,6 @@
 using AutoCapture.Collector.Captures;
 using AutoCapture.Collector.Dotnet;
+using AutoCapture.Collector.Go;
 using AutoCapture.Collector.Options;
 using AutoCapture.Collector.Processes;
 using AutoCapture.Collector.Runs;
@@ -36,9 +37,15 @@ public static class CollectorApp
         services.AddOptions<StoreOptions>().Bind(builder.Configuration.GetSection(StoreOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>();
         services.AddSingleton(sp => ArtifactStores.Create(sp.GetRequiredService<IOptions<StoreOptions>>().Value));
-        services.AddSingleton<IProcessFinder, DotnetProcessFinder>();
+        services.AddSingleton<DotnetProcessFinder>();
+        services.AddSingleton<GopsProcessFinder>();
+        services.AddSingleton<IProcessFinder, TargetResolver>();
         services.AddSingleton<ICaptureProvider, DotnetCpuCaptureProvider>();
         services.AddSingleton<ICaptureProvider, DotnetStacksCaptureProvider>();
+        services.AddSingleton<ICaptureProvider, DotnetHeapCaptureProvider>();
+        services.AddSingleton<ICaptureProvider, DotnetDumpCaptureProvider>();
+        services.AddSingleton<ICaptureProvider, DotnetCountersCaptureProvider>();
+        services.AddGoCaptures();
         services.AddHttpClient<CompletionReporter>();
         services.AddSingleton<CollectorAdmission>();
         services.AddSingleton<CaptureRunner>();

@@ -30,6 +30,19 @@ public sealed class CollectorOptions
     /// <summary>Timed traces (e.g. cpu) this host runs at once; each costs the traced process a little.</summary>
     public int MaxConcurrentTraces { get; set; } = 3;
 
+    /// <summary>
+    /// Go pprof servers this collector may fetch from (see <see cref="AllowedAddress"/>); with none, every capture
+    /// by address is refused, so no request can make the collector fetch an arbitrary URL.
+    /// </summary>
+    public List<string> AllowedAddresses { get; set; } = [];
+
+    public GoCaptureOptions Go { get; set; } = new();
+
+    public DumpOptions Dumps { get; set; } = new();
+
+    internal IReadOnlyList<AllowedAddress> ParsedAllowedAddresses() =>
+        AllowedAddresses.Select(text => AllowedAddress.TryParse(text, out var entry, out _) ? entry : null).OfType<AllowedAddress>().ToList();
+
     public IEnumerable<KeyValuePair<string, string>> Describe()
     {
         yield return new("Key", $"id {KeyId}, secret {Secrets.Mask(SigningKey)}");
@@ -37,7 +50,36 @@ public sealed class CollectorOptions
         yield return new("WorkDirectory", WorkDirectory);
         yield return new("MaxDuration", MaxDuration.ToString());
         yield return new("MaxConcurrentTraces", MaxConcurrentTraces.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        yield return new("AllowedAddresses", AllowedAddresses.Count == 0 ? "(none: every capture by address is refused)" : string.Join(", ", AllowedAddresses));
+        yield return new("Go", $"request timeout {Go.RequestTimeout}, max profile {Go.MaxProfileBytes} bytes, gops config directories {(Go.GopsConfigDirectories.Count == 0 ? "(default)" : string.Join(", ", Go.GopsConfigDirectories))}");
+        yield return new("Dumps", $"max {Dumps.MaxBytes} bytes, keep {Dumps.MinFreeBytes} bytes free");
     }
+}
+
+/// <summary>Section <c>AutoCapture:Collector:Go</c>: how the collector talks to Go targets.</summary>
+public sealed class GoCaptureOptions
+{
+    /// <summary>How long a pprof server or gops agent may take beyond the capture's own duration.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A profile, dump or trace larger than this is cut off and the capture failed.</summary>
+    public long MaxProfileBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>
+    /// Where gops agents write their port files (one file per pid). Empty: the target's own GOPS_CONFIG_DIR or
+    /// $HOME/.config/gops, then the collector's.
+    /// </summary>
+    public List<string> GopsConfigDirectories { get; set; } = [];
+}
+
+/// <summary>Section <c>AutoCapture:Collector:Dumps</c>: limits for .NET process dumps.</summary>
+public sealed class DumpOptions
+{
+    /// <summary>A dump expected (or found) to be larger than this is refused.</summary>
+    public long MaxBytes { get; set; } = 8L * 1024 * 1024 * 1024;
+
+    /// <summary>A dump is refused if writing it would leave less than this free in the work directory.</summary>
+    public long MinFreeBytes { get; set; } = 1L * 1024 * 1024 * 1024;
 }
 
 /// <summary>An allowlist entry: an exact process name, a command-line substring, or both (both must then hold).</summary>
@@ -87,6 +129,29 @@ public sealed class CollectorOptionsValidator : IValidateOptions<CollectorOption
         if (options.MaxDuration < TimeSpan.FromSeconds(1) || options.MaxDuration > TimeSpan.FromHours(1))
         {
             failures.Add("AutoCapture:Collector:MaxDuration must be between 1 second and 1 hour.");
+        }
+
+        for (var i = 0; i < options.AllowedAddresses.Count; i++)
+        {
+            if (!AllowedAddress.TryParse(options.AllowedAddresses[i], out _, out var error))
+            {
+                failures.Add($"AutoCapture:Collector:AllowedAddresses:{i}: {error}.");
+            }
+        }
+
+        if (options.Go.RequestTimeout < TimeSpan.FromSeconds(1) || options.Go.RequestTimeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add("AutoCapture:Collector:Go:RequestTimeout must be between 1 second and 10 minutes.");
+        }
+
+        if (options.Go.MaxProfileBytes < 1024 * 1024)
+        {
+            failures.Add("AutoCapture:Collector:Go:MaxProfileBytes must be at least 1 MiB.");
+        }
+
+        if (options.Dumps.MaxBytes < 1024 * 1024 || options.Dumps.MinFreeBytes < 0)
+        {
+            failures.Add("AutoCapture:Collector:Dumps:MaxBytes must be at least 1 MiB and Dumps:MinFreeBytes not negative.");
         }
 
         if (options.MaxConcurrentTraces is < 1 or > 64)

@@ -80,26 +80,7 @@ public sealed class DotnetProcessFinder : IProcessFinder
         }
     }
 
-    /// <summary>Name and command line, or null when the process is gone (endpoints of dead processes can linger).</summary>
-    private static ResolvedProcess? Describe(int pid)
-    {
-        try
-        {
-            if (!OperatingSystem.IsLinux())
-            {
-                using var process = Process.GetProcessById(pid);
-                return new ResolvedProcess(pid, process.ProcessName, null);
-            }
-
-            var comm = File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
-            var argv = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
-            return new ResolvedProcess(pid, ProcessMatching.NameFrom(comm, argv.FirstOrDefault()), string.Join(' ', argv));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
-        {
-            return null;
-        }
-    }
+    private static ResolvedProcess? Describe(int pid) => ProcessMatching.Describe(pid);
 
     private static bool Exists(int pid)
     {

@@ -26,7 +26,6 @@ public sealed class CaptureRunner(
     IHostApplicationLifetime lifetime,
     ILogger<CaptureRunner> logger)
 {
-    private const int DefaultDurationSeconds = 30;
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
 
     /// <summary>Starts the capture, or returns why this host cannot take it now (the caller answers 409).</summary>
@@ -74,11 +73,8 @@ public sealed class CaptureRunner(
         var work = Path.Combine(options.Value.WorkDirectory, request.CaptureId);
         try
         {
+            // The resolver also checks the allowlists (processes, addresses) before anything touches the target.
             process = await processes.ResolveAsync(request.Process, cancellationToken);
-            if (!options.Value.AllowedProcesses.Any(a => a.Allows(process.Name, process.CommandLine)))
-            {
-                throw new CaptureFailedException($"refused: process {process.Name} (pid {process.Pid}) is not in this collector's allowlist (AutoCapture:Collector:AllowedProcesses)");
-            }
 
             Directory.CreateDirectory(work);
             foreach (var spec in request.Captures)
@@ -158,7 +154,7 @@ public sealed class CaptureRunner(
             return (new KindResult(spec.Kind, KindOutcome.Failed, $"this collector cannot capture {spec.Kind} of {request.Process.Runtime} processes", 0), new CaptureSummary());
         }
 
-        var requested = TimeSpan.FromSeconds(spec.DurationSeconds ?? DefaultDurationSeconds);
+        var requested = spec.DurationSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : CaptureKinds.DefaultDuration(spec.Kind);
         var duration = requested > options.Value.MaxDuration ? options.Value.MaxDuration : requested;
         var kindWork = Path.Combine(work, spec.Kind);
         Directory.CreateDirectory(kindWork);

@@ -16,7 +16,7 @@ public sealed class CollectorAdmission(IOptions<CollectorOptions> options)
     private readonly Dictionary<string, CaptureRequest> _admitted = new(StringComparer.Ordinal);
 
     /// <summary>Kinds that stop or copy the whole process; only one of them runs on a host at a time.</summary>
-    public static IReadOnlySet<string> ExclusiveKinds { get; } = new HashSet<string>(StringComparer.Ordinal) { "heap", "dump" };
+    public static IReadOnlySet<string> ExclusiveKinds { get; } = new HashSet<string>(StringComparer.Ordinal) { CaptureKinds.Heap, CaptureKinds.Dump };
 
     /// <summary>Admits the request, or says why the host is too busy for it.</summary>
     public string? TryAdmit(CaptureRequest request)

@@ -4,21 +4,25 @@ using AutoCapture.Core.Summaries;
 namespace AutoCapture.Core.Captures;
 
 /// <summary>One kind of capture to take, e.g. cpu for 30 s.</summary>
-public sealed record CaptureSpec(string Kind, int? DurationSeconds = null);
+/// <param name="DumpType">For <c>dump</c> only: one of <see cref="DumpTypes.All"/>; null means <see cref="DumpTypes.Default"/>.</param>
+public sealed record CaptureSpec(string Kind, int? DurationSeconds = null, string? DumpType = null);
 
 /// <summary>
-/// Which process on the collector's host to capture. Exactly one of <see cref="Pid"/>,
-/// <see cref="Name"/> or <see cref="CommandLine"/> is set.
+/// Which process to capture. Exactly one of <see cref="Pid"/>, <see cref="Name"/>, <see cref="CommandLine"/>
+/// (a process on the collector's host) or <see cref="Address"/> (a Go net/http/pprof endpoint, e.g.
+/// <c>http://10.1.2.3:6060</c>, that the collector's host can reach) is set.
 /// </summary>
 public sealed record ProcessSelector(
     string Runtime = Runtimes.Dotnet,
     int? Pid = null,
     string? Name = null,
-    string? CommandLine = null)
+    string? CommandLine = null,
+    string? Address = null)
 {
     public override string ToString() =>
         Pid is { } pid ? $"pid={pid}"
         : Name is { } name ? $"name={name}"
+        : Address is { } address ? $"address={address}"
         : $"commandLine~{CommandLine}";
 }
 
@@ -38,7 +42,11 @@ public sealed record CaptureRequest(
 public sealed record ArtifactInfo(string Name, string Kind, string ContentType, long Size, string Sha256);
 
 /// <summary>The process a collector actually captured, after resolving the selector.</summary>
-public sealed record ResolvedProcess(int Pid, string Name, string? CommandLine);
+/// <param name="Address">For targets reached over the network (Go pprof): the normalised base address; Pid is then 0.</param>
+public sealed record ResolvedProcess(int Pid, string Name, string? CommandLine, string? Address = null)
+{
+    public override string ToString() => Address is { } address ? $"{Name} at {address}" : $"{Name} (pid {Pid})";
+}
 
 public enum KindOutcome
 {

@@ -8,6 +8,13 @@ public sealed record CaptureSummary
 {
     public CpuProfileSummary? Cpu { get; init; }
     public ThreadStacksSummary? Stacks { get; init; }
+    public HeapSummary? Heap { get; init; }
+    public GoroutineSummary? Goroutines { get; init; }
+    public RuntimeCountersSummary? Counters { get; init; }
+    public DumpSummary? Dump { get; init; }
+
+    /// <summary>Go pprof profiles by capture kind (cpu, heap, allocs, block, mutex, threadcreate, goroutines).</summary>
+    public IReadOnlyDictionary<string, PprofSummary>? Profiles { get; init; }
 }
 
 /// <param name="Frame">A method (or function) name, fully qualified as the runtime reports it.</param>
@@ -20,9 +27,77 @@ public sealed record CpuProfileSummary(
     long SampleCount,
     int ThreadCount,
     IReadOnlyList<FrameStat> TopExclusive,
-    IReadOnlyList<FrameStat> TopInclusive);
+    IReadOnlyList<FrameStat> TopInclusive)
+{
+    /// <summary>.NET: threads grouped by where they start, with each group's hottest frames.</summary>
+    public IReadOnlyList<ThreadGroupStat>? ThreadGroups { get; init; }
+}
+
+/// <param name="Group">What the threads share: their outermost managed frame (the thread's start routine).</param>
+/// <param name="Samples">The group's on-CPU samples; Percent is their share of all on-CPU samples.</param>
+public sealed record ThreadGroupStat(string Group, int ThreadCount, long Samples, double Percent, IReadOnlyList<FrameStat> TopExclusive);
 
 /// <param name="Frames">Innermost frame first.</param>
 public sealed record ThreadStack(long ThreadId, IReadOnlyList<string> Frames);
 
 public sealed record ThreadStacksSummary(int ThreadCount, IReadOnlyList<ThreadStack> Threads);
+
+/// <summary>What holds the heap: .NET by object type (GC heap snapshot), Go by allocation site (pprof inuse_space).</summary>
+/// <param name="GroupedBy"><c>type</c> or <c>function</c>.</param>
+/// <param name="TotalObjects">Live objects counted; null when the source does not count them.</param>
+/// <param name="PauseMilliseconds">.NET: the full blocking GC the snapshot induced, start to end.</param>
+public sealed record HeapSummary(
+    string GroupedBy,
+    long TotalBytes,
+    long? TotalObjects,
+    IReadOnlyList<HeapEntry> Top,
+    double? PauseMilliseconds = null);
+
+/// <param name="Percent">Share of <see cref="HeapSummary.TotalBytes"/>, 0–100.</param>
+public sealed record HeapEntry(string Name, long Bytes, long? Objects, double Percent);
+
+/// <summary>A goroutine dump grouped the way panicparse groups one: same state, same stack, same creator.</summary>
+/// <param name="LongestWaitMinutes">The longest wait any goroutine reported ("[chan receive, 42 minutes]").</param>
+public sealed record GoroutineSummary(int Total, int GroupCount, int? LongestWaitMinutes, IReadOnlyList<GoroutineGroup> Groups);
+
+/// <param name="Frames">Function names, innermost first (at most a dozen; the dump artifact has them all).</param>
+/// <param name="CreatedBy">The function that started these goroutines, if the dump names one.</param>
+public sealed record GoroutineGroup(
+    int Count,
+    string State,
+    int? MinWaitMinutes,
+    int? MaxWaitMinutes,
+    IReadOnlyList<string> Frames,
+    string? CreatedBy,
+    bool LockedToThread);
+
+/// <summary>Runtime counters sampled over a short window.</summary>
+public sealed record RuntimeCountersSummary(double WindowSeconds, IReadOnlyList<CounterStat> Counters);
+
+/// <param name="Name">The counter's id, e.g. <c>gc-heap-size</c>.</param>
+/// <param name="Last">The last value in the window; Min and Max over every value seen.</param>
+public sealed record CounterStat(string Name, string DisplayName, string Unit, double Last, double Min, double Max, int Samples);
+
+/// <summary>A process dump: its flavour and size (the dump itself is the artifact).</summary>
+public sealed record DumpSummary(string DumpType, long Bytes, double Seconds);
+
+/// <summary>A pprof profile summarised for one sample type (the profile's default unless asked otherwise).</summary>
+/// <param name="SampleTypes">Every sample type in the profile with its total, e.g. alloc_space and inuse_space.</param>
+/// <param name="Period">Sampling period in <paramref name="PeriodUnit"/> (e.g. 10000000 nanoseconds of cpu).</param>
+public sealed record PprofSummary(
+    string SampleType,
+    string Unit,
+    long Total,
+    long SampleCount,
+    double DurationSeconds,
+    long Period,
+    string PeriodType,
+    string PeriodUnit,
+    IReadOnlyList<PprofValueTotal> SampleTypes,
+    IReadOnlyList<PprofFrameStat> TopFlat,
+    IReadOnlyList<PprofFrameStat> TopCum);
+
+public sealed record PprofValueTotal(string Type, string Unit, long Total);
+
+/// <param name="Value">In the summary's unit; Percent is its share of the total.</param>
+public sealed record PprofFrameStat(string Function, long Value, double Percent);

@@ -27,7 +27,7 @@ public sealed record CaptureRule(
 }
 
 /// <summary>The target part of a rule, with templates filled from each alert.</summary>
-public sealed record TargetTemplate(Template Collector, Template? Host, string Runtime, Template? Pid, Template? ProcessName, Template? CommandLine)
+public sealed record TargetTemplate(Template Collector, Template? Host, string Runtime, Template? Pid, Template? ProcessName, Template? CommandLine, Template? Address = null)
 {
     private (string Address, string Host)? _constantCollector;
 
@@ -72,6 +72,22 @@ public sealed record TargetTemplate(Template Collector, Template? Host, string R
             }
 
             process = new ProcessSelector(Runtime, Name: name);
+        }
+        else if (Address is not null)
+        {
+            if (!Address.TryRender(alert, out var rendered, out error))
+            {
+                error = $"process.address: {error}";
+                return false;
+            }
+
+            if (!TargetAddress.TryNormalize(rendered, out var address, out var addressError))
+            {
+                error = $"process.{addressError}";
+                return false;
+            }
+
+            process = new ProcessSelector(Runtime, Address: TargetAddress.Format(address));
         }
         else
         {

@@ -37,9 +37,8 @@ public sealed class RulesLoader
     public static readonly string[] DefaultsKeys = ["cooldown", "chat"];
     public static readonly string[] RuleKeys = ["name", "match", "target", "captures", "cooldown", "chat", "continue", "budget", "budgetWindow", "stormTargets"];
     public static readonly string[] TargetKeys = ["collector", "host", "process"];
-    public static readonly string[] ProcessKeys = ["runtime", "pid", "name", "commandLine"];
-    public static readonly string[] CaptureKeys = ["kind", "duration"];
-    private static readonly TimeSpan DefaultCpuDuration = TimeSpan.FromSeconds(30);
+    public static readonly string[] ProcessKeys = ["runtime", "pid", "name", "commandLine", "address"];
+    public static readonly string[] CaptureKeys = ["kind", "duration", "dumpType"];
     private readonly List<RuleProblem> _problems = [];
 
     public static RuleSet LoadFile(string path)
@@ -143,7 +142,7 @@ public sealed class RulesLoader
         var name = RequiredScalar(map, "name", where);
         var matchers = ParseMatchers(map, where);
         var target = ParseTarget(map, where);
-        var captures = ParseCaptures(map, where);
+        var captures = ParseCaptures(map, where, target);
         var cooldown = OptionalDuration(map, "cooldown", $"{where}.cooldown", TimeSpan.FromDays(7)) ?? defaultCooldown;
         var chat = OptionalScalar(map, "chat", $"{where}.chat") ?? defaultChat;
         var continueText = OptionalScalar(map, "continue", $"{where}.continue");
@@ -237,22 +236,35 @@ public sealed class RulesLoader
         var pid = OptionalTemplate(process, "pid", $"{at}.process");
         var name = OptionalTemplate(process, "name", $"{at}.process");
         var commandLine = OptionalTemplate(process, "commandLine", $"{at}.process");
-        var selectors = new[] { pid, name, commandLine }.Count(t => t is not null);
+        var address = OptionalTemplate(process, "address", $"{at}.process");
+        var selectors = new[] { pid, name, commandLine, address }.Count(t => t is not null);
         if (selectors != 1)
         {
-            Problem(process.Start, $"{at}.process must set exactly one of pid, name or commandLine (found {selectors})");
+            Problem(process.Start, $"{at}.process must set exactly one of pid, name, commandLine or address (found {selectors})");
         }
 
-        return collector is null || selectors != 1 ? null : new TargetTemplate(collector, host, runtime, pid, name, commandLine);
+        if (address is not null && runtime != Runtimes.Go)
+        {
+            Problem(Child(process, "address")!.Start, $"{at}.process.address is for runtime: go (a net/http/pprof server); {runtime} processes are found by pid, name or commandLine");
+            return null;
+        }
+
+        if (address is { IsConstant: true } && !TargetAddress.TryNormalize(address.Text, out _, out var addressError))
+        {
+            Problem(Child(process, "address")!.Start, $"{at}.process.{addressError}");
+            return null;
+        }
+
+        return collector is null || selectors != 1 ? null : new TargetTemplate(collector, host, runtime, pid, name, commandLine, address);
     }
 
-    private List<CaptureSpec> ParseCaptures(YamlMappingNode map, string where)
+    private List<CaptureSpec> ParseCaptures(YamlMappingNode map, string where, TargetTemplate? target)
     {
         var specs = new List<CaptureSpec>();
         var node = Child(map, "captures");
         if (node is null)
         {
-            return [new CaptureSpec(CaptureKinds.Cpu, (int)DefaultCpuDuration.TotalSeconds)];
+            return [new CaptureSpec(CaptureKinds.Cpu, (int)CaptureKinds.DefaultDuration(CaptureKinds.Cpu).TotalSeconds)];
         }
 
         if (node is not YamlSequenceNode sequence || sequence.Children.Count == 0)
@@ -279,7 +291,7 @@ public sealed class RulesLoader
             }
             else
             {
-                Problem(item.Start, $"{at} must be a kind (cpu) or a mapping (kind: cpu, duration: 30s)");
+                Problem(item.Start, $"{at} must be a kind (cpu) or a mapping (kind: cpu, duration: 30s; kind: dump, dumpType: mini)");
                 continue;
             }
 
@@ -291,6 +303,12 @@ public sealed class RulesLoader
             if (!CaptureKinds.IsKnown(kind))
             {
                 Problem(item.Start, $"{at}: unknown capture kind '{kind}' (known: {string.Join(", ", CaptureKinds.All)})");
+                continue;
+            }
+
+            if (target is not null && Runtimes.Unsupported(target.Runtime, target.Address is not null, kind) is { } unsupported)
+            {
+                Problem(item.Start, $"{at}: {unsupported}");
                 continue;
             }
 
@@ -313,8 +331,17 @@ public sealed class RulesLoader
                 continue;
             }
 
-            var seconds = CaptureKinds.IsTimed(kind) ? (int?)(int)(duration ?? DefaultCpuDuration).TotalSeconds : null;
-            specs.Add(new CaptureSpec(kind, seconds));
+            var dumpType = options is null ? null : OptionalScalar(options, "dumpType", $"{at}.dumpType");
+            if (dumpType is not null && (kind != CaptureKinds.Dump || !DumpTypes.All.Contains(dumpType)))
+            {
+                Problem(Child(options!, "dumpType")!.Start, kind != CaptureKinds.Dump
+                    ? $"{at}: dumpType applies to kind 'dump' only"
+                    : $"{at}.dumpType: '{dumpType}' is unknown (known: {string.Join(", ", DumpTypes.All)})");
+                continue;
+            }
+
+            var seconds = CaptureKinds.IsTimed(kind) ? (int?)(int)(duration ?? CaptureKinds.DefaultDuration(kind)).TotalSeconds : null;
+            specs.Add(new CaptureSpec(kind, seconds, dumpType));
         }
 
         return specs;

@@ -72,12 +72,18 @@ public sealed class CollectorEndpointTests : IAsyncLifetime
     [Theory]
     [InlineData("{", "not a capture request")]
     [InlineData("""{"captureId":"../../etc","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"stacks"}]}""", "not a capture id")]
-    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1,"name":"x"},"captures":[{"kind":"stacks"}]}""", "exactly one of pid, name or commandLine")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1,"name":"x"},"captures":[{"kind":"stacks"}]}""", "exactly one of pid, name, commandLine or address")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"ruby","pid":1},"captures":[{"kind":"stacks"}]}""", "not supported")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"rm -rf"}]}""", "unknown capture kind")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"cpu","durationSeconds":99999}]}""", "outside 1..")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[]}""", "1 to 16 kinds")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"stacks"}],"completionUrl":"file:///etc/passwd"}""", "completionUrl")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"go","address":"http://10.1.2.3:6060"},"captures":[{"kind":"dump"}]}""", "kind 'dump' is not available for go targets by address")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","address":"http://10.1.2.3:6060"},"captures":[{"kind":"cpu"}]}""", "process.address is for go targets")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"go","address":"http://u:secret@10.1.2.3:6060"},"captures":[{"kind":"heap"}]}""", "must not carry credentials")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"go","address":"gopher://10.1.2.3:6060"},"captures":[{"kind":"heap"}]}""", "not an absolute http(s) URL")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"dump","dumpType":"everything"}]}""", "dumpType 'everything' is unknown")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"heap","dumpType":"mini"}]}""", "dumpType applies to kind 'dump' only")]
     public async Task Signed_but_invalid_requests_get_400_saying_what_is_wrong(string json, string expected)
     {
         using var response = await SendAsync(Encoding.UTF8.GetBytes(json));

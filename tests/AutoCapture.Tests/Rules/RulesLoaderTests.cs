@@ -125,7 +125,7 @@ public class RulesLoaderTests
         Assert.Contains(problems, p => p.Line == 11 && p.Message.Contains("takes no duration", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Line == 13 && p.Message.Contains("unknown key 'mtach'", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Message.Contains("'match' is required", StringComparison.Ordinal));
-        Assert.Contains(problems, p => p.Line == 16 && p.Message.Contains("exactly one of pid, name or commandLine", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Line == 16 && p.Message.Contains("exactly one of pid, name, commandLine or address", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -177,5 +177,58 @@ public class RulesLoaderTests
 
         Assert.Equal(["first", "second"], rules.Match(alert).Select(r => r.Name));
         Assert.Equal(AlertStatus.Firing, alert.Status);
+    }
+
+    [Fact]
+    public void Go_targets_by_address_render_a_normalised_address_and_take_go_kinds()
+    {
+        var rules = RulesLoader.Parse("rules.yaml", """
+            rules:
+              - name: go-leak
+                match: ['alertname = "GoroutineLeak"']
+                target:
+                  collector: "http://{{ labels.node }}:7080"
+                  process: { runtime: go, address: "http://{{ labels.instance }}/ignored/path" }
+                captures: [goroutines, { kind: cpu, duration: 5s }, heap, trace, block]
+            """);
+
+        var rule = Assert.Single(rules.Rules);
+        Assert.Equal(new[] { "goroutines", "cpu", "heap", "trace", "block" }, rule.Captures.Select(c => c.Kind));
+        Assert.Equal(new int?[] { null, 5, null, 5, null }, rule.Captures.Select(c => c.DurationSeconds));
+        var alert = new Alert("alertmanager", "GoroutineLeak", AlertStatus.Firing, new Dictionary<string, string> { ["node"] = "web-3", ["instance"] = "10.1.2.3:6060" }, new Dictionary<string, string>(), DateTimeOffset.UtcNow, null, "fp", "fp@0");
+        Assert.True(rule.Target.TryRender(alert, out var target, out var error), error);
+        Assert.Equal(new ProcessSelector(Runtimes.Go, Address: "http://10.1.2.3:6060"), target!.Process);
+    }
+
+    [Theory]
+    [InlineData("process: { runtime: go, address: 'http://a:6060' }\n    captures: [dump]", "kind 'dump' is not available for go targets by address")]
+    [InlineData("process: { runtime: go, pid: '1' }\n    captures: [block]", "kind 'block' is not available for go processes (gops agent)")]
+    [InlineData("process: { address: 'http://a:6060' }", "process.address is for runtime: go")]
+    [InlineData("process: { runtime: go, address: 'http://u:p@a:6060' }", "must not carry credentials")]
+    [InlineData("process: { runtime: go, address: 'a:6060' }", "not an absolute http(s) URL")]
+    [InlineData("process: { name: x }\n    captures: [{ kind: dump, dumpType: huge }]", "dumpType: 'huge' is unknown (known: mini, with-heap, full, triage)")]
+    [InlineData("process: { name: x }\n    captures: [{ kind: heap, dumpType: mini }]", "dumpType applies to kind 'dump' only")]
+    [InlineData("process: { name: x }\n    captures: [{ kind: heap, duration: 5s }]", "is a snapshot and takes no duration")]
+    public void Go_and_dump_mistakes_are_reported(string process, string expected)
+    {
+        var yaml = $"rules:\n  - name: r\n    match: ['a=\"b\"']\n    target:\n      collector: 'http://c'\n      {process.Replace("\n    captures", "\n    captures", StringComparison.Ordinal)}";
+
+        var failure = Assert.Throws<RulesFileException>(() => RulesLoader.Parse("rules.yaml", yaml));
+
+        Assert.Contains(failure.Problems, p => p.Message.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Dump_type_and_kind_defaults_reach_the_specs()
+    {
+        var rules = RulesLoader.Parse("rules.yaml", """
+            rules:
+              - name: r
+                match: ['a="b"']
+                target: { collector: 'http://c', process: { name: x } }
+                captures: [{ kind: dump, dumpType: mini }, counters]
+            """);
+
+        Assert.Equal(new[] { new CaptureSpec("dump", null, "mini"), new CaptureSpec("counters", 5) }, rules.Rules[0].Captures);
     }
 }

@@ -1,10 +1,10 @@
 using AutoCapture.TestTarget;
 
-// Usage: autocapture-testtarget <cpu|lock|idle> [maxLifetimeSeconds=600] [tag...]
+// Usage: autocapture-testtarget <cpu|lock|idle|heap|bench> [maxLifetimeSeconds=600] [tag...]
 // Extra arguments are ignored: tests pass a unique tag so command-line selectors can tell targets apart.
-if (args.Length == 0 || args[0] is not ("cpu" or "lock" or "idle"))
+if (args.Length == 0 || args[0] is not ("cpu" or "lock" or "idle" or "heap" or "bench"))
 {
-    Console.Error.WriteLine("usage: autocapture-testtarget <cpu|lock|idle> [maxLifetimeSeconds] [tag...]");
+    Console.Error.WriteLine("usage: autocapture-testtarget <cpu|lock|idle|heap|bench> [maxLifetimeSeconds] [tag...]");
     return 2;
 }
 
@@ -17,6 +17,12 @@ switch (args[0])
         break;
     case "lock":
         PlantedWork.StartLockContention(waiters: 3);
+        break;
+    case "heap":
+        PlantedHeap.HoldOrders(count: 50_000);
+        break;
+    case "bench":
+        Throughput.Start(threads: Environment.ProcessorCount);
         break;
 }
 

@@ -1,0 +1,89 @@
+using AutoCapture.Core.Summaries;
+
+namespace AutoCapture.Profiles.Pprof;
+
+/// <summary>
+/// What <c>go tool pprof -top</c> shows: functions ranked by flat value (the sample's innermost frame) and by
+/// cumulative value (anywhere on the stack, counted once per sample even under recursion).
+/// </summary>
+public static class PprofSummarizer
+{
+    public const int DefaultTop = 15;
+
+    /// <param name="sampleType">A sample type name (e.g. alloc_space); null for the profile's default.</param>
+    public static PprofSummary Summarize(PprofProfile profile, string? sampleType = null, int top = DefaultTop)
+    {
+        var index = sampleType is null ? profile.DefaultSampleType : profile.FindSampleType(sampleType);
+        if (index < 0)
+        {
+            throw new ProfileFormatException(
+                $"the profile has no sample type '{sampleType}' (it has {string.Join(", ", profile.SampleTypes.Select(t => t.Type))})");
+        }
+
+        var functions = profile.FunctionNames.Count;
+        var flat = new long[functions];
+        var cum = new long[functions];
+        // Stamp of the last sample that counted a function cumulatively: recursion counts once per sample.
+        var stamp = new int[functions];
+        Array.Fill(stamp, -1);
+        var totals = new long[profile.SampleTypes.Count];
+        long total = 0;
+        for (var sample = 0; sample < profile.SampleCount; sample++)
+        {
+            for (var t = 0; t < totals.Length; t++)
+            {
+                totals[t] += profile.Value(sample, t);
+            }
+
+            var value = profile.Value(sample, index);
+            total += value;
+            if (value == 0)
+            {
+                continue;
+            }
+
+            var leaf = true;
+            foreach (var locationId in profile.LocationIds(sample))
+            {
+                foreach (var frame in profile.LocationFrames(locationId))
+                {
+                    if (leaf)
+                    {
+                        flat[frame] += value;
+                        leaf = false;
+                    }
+
+                    if (stamp[frame] != sample)
+                    {
+                        stamp[frame] = sample;
+                        cum[frame] += value;
+                    }
+                }
+            }
+        }
+
+        var (type, unit) = profile.SampleTypes[index];
+        var periodType = profile.PeriodType;
+        return new PprofSummary(
+            type,
+            unit,
+            total,
+            profile.SampleCount,
+            Math.Round(profile.DurationSeconds, 3),
+            profile.Period,
+            periodType.Type,
+            periodType.Unit,
+            profile.SampleTypes.Select((t, i) => new PprofValueTotal(t.Type, t.Unit, totals[i])).ToList(),
+            Top(flat, profile.FunctionNames, total, top),
+            Top(cum, profile.FunctionNames, total, top));
+    }
+
+    private static List<PprofFrameStat> Top(long[] values, IReadOnlyList<string> names, long total, int count) => Enumerable
+        .Range(0, values.Length)
+        .Where(i => values[i] != 0)
+        .OrderByDescending(i => values[i])
+        .ThenBy(i => names[i], StringComparer.Ordinal)
+        .Take(count)
+        .Select(i => new PprofFrameStat(names[i], values[i], total == 0 ? 0 : Math.Round(100.0 * values[i] / total, 2)))
+        .ToList();
+}

@@ -1,0 +1,80 @@
+using AutoCapture.Core.Alerts;
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Summaries;
+using AutoCapture.Functions.Chat;
+using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Options;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace AutoCapture.Tests.Chat;
+
+/// <summary>The short lines a responder reads first: who holds the heap, which goroutines pile up, which counters stand out.</summary>
+public sealed class ChatFindingsTests : IDisposable
+{
+    private readonly string storeDirectory = Directory.CreateTempSubdirectory("autocapture-chat-").FullName;
+
+    private PublicUrls Urls => new(
+        Microsoft.Extensions.Options.Options.Create(new AutoCaptureOptions { PublicBaseUrl = "https://autocapture.example.com", Links = { SigningKey = new string('l', 32) } }),
+        new NoServer(),
+        new AutoCapture.Core.Storage.FolderStore(storeDirectory),
+        TimeProvider.System);
+
+    public void Dispose() => Directory.Delete(storeDirectory, recursive: true);
+
+    private static CaptureManifest Manifest(CaptureSummary summary) => new()
+    {
+        Id = "20261121-0123456789abcdef",
+        Status = CaptureStatus.Complete,
+        Alert = new Alert("alertmanager", "GoroutineLeak", AlertStatus.Firing, new Dictionary<string, string>(), new Dictionary<string, string>(), DateTimeOffset.UnixEpoch, null, "fp", "fp@0"),
+        Rule = "r",
+        Target = new CaptureTarget("http://c:7080", "web-3", new ProcessSelector(Runtimes.Go, Address: "http://10.1.2.3:6060")),
+        Captures = [new CaptureSpec(CaptureKinds.Goroutines)],
+        CreatedAt = DateTimeOffset.UnixEpoch,
+        Summary = summary,
+    };
+
+    [Fact]
+    public void Goroutine_groups_heap_types_and_standing_out_counters_get_a_line_each()
+    {
+        var summary = new CaptureSummary
+        {
+            Goroutines = new GoroutineSummary(5012, 7, 42, [new GoroutineGroup(5000, "chan receive", 1, 42, ["runtime.gopark", "main.plantedLeakyWorker"], "main.startLeak", false)]),
+            Heap = new HeapSummary("type", 100L << 20, 50_000, [new HeapEntry("App.PlantedLeakedOrder", 90L << 20, 48_000, 90)], 24.4),
+            Counters = new RuntimeCountersSummary(5, [
+                new CounterStat("cpu-usage", "CPU Usage", "%", 95, 90, 97, 5),
+                new CounterStat("gc-heap-size", "GC Heap Size", "MB", 120.5, 119, 121, 5),
+                new CounterStat("threadpool-queue-length", "ThreadPool Queue Length", "", 3, 0, 3, 5),
+                new CounterStat("exception-count", "Exception Count", "/s", 0, 0, 0, 5),
+            ]),
+        };
+
+        var findings = ChatMessage.For(Manifest(summary), Urls).Findings;
+
+        Assert.Contains("Goroutines: 5,012 in 7 groups, longest wait 42 min. Largest:", findings);
+        Assert.Contains("  5000 × [chan receive, up to 42 min] main.plantedLeakyWorker", findings);
+        Assert.Contains("Heap: 100 MiB in 50,000 objects (snapshot GC paused the process 24.4 ms). Largest by type:", findings);
+        Assert.Contains("   90.0%  App.PlantedLeakedOrder (90 MiB, 48,000 objects)", findings);
+        Assert.Contains("Counters over 5 s: ⚠ CPU up to 97%, thread pool queue up to 3 (threads unknown), 0 exceptions/s, GC heap 120.5 MB", findings);
+    }
+
+    [Fact]
+    public void No_new_section_means_no_new_line()
+    {
+        Assert.Empty(ChatMessage.For(Manifest(new CaptureSummary()), Urls).Findings);
+    }
+
+    private sealed class NoServer : IServer
+    {
+        public IFeatureCollection Features { get; } = new FeatureCollection();
+
+        public void Dispose()
+        {
+        }
+
+        public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken)
+            where TContext : notnull => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
