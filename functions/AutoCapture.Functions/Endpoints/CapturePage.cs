@@ -48,6 +48,7 @@ internal static class CapturePage
         if (manifest.Summary is { } summary)
         {
             Summaries(page, summary);
+            RuntimeSummaries(page, summary);
         }
 
         if (message.Findings.Count > 0)
@@ -72,6 +73,15 @@ internal static class CapturePage
             page.Table("cpu-inclusive", ["%", "samples", "frame"], cpu.TopInclusive.Select(f => new[] { $"{f.Percent:0.0}", N(f.Samples), f.Frame }), numericColumns: 2);
         }
 
+        if (summary.Cpu?.ThreadGroups is { Count: > 0 } threadGroups)
+        {
+            page.Raw("<h3>Threads by where they started</h3>");
+            page.Table("cpu-thread-groups", ["%", "samples", "threads", "group", "hottest frame"], threadGroups.Select(g => new[]
+            {
+                $"{g.Percent:0.0}", N(g.Samples), N(g.ThreadCount), g.Group, g.TopExclusive.Count > 0 ? g.TopExclusive[0].Frame : string.Empty,
+            }), numericColumns: 3);
+        }
+
         if (summary.Stacks is { } stacks)
         {
             page.Raw("<h2>Thread stacks</h2><p>").Text($"{stacks.ThreadCount} managed threads, grouped by where they are.").Raw("</p>");
@@ -80,6 +90,54 @@ internal static class CapturePage
                 .OrderByDescending(g => g.Count())
                 .Select(g => new[] { N(g.Count()), g.Key, string.Join(", ", g.Select(t => t.ThreadId.ToString(CultureInfo.InvariantCulture)).Take(12)) });
             page.Table("stacks", ["threads", "innermost frame", "thread ids"], groups, numericColumns: 1);
+        }
+    }
+
+    private static void RuntimeSummaries(Html page, CaptureSummary summary)
+    {
+        if (summary.Heap is { } heap)
+        {
+            var objects = heap.TotalObjects is { } count ? $" in {N(count)} objects" : string.Empty;
+            var pause = heap.PauseMilliseconds is { } ms ? $"; the snapshot's GC paused the process {ms:0.#} ms" : string.Empty;
+            page.Raw("<h2>Heap</h2><p>").Text($"{ChatMessage.FormatBytes(heap.TotalBytes)}{objects}{pause}. Largest by {(heap.GroupedBy == "type" ? "type" : "allocating function")}:").Raw("</p>");
+            page.Table("heap", ["%", "bytes", "objects", heap.GroupedBy == "type" ? "type" : "function"], heap.Top.Select(e => new[]
+            {
+                $"{e.Percent:0.0}", ChatMessage.FormatBytes(e.Bytes), e.Objects is { } o ? N(o) : "-", e.Name,
+            }), numericColumns: 3);
+        }
+
+        if (summary.Goroutines is { } goroutines)
+        {
+            var longest = goroutines.LongestWaitMinutes is { } minutes ? $", longest wait {minutes} min" : string.Empty;
+            page.Raw("<h2>Goroutines</h2><p>").Text($"{N(goroutines.Total)} goroutines in {N(goroutines.GroupCount)} groups{longest}.").Raw("</p>");
+            page.Table("goroutines", ["count", "state", "waiting (min)", "created by", "stack (innermost first)"], goroutines.Groups.Select(g => new[]
+            {
+                N(g.Count), g.State + (g.LockedToThread ? ", locked to thread" : string.Empty),
+                g.MaxWaitMinutes is { } max ? (g.MinWaitMinutes is { } min && min != max ? $"{min}–{max}" : $"{max}") : "-",
+                g.CreatedBy ?? "-", string.Join(" ← ", g.Frames),
+            }), numericColumns: 1);
+        }
+
+        if (summary.Counters is { } counters)
+        {
+            page.Raw("<h2>Runtime counters</h2><p>").Text($"Sampled over {counters.WindowSeconds:0.#} s.").Raw("</p>");
+            page.Table("counters", ["counter", "last", "min", "max", "unit", "samples"], counters.Counters.Select(c => new[]
+            {
+                c.DisplayName, $"{c.Last:0.##}", $"{c.Min:0.##}", $"{c.Max:0.##}", c.Unit, N(c.Samples),
+            }));
+        }
+
+        if (summary.Dump is { } dump)
+        {
+            page.Raw("<h2>Dump</h2>");
+            page.Table("dump", null, [["Type", dump.DumpType], ["Size", ChatMessage.FormatBytes(dump.Bytes)], ["Took", $"{dump.Seconds:0.#} s"]]);
+        }
+
+        foreach (var (kind, profile) in summary.Profiles ?? new Dictionary<string, PprofSummary>())
+        {
+            page.Raw("<h2>").Text($"{kind} profile (pprof)").Raw("</h2><p>")
+                .Text($"{profile.SampleType} ({profile.Unit}): total {N(profile.Total)} over {N(profile.SampleCount)} samples{(profile.DurationSeconds > 0 ? $" in {profile.DurationSeconds:0.#} s" : string.Empty)}.").Raw("</p>");
+            page.Table($"pprof-{kind}", ["%", profile.Unit, "function (flat)"], profile.TopFlat.Select(f => new[] { $"{f.Percent:0.0}", N(f.Value), f.Function }), numericColumns: 2);
         }
     }
 
