@@ -47,15 +47,20 @@ public sealed class DispatchWorker(
         var now = clock.GetUtcNow();
         if (answer.Verdict == CollectorVerdict.Accepted)
         {
-            var running = await manifests.UpdateAsync(captureId, m => m.Status != CaptureStatus.Pending ? null : m with
-            {
-                Status = CaptureStatus.Running,
-                DispatchedAt = now,
-                DispatchAttempts = m.DispatchAttempts + 1,
-                UpdatedAt = now,
-            }, cancellationToken);
+            var recorded = await manifests.UpdateAsync(captureId, m =>
+                m.Status == CaptureStatus.Pending ? m with
+                {
+                    Status = CaptureStatus.Running,
+                    DispatchedAt = now,
+                    DispatchAttempts = m.DispatchAttempts + 1,
+                    UpdatedAt = now,
+                }
+                // A quick capture can report back before this write: keep its outcome, record the dispatch all the same.
+                : m.Status.IsTerminal() && m.DispatchedAt is null ? m with { DispatchedAt = now, DispatchAttempts = m.DispatchAttempts + 1 }
+                : null,
+                cancellationToken);
             logger.LogInformation("Capture {CaptureId}: collector accepted", captureId);
-            if (running is not null)
+            if (recorded is { Status: CaptureStatus.Running } running)
             {
                 await chat.NotifyStartAsync(running, cancellationToken);
             }

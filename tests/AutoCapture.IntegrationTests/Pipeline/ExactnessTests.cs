@@ -203,6 +203,24 @@ public sealed class ExactnessTests : IAsyncLifetime
 
         var inFlight = await _env.Manifests.Store.ReadAsync<AutoCapture.Functions.Limits.LimitState>("state/limits/inflight.json", CancellationToken.None);
         Assert.Empty(inFlight!.Value.Value.Entries);
-        Assert.Equal(running.Count, _slack.Accepted.Count);
+
+        // Chat heard every capture's outcome, and of the skips only one per rule and limit (never a storm-sampled one),
+        // however many instances decided them.
+        var told = manifests.Where(m => m.Status == CaptureStatus.Skipped && !m.Quiet).ToList();
+        foreach (var skip in told)
+        {
+            await _env.WaitForOutcomeAsync(skip.Id, TimeSpan.FromSeconds(60));
+        }
+
+        Assert.NotEmpty(told);
+        Assert.All(told.GroupBy(m => (m.Rule, Limit: LimitOf(m.SkipReason!))), g => Assert.Single(g));
+        Assert.DoesNotContain(told, m => LimitOf(m.SkipReason!) == "storm");
+        Assert.Equal(running.Count + told.Count, _slack.Accepted.Count);
     }
+
+    private static string LimitOf(string skipReason) =>
+        skipReason.Contains("storm: ", StringComparison.Ordinal) ? "storm"
+        : skipReason.Contains("budget exhausted", StringComparison.Ordinal) ? "budget"
+        : skipReason.Contains("in-flight cap", StringComparison.Ordinal) ? "in-flight"
+        : "cooldown";
 }

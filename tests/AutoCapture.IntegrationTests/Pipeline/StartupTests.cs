@@ -37,7 +37,7 @@ public sealed class StartupTests : IAsyncLifetime
         Assert.Contains("No alert source is enabled: give AutoCapture:Sources:Alertmanager", message, StringComparison.Ordinal);
         Assert.Contains("AutoCapture:Collector:SigningKey must be at least 16 characters", message, StringComparison.Ordinal);
         Assert.Contains("AutoCapture:Links:SigningKey is required", message, StringComparison.Ordinal);
-        Assert.Contains("AutoCapture:Chat:Default 'pager' is not a channel", message, StringComparison.Ordinal);
+        Assert.Contains("AutoCapture:Chat:Default 'pager' is not a configured channel (console)", message, StringComparison.Ordinal);
         Assert.DoesNotContain("short-secret", message, StringComparison.Ordinal);
     }
 
