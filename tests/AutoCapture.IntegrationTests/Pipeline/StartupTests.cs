@@ -42,6 +42,18 @@ public sealed class StartupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rule_sending_to_an_unconfigured_chat_channel_stops_startup()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => _env.StartWebhookAsync(
+            "rules:\n  - name: r\n    match: ['alertname = \"x\"']\n    target: { collector: http://c, process: { name: app } }\n    chat: oncall\n",
+            new() { ["AutoCapture:Chat:Channels:team:Type"] = "teams", ["AutoCapture:Chat:Channels:team:Url"] = "https://example.com/workflows/SECRET" }));
+
+        var message = string.Join("\n", error.Failures);
+        Assert.Contains("rule 'r' (line 2) sends to chat channel 'oncall', which is not configured (configured: console, team;", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("SECRET", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_collector_refuses_to_start_without_a_key()
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => _env.StartCollectorAsync(new() { ["AutoCapture:Collector:SigningKey"] = null }));
