@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Functions.Maintenance;
 
-public sealed record HousekeepingReport(int Redispatched, int GaveUp, int LimitStatesRemoved)
+public sealed record HousekeepingReport(int Redispatched, int GaveUp, int Finalised, int LimitStatesRemoved)
 {
     /// <summary>Final chat messages sent again after an earlier attempt failed (or never happened).</summary>
     public int Renotified { get; init; }
@@ -16,13 +16,16 @@ public sealed record HousekeepingReport(int Redispatched, int GaveUp, int LimitS
     /// <summary>Manifests whose index tags did not match them (a crash between write and tagging) and were tagged again.</summary>
     public int Reindexed { get; init; }
 
-    public override string ToString() => $"{Redispatched} captures re-dispatched, {GaveUp} given up, {LimitStatesRemoved} expired rate-limit documents removed, {Renotified} chat messages re-sent, {Reindexed} manifests re-indexed";
+    public override string ToString() =>
+        $"{Redispatched} captures re-dispatched, {GaveUp} given up, {Finalised} finished from the store or failed past their deadline, {LimitStatesRemoved} expired rate-limit documents removed, {Renotified} chat messages re-sent, {Reindexed} manifests re-indexed";
 }
 
 /// <summary>
-/// Periodic clean-up that keeps the store honest when an instance died mid-way: captures whose manifest is
-/// still <c>pending</c> past a deadline are dispatched again (a bounded number of times, then failed and
-/// reported), and rate-limit state has its expired reservations pruned, documents left empty being deleted.
+/// Periodic clean-up that keeps the store honest when an instance or a collector died mid-way: captures whose
+/// manifest is still <c>pending</c> past a deadline are dispatched again (a bounded number of times, then failed
+/// and reported); captures a collector took but never finished are finished from the collector's result in the
+/// store if it is there (the completion callback was lost), or failed with the reason once past their deadline;
+/// and rate-limit state has its expired reservations pruned, documents left empty being deleted.
 /// Safe to run on many instances at once: each re-dispatch is claimed with compare-and-swap, and an empty
 /// limit document is deleted only if it is still the version read (a reservation added meanwhile keeps it). Final
 /// chat messages that failed are sent again (at most <see cref="ChatOptions.MaxNotifyAttempts"/> attempts, each claimed
@@ -34,6 +37,7 @@ public sealed class Housekeeping(
     ManifestStore manifests,
     StoreLimiter limiter,
     DispatchWorker dispatcher,
+    CaptureFinisher finisher,
     ChatDispatcher chat,
     IOptions<AutoCaptureOptions> options,
     TimeProvider clock,
@@ -44,9 +48,9 @@ public sealed class Housekeeping(
     public async Task<HousekeepingReport> RunAsync(CancellationToken cancellationToken)
     {
         var pass = new CapturePass();
-        await CheckRecentCapturesAsync(pass, cancellationToken);
+        await SweepCapturesAsync(pass, cancellationToken);
         var expired = await ExpireLimitStateAsync(cancellationToken);
-        var report = new HousekeepingReport(pass.Redispatched, pass.GaveUp, expired) { Renotified = pass.Renotified, Reindexed = pass.Reindexed };
+        var report = new HousekeepingReport(pass.Redispatched, pass.GaveUp, pass.Finalised, expired) { Renotified = pass.Renotified, Reindexed = pass.Reindexed };
         logger.LogInformation("Housekeeping: {Report}", report);
         return report;
     }
@@ -55,11 +59,12 @@ public sealed class Housekeeping(
     {
         public int Redispatched { get; set; }
         public int GaveUp { get; set; }
+        public int Finalised { get; set; }
         public int Renotified { get; set; }
         public int Reindexed { get; set; }
     }
 
-    private async Task CheckRecentCapturesAsync(CapturePass pass, CancellationToken cancellationToken)
+    private async Task SweepCapturesAsync(CapturePass pass, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         // Capture ids carry their day, so only the recent days' folders need reading.
@@ -85,16 +90,39 @@ public sealed class Housekeeping(
                     pass.Reindexed++;
                 }
 
-                if (manifest.Status == CaptureStatus.Pending)
+                if (manifest.Status.IsTerminal())
                 {
-                    await RedispatchAsync(manifest, now, pass, cancellationToken);
+                    if (chat.IsOwed(manifest) && await ClaimNotifyAsync(manifest, now, cancellationToken) is { } owed)
+                    {
+                        logger.LogInformation("Capture {CaptureId}: sending its chat message again (attempt {Attempt}; last error: {Error})", owed.Id, owed.NotifyAttempts + 1, owed.NotifyError ?? "none");
+                        await chat.NotifyAsync(owed, cancellationToken);
+                        pass.Renotified++;
+                    }
+
+                    continue;
                 }
-                else if (chat.IsOwed(manifest) && await ClaimNotifyAsync(manifest, now, cancellationToken) is { } claimed)
+
+                if (manifest.Status != CaptureStatus.Pending)
                 {
-                    logger.LogInformation("Capture {CaptureId}: sending its chat message again (attempt {Attempt}; last error: {Error})", claimed.Id, claimed.NotifyAttempts + 1, claimed.NotifyError ?? "none");
-                    await chat.NotifyAsync(claimed, cancellationToken);
-                    pass.Renotified++;
+                    pass.Finalised += await FinaliseAsync(manifest, now, cancellationToken) ? 1 : 0;
+                    continue;
                 }
+
+                if (await ClaimAsync(manifest, now, cancellationToken) is not { } claimed)
+                {
+                    continue;
+                }
+
+                if (claimed.DispatchAttempts > Settings.MaxDispatchAttempts)
+                {
+                    await finisher.FailAsync(claimed.Id, $"never reached the collector: still pending after {Settings.MaxDispatchAttempts} dispatch attempts", cancellationToken);
+                    pass.GaveUp++;
+                    continue;
+                }
+
+                logger.LogWarning("Capture {CaptureId} was still pending at {Age:c}; dispatching again (attempt {Attempt} of {Max})", claimed.Id, now - manifest.CreatedAt, claimed.DispatchAttempts, Settings.MaxDispatchAttempts);
+                await dispatcher.DispatchAsync(claimed.Id, cancellationToken);
+                pass.Redispatched++;
             }
         }
     }
@@ -107,30 +135,35 @@ public sealed class Housekeeping(
         && await tagged.GetTagsAsync(key, cancellationToken) is { } tags
         && !(tags.TryGetValue(CaptureTags.Status, out var status) && status == CaptureTags.StatusName(manifest.Status));
 
-    private async Task RedispatchAsync(CaptureManifest manifest, DateTimeOffset now, CapturePass pass, CancellationToken cancellationToken)
-    {
-        if (await ClaimAsync(manifest, now, cancellationToken) is not { } claimed)
-        {
-            return;
-        }
-
-        if (claimed.DispatchAttempts > Settings.MaxDispatchAttempts)
-        {
-            await GiveUpAsync(claimed, now, cancellationToken);
-            pass.GaveUp++;
-            return;
-        }
-
-        logger.LogWarning("Capture {CaptureId} was still pending at {Age:c}; dispatching again (attempt {Attempt} of {Max})", claimed.Id, now - manifest.CreatedAt, claimed.DispatchAttempts, Settings.MaxDispatchAttempts);
-        await dispatcher.DispatchAsync(claimed.Id, cancellationToken);
-        pass.Redispatched++;
-    }
-
     /// <summary>Only one instance re-sends a message: the one whose compare-and-swap on the version it saw wins.</summary>
     private Task<CaptureManifest?> ClaimNotifyAsync(CaptureManifest seen, DateTimeOffset now, CancellationToken cancellationToken) =>
         manifests.UpdateAsync(seen.Id, current => current.NotifiedAt is null && current.UpdatedAt == seen.UpdatedAt && current.NotifyAttempts == seen.NotifyAttempts
             ? current with { UpdatedAt = now }
             : null, cancellationToken);
+
+    /// <summary>
+    /// A capture the collector took: finish it from the collector's <c>result.json</c> if the completion callback
+    /// was lost, or fail it once it is past the time its captures could possibly take.
+    /// </summary>
+    private async Task<bool> FinaliseAsync(CaptureManifest manifest, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (await store.ReadAsync<CaptureResult>(CaptureIds.ResultKey(manifest.Id), cancellationToken) is { } result)
+        {
+            logger.LogWarning("Capture {CaptureId}: the collector's result is in the store but its completion never arrived; finishing from the store", manifest.Id);
+            return (await finisher.CompleteAsync(result.Value, cancellationToken)).Moved;
+        }
+
+        var started = manifest.DispatchedAt ?? manifest.CreatedAt;
+        var expected = TimeSpan.FromSeconds(manifest.Captures.Sum(c => c.DurationSeconds ?? 0));
+        var deadline = started + expected + Settings.CaptureGrace;
+        if (now < deadline)
+        {
+            return false;
+        }
+
+        var reason = $"the collector at {new Uri(manifest.Target.Collector).Authority} never reported back: the capture was {manifest.Status.ToString().ToLowerInvariant()} since {LastTouched(manifest):yyyy-MM-dd HH:mm:ss}Z and is past its deadline of {deadline:HH:mm:ss}Z";
+        return (await finisher.FailAsync(manifest.Id, reason, cancellationToken)).Moved;
+    }
 
     private static DateTimeOffset LastTouched(CaptureManifest manifest) => manifest.UpdatedAt > manifest.CreatedAt ? manifest.UpdatedAt : manifest.CreatedAt;
 
@@ -139,22 +172,6 @@ public sealed class Housekeeping(
         manifests.UpdateAsync(seen.Id, current => current.Status == CaptureStatus.Pending && current.UpdatedAt == seen.UpdatedAt && current.DispatchAttempts == seen.DispatchAttempts
             ? current with { DispatchAttempts = current.DispatchAttempts + 1, UpdatedAt = now }
             : null, cancellationToken);
-
-    private async Task GiveUpAsync(CaptureManifest claimed, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var failed = await manifests.UpdateAsync(claimed.Id, m => m.Status != CaptureStatus.Pending ? null : m with
-        {
-            Status = CaptureStatus.Failed,
-            Error = $"never reached the collector: still pending after {Settings.MaxDispatchAttempts} dispatch attempts",
-            UpdatedAt = now,
-            CompletedAt = now,
-        }, cancellationToken);
-        if (failed is not null)
-        {
-            logger.LogWarning("Capture {CaptureId} failed: {Reason}", failed.Id, failed.Error);
-            await chat.NotifyAsync(failed, cancellationToken);
-        }
-    }
 
     private async Task<int> ExpireLimitStateAsync(CancellationToken cancellationToken)
     {
