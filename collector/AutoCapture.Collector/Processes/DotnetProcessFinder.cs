@@ -82,11 +82,21 @@ public sealed class DotnetProcessFinder : IProcessFinder
 
     private static ResolvedProcess? Describe(int pid) => ProcessMatching.Describe(pid);
 
-    private static bool Exists(int pid)
+    internal static bool Exists(int pid)
     {
         if (OperatingSystem.IsLinux())
         {
-            return Directory.Exists($"/proc/{pid}");
+            // /proc/{n} also answers for every thread id (though listings hide them): a lingering socket whose number
+            // now belongs to a thread of another process must not count, or that process would match twice.
+            try
+            {
+                var tgid = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(line => line.StartsWith("Tgid:", StringComparison.Ordinal));
+                return tgid is not null && int.TryParse(tgid.AsSpan(5).Trim(), out var owner) && owner == pid;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
         }
 
         try
