@@ -12,6 +12,7 @@ return args switch
         rest.Length > 1 ? int.Parse(rest[1], System.Globalization.CultureInfo.InvariantCulture) : 2,
         rest.Length > 2 ? int.Parse(rest[2], System.Globalization.CultureInfo.InvariantCulture) : new StoreOptions().BlockBytes / 1024 / 1024,
         rest.Length > 3 ? int.Parse(rest[3], System.Globalization.CultureInfo.InvariantCulture) : new StoreOptions().UploadParallelism),
+    ["search", var captures, var days, var root] => await SearchBenchmark.RunAsync(int.Parse(captures, System.Globalization.CultureInfo.InvariantCulture), int.Parse(days, System.Globalization.CultureInfo.InvariantCulture), root),
     ["pprof" or "pprof-file" or "goroutines" or "nettrace" or "overhead", ..] => await CaptureBenchmarks.RunAsync(args),
     _ => Usage(),
 };
@@ -24,6 +25,7 @@ static int Usage()
           autocapture-benchmarks alert-payload <alerts>     (writes an Alertmanager payload to stdout)
           autocapture-benchmarks storm <deliveries> <concurrency> <scratch-dir>
           autocapture-benchmarks blob-upload [MiB (1024)] [rounds (2)] [block MiB (8)] [parallelism (4)]
+          autocapture-benchmarks search <captures> <days> <scratch-dir>
           autocapture-benchmarks pprof [--mb 10]
           autocapture-benchmarks goroutines [--count 50000]
           autocapture-benchmarks nettrace --dotnet-trace PATH [--seconds 30]

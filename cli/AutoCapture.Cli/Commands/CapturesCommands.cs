@@ -48,7 +48,7 @@ internal static class CapturesCommands
         var filters = new (string Name, string Description)[]
         {
             ("alert", "Alert name."), ("host", "Target host."), ("process", "Process name."), ("rule", "Rule name."),
-            ("source", "alertmanager, grafana or azuremonitor."), ("status", "pending, running, complete, failed or skipped."),
+            ("source", "alertmanager, grafana or azuremonitor."), ("status", "pending, dispatched, running, uploading, complete, failed or skipped."),
             ("since", "Created at or after: ISO 8601 time or a duration ago (7d, 36h)."), ("until", "Created at or before (same forms)."),
         };
         var options = filters.ToDictionary(f => f.Name, f => new Option<string?>($"--{f.Name}") { Description = f.Description });
