@@ -18,7 +18,7 @@ public static partial class BlobUploadBenchmark
         var root = Path.Combine(Path.GetTempPath(), $"autocapture-bench-{Environment.ProcessId}");
         Directory.CreateDirectory(root);
         var file = Path.Combine(root, "artifact.bin");
-        using var azurite = await StartAzuriteAsync();
+        using var azurite = await LocalAzurite.StartAsync();
         try
         {
             var size = sizeMiB * 1024 * 1024;
@@ -120,59 +120,7 @@ public static partial class BlobUploadBenchmark
         return long.Parse(Digits().Match(line).Value, CultureInfo.InvariantCulture) * 1024;
     }
 
-    private static async Task<AzuriteProcess> StartAzuriteAsync()
-    {
-        var main = Path.Combine(FindRoot(), "tests", "tools", "node_modules", "azurite", "dist", "src", "blob", "main.js");
-        if (!File.Exists(main))
-        {
-            throw new InvalidOperationException($"{main} is missing: run tests/setup.");
-        }
 
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { main, "--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence", "--skipApiVersionCheck", "--disableProductStyleUrl" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        while (await process.StandardOutput.ReadLineAsync() is { } line)
-        {
-            if (ListeningOn().Match(line) is { Success: true } match)
-            {
-                _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
-                _ = process.StandardError.BaseStream.CopyToAsync(Stream.Null);
-                return new AzuriteProcess(process, new Uri($"http://127.0.0.1:{match.Groups[1].Value}/{BlobConnection.DevelopmentAccount}"));
-            }
-        }
-
-        throw new InvalidOperationException("Azurite exited before listening.");
-    }
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AutoCapture.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("run from inside the repository");
-    }
-
-    private sealed record AzuriteProcess(Process Process, Uri ServiceUri) : IDisposable
-    {
-        public void Dispose()
-        {
-            Process.Kill(entireProcessTree: true);
-            Process.WaitForExit(10_000);
-            Process.Dispose();
-        }
-    }
-
-    [GeneratedRegex(@"successfully listens on http://[^:]+:(\d+)")]
-    private static partial Regex ListeningOn();
 
     [GeneratedRegex(@"\d+")]
     private static partial Regex Digits();

@@ -6,7 +6,7 @@ return args switch
 {
     ["ack-server", var mode, var port, var root] => await AckServers.RunAsync(mode, int.Parse(port, System.Globalization.CultureInfo.InvariantCulture), root),
     ["alert-payload", var count] => AckServers.WritePayload(int.Parse(count, System.Globalization.CultureInfo.InvariantCulture)),
-    ["storm", var deliveries, var concurrency, var root] => await StormDriver.RunAsync(int.Parse(deliveries, System.Globalization.CultureInfo.InvariantCulture), int.Parse(concurrency, System.Globalization.CultureInfo.InvariantCulture), root),
+    ["storm", var deliveries, var concurrency, var root, .. var store] => await StormDriver.RunAsync(int.Parse(deliveries, System.Globalization.CultureInfo.InvariantCulture), int.Parse(concurrency, System.Globalization.CultureInfo.InvariantCulture), root, store.FirstOrDefault() ?? "folder"),
     ["blob-upload", .. var rest] => await BlobUploadBenchmark.RunAsync(
         rest.Length > 0 ? long.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 1024,
         rest.Length > 1 ? int.Parse(rest[1], System.Globalization.CultureInfo.InvariantCulture) : 2,
@@ -23,7 +23,7 @@ static int Usage()
         usage:
           autocapture-benchmarks ack-server <autocapture|bare> <port> <scratch-dir>
           autocapture-benchmarks alert-payload <alerts>     (writes an Alertmanager payload to stdout)
-          autocapture-benchmarks storm <deliveries> <concurrency> <scratch-dir>
+          autocapture-benchmarks storm <deliveries> <concurrency> <scratch-dir> [folder|azurite]
           autocapture-benchmarks blob-upload [MiB (1024)] [rounds (2)] [block MiB (8)] [parallelism (4)]
           autocapture-benchmarks search <captures> <days> <scratch-dir>
           autocapture-benchmarks pprof [--mb 10]

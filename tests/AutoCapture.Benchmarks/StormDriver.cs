@@ -18,9 +18,10 @@ namespace AutoCapture.Benchmarks;
 /// </summary>
 internal static class StormDriver
 {
-    public static async Task<int> RunAsync(int deliveries, int concurrency, string root)
+    public static async Task<int> RunAsync(int deliveries, int concurrency, string root, string storeKind)
     {
         Directory.CreateDirectory(root);
+        using var azurite = storeKind == "azurite" ? await LocalAzurite.StartAsync() : null;
         var rules = Path.Combine(root, "rules.yaml");
         await File.WriteAllTextAsync(rules, """
             rules:
@@ -43,11 +44,21 @@ internal static class StormDriver
             ["Serilog:MinimumLevel:Default"] = "Error",
             ["Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime"] = "Error",
         };
+        if (azurite is not null)
+        {
+            settings["AutoCapture:Store:Kind"] = StoreOptions.AzureBlob;
+            settings["AutoCapture:Store:ConnectionString"] = azurite.ConnectionString;
+            settings["AutoCapture:Store:Container"] = "storm";
+        }
+
         CountingStore? counting = null;
         await using var app = WebhookApp.Create(
             ["--urls", "http://127.0.0.1:0"],
             b => b.Configuration.AddInMemoryCollection(settings),
-            services => services.AddSingleton<IArtifactStore>(_ => counting = new CountingStore(new FolderStore(Path.Combine(root, "store")))));
+            services => services.AddSingleton<IArtifactStore>(sp =>
+                counting = new CountingStore(azurite is null
+                    ? new FolderStore(Path.Combine(root, "store"))
+                    : ArtifactStores.Create(new StoreOptions { Kind = StoreOptions.AzureBlob, ConnectionString = azurite.ConnectionString, Container = "storm" }))));
         await app.StartAsync();
         var url = $"{app.Urls.First()}/api/alerts/alertmanager";
 
@@ -56,6 +67,7 @@ internal static class StormDriver
         using var http = new HttpClient();
         var latencies = new double[bodies.Count];
         var failures = 0;
+        var statuses = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
         var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, bodies.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, token) =>
         {
@@ -65,6 +77,7 @@ internal static class StormDriver
             using var response = await http.SendAsync(request, token);
             await response.Content.ReadAsByteArrayAsync(token);
             latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
             if ((int)response.StatusCode != 202)
             {
                 Interlocked.Increment(ref failures);
@@ -75,7 +88,8 @@ internal static class StormDriver
         double Percentile(double p) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(p / 100 * latencies.Length) - 1)];
         var operations = counting!.Reads + counting.Writes + counting.Lists + counting.Deletes;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
-            deliveries {bodies.Count} ({alertsDelivered} alerts, {bodies.Select(b => b.Body).Distinct().Count()} distinct bodies) at {concurrency} concurrent, non-202: {failures}
+            store: {counting!.Description}
+            deliveries {bodies.Count} ({alertsDelivered} alerts, {bodies.Select(b => b.Body).Distinct().Count()} distinct bodies) at {concurrency} concurrent, non-202: {failures} ({string.Join(", ", statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))})
             ack latency ms: p50 {Percentile(50):F1}  p90 {Percentile(90):F1}  p99 {Percentile(99):F1}  max {latencies[^1]:F1}
             throughput: {bodies.Count / elapsed.TotalSeconds:F0} deliveries/s, {alertsDelivered / elapsed.TotalSeconds:F0} alerts/s
             store operations: {operations} ({counting.Reads} reads, {counting.Writes} writes, {counting.Lists} lists, {counting.Deletes} deletes) = {(double)operations / alertsDelivered:F3} per alert delivered, {(double)operations / 300:F1} per distinct alert instance

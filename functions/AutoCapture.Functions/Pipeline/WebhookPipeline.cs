@@ -7,10 +7,11 @@ public interface IWebhookStage
 }
 
 /// <summary>
-/// authenticate → parse → route → dedup → rate-limit → dispatch, run in order. A stage stops the pipeline by
+/// throttle → authenticate → parse → route → dedup → rate-limit → dispatch, run in order. A stage stops the pipeline by
 /// throwing <see cref="WebhookRejectedException"/>; decisions about single captures are recorded on them instead.
 /// </summary>
 public sealed class WebhookPipeline(
+    ThrottleStage throttle,
     AuthenticateStage authenticate,
     ParseStage parse,
     RouteStage route,
@@ -18,7 +19,7 @@ public sealed class WebhookPipeline(
     RateLimitStage rateLimit,
     DispatchStage dispatch)
 {
-    private readonly IWebhookStage[] _stages = [authenticate, parse, route, dedup, rateLimit, dispatch];
+    private readonly IWebhookStage[] _stages = [throttle, authenticate, parse, route, dedup, rateLimit, dispatch];
 
     public async Task RunAsync(WebhookContext context, CancellationToken cancellationToken)
     {

@@ -12,8 +12,9 @@ namespace AutoCapture.IntegrationTests.Pipeline;
 /// An alert storm against four webhook app instances sharing one store: thousands of deliveries with repeats and
 /// duplicates, concurrently, to any instance. The captures started must be exactly what the rules and limits
 /// allow — no duplicate, none lost — because dedup and every limit are decided in the store, not in memory.
+/// Runs against the folder store and against Azure Blob Storage (Azurite).
 /// </summary>
-public sealed class ExactnessTests : IAsyncLifetime
+public abstract class ExactnessTests : IAsyncLifetime
 {
     private const int Instances = 4;
     private const int Deliveries = 5000;
@@ -43,6 +44,13 @@ public sealed class ExactnessTests : IAsyncLifetime
 
     private readonly TestEnvironment _env = new();
     private readonly List<RunningApp> _webhooks = [];
+
+    protected TestEnvironment Environment => _env;
+
+    /// <summary>Settings that point every instance and the collector at the store under test.</summary>
+    protected abstract Dictionary<string, string?> StoreSettings();
+
+    protected abstract IArtifactStore OpenStore();
     private FakeSlack _slack = null!;
 
     private sealed record Instance(string Rule, string Alertname, string Group, string Pod, string Fingerprint, DateTimeOffset StartsAt);
@@ -50,8 +58,10 @@ public sealed class ExactnessTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _slack = await FakeSlack.StartAsync();
-        var collector = await _env.StartCollectorAsync(new() { ["AutoCapture:Collector:AllowedProcesses:0:Name"] = "checkout" });
-        var settings = new Dictionary<string, string?>
+        var collectorSettings = StoreSettings();
+        collectorSettings["AutoCapture:Collector:AllowedProcesses:0:Name"] = "checkout";
+        var collector = await _env.StartCollectorAsync(collectorSettings);
+        var settings = new Dictionary<string, string?>(StoreSettings())
         {
             ["AutoCapture:Limits:Cooldown"] = "01:00:00",
             ["AutoCapture:Limits:RuleBudget"] = "1000",
@@ -163,12 +173,13 @@ public sealed class ExactnessTests : IAsyncLifetime
 
         // Zero lost: every alert instance that was delivered has exactly one manifest with a decision.
         var delivered = instances.Where(i => deliveries.Any(d => d.Body.Contains($"\"{i.Fingerprint}\"", StringComparison.Ordinal))).ToList();
+        var store = OpenStore();
         var manifests = new List<CaptureManifest>();
-        await foreach (var item in _env.Manifests.Store.ListAsync("captures/", CancellationToken.None))
+        await foreach (var item in store.ListAsync("captures/", CancellationToken.None))
         {
             if (item.Key.EndsWith("/manifest.json", StringComparison.Ordinal))
             {
-                manifests.Add((await _env.Manifests.Store.ReadAsync<CaptureManifest>(item.Key, CancellationToken.None))!.Value.Value);
+                manifests.Add((await store.ReadAsync<CaptureManifest>(item.Key, CancellationToken.None))!.Value.Value);
             }
         }
 
@@ -197,11 +208,11 @@ public sealed class ExactnessTests : IAsyncLifetime
         // The started captures all finish (the collector finds no such process) and free their in-flight slots.
         foreach (var manifest in running)
         {
-            var finished = await _env.WaitForOutcomeAsync(manifest.Id, TimeSpan.FromSeconds(120));
+            var finished = await WaitForOutcomeAsync(new ManifestStore(store), manifest.Id);
             Assert.Equal(CaptureStatus.Failed, finished.Status);
         }
 
-        var inFlight = await _env.Manifests.Store.ReadAsync<AutoCapture.Functions.Limits.LimitState>("state/limits/inflight.json", CancellationToken.None);
+        var inFlight = await store.ReadAsync<AutoCapture.Functions.Limits.LimitState>("state/limits/inflight.json", CancellationToken.None);
         Assert.Empty(inFlight!.Value.Value.Entries);
 
         // Chat heard every capture's outcome, and of the skips only one per rule and limit (never a storm-sampled one),
@@ -209,7 +220,7 @@ public sealed class ExactnessTests : IAsyncLifetime
         var told = manifests.Where(m => m.Status == CaptureStatus.Skipped && !m.Quiet).ToList();
         foreach (var skip in told)
         {
-            await _env.WaitForOutcomeAsync(skip.Id, TimeSpan.FromSeconds(60));
+            await WaitForOutcomeAsync(new ManifestStore(store), skip.Id);
         }
 
         Assert.NotEmpty(told);
@@ -223,4 +234,42 @@ public sealed class ExactnessTests : IAsyncLifetime
         : skipReason.Contains("budget exhausted", StringComparison.Ordinal) ? "budget"
         : skipReason.Contains("in-flight cap", StringComparison.Ordinal) ? "in-flight"
         : "cooldown";
+
+    private static async Task<CaptureManifest> WaitForOutcomeAsync(ManifestStore manifests, string id)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (true)
+        {
+            var manifest = await manifests.ReadAsync(id, CancellationToken.None);
+            if (manifest is { } m && m.Status.IsTerminal() && (m.NotifiedAt is not null || m.NotifyError is not null))
+            {
+                return m;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"capture {id} did not finish; last status {manifest?.Status}");
+            await Task.Delay(200);
+        }
+    }
+}
+
+public sealed class FolderStoreExactnessTests : ExactnessTests
+{
+    protected override Dictionary<string, string?> StoreSettings() => new() { ["AutoCapture:Store:Path"] = Environment.StorePath };
+
+    protected override IArtifactStore OpenStore() => new FolderStore(Environment.StorePath);
+}
+
+[Collection(Azurite.CollectionName)]
+public sealed class AzuriteExactnessTests(Azurite azurite) : ExactnessTests
+{
+    private readonly string _container = Azurite.NewContainerName();
+
+    protected override Dictionary<string, string?> StoreSettings() => new()
+    {
+        ["AutoCapture:Store:Kind"] = "azureblob",
+        ["AutoCapture:Store:ConnectionString"] = azurite.ConnectionString,
+        ["AutoCapture:Store:Container"] = _container,
+    };
+
+    protected override IArtifactStore OpenStore() => azurite.NewStore(_container);
 }
