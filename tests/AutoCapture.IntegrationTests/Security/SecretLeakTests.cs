@@ -21,6 +21,10 @@ public sealed class SecretLeakTests : IAsyncLifetime
     private readonly string _hmac = TestEnvironment.Secret();
     private readonly string _query = TestEnvironment.Secret();
     private readonly string _previousKey = TestEnvironment.Secret();
+    private readonly string _readToken = TestEnvironment.Secret();
+    private readonly string _botToken = "xoxb-" + TestEnvironment.Secret();
+    private readonly string _teamsSig = TestEnvironment.Secret();
+    private readonly string _hookSecret = TestEnvironment.Secret();
     private FakeSlack _slack = null!;
     private string _webhookLog = null!;
     private string _collectorLog = null!;
@@ -64,6 +68,15 @@ public sealed class SecretLeakTests : IAsyncLifetime
         webhookSettings["AutoCapture:Collector:PreviousSigningKey"] = _previousKey;
         webhookSettings["AutoCapture:Chat:Default"] = "slack";
         webhookSettings["AutoCapture:Chat:Slack:WebhookUrl"] = _slack.WebhookUrl;
+        webhookSettings["AutoCapture:Api:ReadTokens:0"] = _readToken;
+        webhookSettings["AutoCapture:Chat:Channels:oncall:Type"] = "slack-bot";
+        webhookSettings["AutoCapture:Chat:Channels:oncall:Token"] = _botToken;
+        webhookSettings["AutoCapture:Chat:Channels:oncall:Channel"] = FakeSlack.ChannelId;
+        webhookSettings["AutoCapture:Chat:Channels:team:Type"] = "teams";
+        webhookSettings["AutoCapture:Chat:Channels:team:Url"] = $"https://example.invalid/workflows/x?sig={_teamsSig}";
+        webhookSettings["AutoCapture:Chat:Channels:tickets:Type"] = "webhook";
+        webhookSettings["AutoCapture:Chat:Channels:tickets:Url"] = "https://example.invalid/hooks";
+        webhookSettings["AutoCapture:Chat:Channels:tickets:Secret"] = _hookSecret;
         var webhook = await _env.StartWebhookAsync($$$"""
             rules:
               - name: any
@@ -114,6 +127,14 @@ public sealed class SecretLeakTests : IAsyncLifetime
         (await _env.Http.GetAsync(link)).Dispose();
         (await _env.Http.GetAsync(page + "?token=1.forged")).Dispose();
 
+        // The capture API with the read token and with a wrong one.
+        foreach (var token in new[] { _readToken, _readToken + "x" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{webhook.Url}/api/captures?alert=HighCPU");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            (await _env.Http.SendAsync(request)).Dispose();
+        }
+
         await _env.DisposeAsync();
         var text = await File.ReadAllTextAsync(_webhookLog) + await File.ReadAllTextAsync(_collectorLog);
         Directory.Delete(logs, recursive: true);
@@ -133,6 +154,10 @@ public sealed class SecretLeakTests : IAsyncLifetime
             ["link key"] = _env.LinkKey,
             ["slack webhook path"] = new Uri(_slack.WebhookUrl).AbsolutePath,
             ["basic credentials as sent"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"alertmanager:{_password}")),
+            ["api read token"] = _readToken,
+            ["slack bot token"] = _botToken,
+            ["teams workflow signature"] = _teamsSig,
+            ["webhook channel secret"] = _hookSecret,
         };
         foreach (var (name, secret) in secrets)
         {
