@@ -12,12 +12,13 @@ public static class ChatHttp
 {
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(2);
 
-    public static ResiliencePipeline<HttpResponseMessage> Pipeline(int maxRetries = 4, TimeSpan? timeout = null) =>
+    public static ResiliencePipeline<HttpResponseMessage> Pipeline() =>
         new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddTimeout(timeout ?? TimeSpan.FromMinutes(3))
+            // Over the whole exchange: four waits of up to two minutes would otherwise hold a capture's message for long.
+            .AddTimeout(TimeSpan.FromMinutes(3))
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
-                MaxRetryAttempts = maxRetries,
+                MaxRetryAttempts = 4,
                 Delay = TimeSpan.FromSeconds(1),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,

@@ -16,8 +16,6 @@ public sealed record ChatMessage(
     IReadOnlyList<string> Findings,
     IReadOnlyList<ChatLink> Links)
 {
-    public const int MaxFindings = 8;
-
     /// <summary>The post this message follows up, when the capture's start was posted (Slack bot: update it, reply in its thread).</summary>
     public ChatPost? FollowUp { get; init; }
 
