@@ -49,14 +49,21 @@ public sealed class PprofProfile
     public double DurationSeconds => raw.DurationNanos / 1e9;
 
     /// <summary>Reads a profile as served: gzip-framed (checked for truncation) or bare protobuf.</summary>
-    public static PprofProfile Parse(byte[] data)
+    public static PprofProfile Parse(byte[] data) => ParseInflated(Inflate(data));
+
+    /// <summary>The bare protobuf of a profile as served (gzip-framed or not).</summary>
+    internal static byte[] Inflate(byte[] data)
     {
         if (data.Length == 0)
         {
             throw new ProfileFormatException("empty input: a pprof profile has at least a sample type");
         }
 
-        var bytes = GzipFraming.IsGzip(data) ? GzipFraming.Decompress(data, MaxInflatedBytes) : data;
+        return GzipFraming.IsGzip(data) ? GzipFraming.Decompress(data, MaxInflatedBytes) : data;
+    }
+
+    internal static PprofProfile ParseInflated(byte[] bytes)
+    {
         Profile raw;
         try
         {
@@ -69,6 +76,9 @@ public sealed class PprofProfile
 
         return Resolve(raw);
     }
+
+    /// <summary>The message as parsed; the diff writer rewrites a baseline's in place.</summary>
+    internal Profile Raw => raw;
 
     internal Google.Protobuf.Collections.RepeatedField<ulong> LocationIds(int sample) => raw.Sample[sample].LocationId;
 

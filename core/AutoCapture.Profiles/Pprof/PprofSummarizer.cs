@@ -1,4 +1,5 @@
 using AutoCapture.Core.Summaries;
+using AutoCapture.Profiles.Histograms;
 
 namespace AutoCapture.Profiles.Pprof;
 
@@ -13,13 +14,49 @@ public static class PprofSummarizer
     /// <param name="sampleType">A sample type name (e.g. alloc_space); null for the profile's default.</param>
     public static PprofSummary Summarize(PprofProfile profile, string? sampleType = null, int top = DefaultTop)
     {
-        var index = sampleType is null ? profile.DefaultSampleType : profile.FindSampleType(sampleType);
-        if (index < 0)
-        {
-            throw new ProfileFormatException(
-                $"the profile has no sample type '{sampleType}' (it has {string.Join(", ", profile.SampleTypes.Select(t => t.Type))})");
-        }
+        var index = SampleTypeIndex(profile, sampleType);
+        var (flat, cum, totals) = Tally(profile, index);
+        var total = totals[index];
+        var (type, unit) = profile.SampleTypes[index];
+        var periodType = profile.PeriodType;
+        return new PprofSummary(
+            type,
+            unit,
+            total,
+            profile.SampleCount,
+            Math.Round(profile.DurationSeconds, 3),
+            profile.Period,
+            periodType.Type,
+            periodType.Unit,
+            profile.SampleTypes.Select((t, i) => new PprofValueTotal(t.Type, t.Unit, totals[i])).ToList(),
+            Top(flat, profile.FunctionNames, total, top),
+            Top(cum, profile.FunctionNames, total, top));
+    }
 
+    /// <summary>Every function's flat and cumulative value for one sample type (the profile's default when null).</summary>
+    public static FunctionHistogram Histogram(PprofProfile profile, string? sampleType = null)
+    {
+        var index = SampleTypeIndex(profile, sampleType);
+        var (flat, cum, totals) = Tally(profile, index);
+        var (type, unit) = profile.SampleTypes[index];
+        return FunctionHistogram.Create(type, unit, totals[index], Enumerable
+            .Range(0, flat.Length)
+            .Where(i => flat[i] != 0 || cum[i] != 0)
+            .Select(i => new FunctionValue(profile.FunctionNames[i], flat[i], cum[i])));
+    }
+
+    private static int SampleTypeIndex(PprofProfile profile, string? sampleType)
+    {
+        var index = sampleType is null ? profile.DefaultSampleType : profile.FindSampleType(sampleType);
+        return index >= 0
+            ? index
+            : throw new ProfileFormatException(
+                $"the profile has no sample type '{sampleType}' (it has {string.Join(", ", profile.SampleTypes.Select(t => t.Type))})");
+    }
+
+    /// <summary>Flat and cumulative values per function for sample type <paramref name="index"/>, and every type's total.</summary>
+    private static (long[] Flat, long[] Cum, long[] Totals) Tally(PprofProfile profile, int index)
+    {
         var functions = profile.FunctionNames.Count;
         var flat = new long[functions];
         var cum = new long[functions];
@@ -27,7 +64,6 @@ public static class PprofSummarizer
         var stamp = new int[functions];
         Array.Fill(stamp, -1);
         var totals = new long[profile.SampleTypes.Count];
-        long total = 0;
         for (var sample = 0; sample < profile.SampleCount; sample++)
         {
             for (var t = 0; t < totals.Length; t++)
@@ -36,7 +72,6 @@ public static class PprofSummarizer
             }
 
             var value = profile.Value(sample, index);
-            total += value;
             if (value == 0)
             {
                 continue;
@@ -62,20 +97,7 @@ public static class PprofSummarizer
             }
         }
 
-        var (type, unit) = profile.SampleTypes[index];
-        var periodType = profile.PeriodType;
-        return new PprofSummary(
-            type,
-            unit,
-            total,
-            profile.SampleCount,
-            Math.Round(profile.DurationSeconds, 3),
-            profile.Period,
-            periodType.Type,
-            periodType.Unit,
-            profile.SampleTypes.Select((t, i) => new PprofValueTotal(t.Type, t.Unit, totals[i])).ToList(),
-            Top(flat, profile.FunctionNames, total, top),
-            Top(cum, profile.FunctionNames, total, top));
+        return (flat, cum, totals);
     }
 
     private static List<PprofFrameStat> Top(long[] values, IReadOnlyList<string> names, long total, int count) => Enumerable
