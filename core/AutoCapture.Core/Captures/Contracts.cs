@@ -132,4 +132,7 @@ public sealed record BaselineMark(string Trigger, string? ForCapture = null)
 {
     public const string Schedule = "schedule";
     public const string Peer = "peer";
+
+    /// <summary>The alert source of a baseline: it has no alert of its own.</summary>
+    public const string Source = "baseline";
 }
