@@ -9,6 +9,9 @@ using AutoCapture.Profiles.Pprof;
 
 namespace AutoCapture.Diffs;
 
+/// <summary>A baseline to compare with, and how it was chosen (schedule, peer, chosen).</summary>
+public sealed record DiffBaseline(ICaptureFiles Files, string Basis);
+
 /// <summary>
 /// Compares a capture with its baseline, kind by kind, from their stored artifacts and summaries only, so the same
 /// diff can be computed on completion and again weeks later. A kind that cannot be compared (missing on one side,
@@ -27,16 +30,30 @@ public static class CaptureDiffer
 
     /// <param name="basis">How the baseline was chosen (schedule, peer, chosen).</param>
     /// <param name="writer">Where diff.json and the comparison files go; null to compute only.</param>
-    public static async Task<CaptureDiff> DiffAsync(ICaptureFiles incident, ICaptureFiles baseline, string basis, IDiffArtifactWriter? writer, CancellationToken cancellationToken)
+    public static Task<CaptureDiff> DiffAsync(ICaptureFiles incident, ICaptureFiles baseline, string basis, IDiffArtifactWriter? writer, CancellationToken cancellationToken) =>
+        DiffAsync(incident, [new DiffBaseline(baseline, basis)], writer, cancellationToken);
+
+    /// <summary>
+    /// Compares each kind with the first of <paramref name="baselines"/> that captured it (the newest baseline of each
+    /// kind: a kind that failed in one baseline is taken from an earlier one).
+    /// </summary>
+    public static async Task<CaptureDiff> DiffAsync(ICaptureFiles incident, IReadOnlyList<DiffBaseline> baselines, IDiffArtifactWriter? writer, CancellationToken cancellationToken)
     {
-        var run = new Run(incident, baseline, writer);
+        if (baselines.Count == 0)
+        {
+            throw new ArgumentException("a diff needs at least one baseline", nameof(baselines));
+        }
+
+        var run = new Run(incident, baselines, writer);
         await run.CompareAsync(cancellationToken);
+        var primary = run.Used.GroupBy(u => u.Value).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault() ?? baselines[0];
         var diff = new CaptureDiff
         {
-            BaselineId = baseline.Manifest.Id,
-            Basis = basis,
-            BaselineTarget = baseline.Manifest.Target.ToString(),
-            BaselineCompletedAt = baseline.Manifest.CompletedAt,
+            BaselineId = primary.Files.Manifest.Id,
+            Basis = primary.Basis,
+            BaselineTarget = primary.Files.Manifest.Target.ToString(),
+            BaselineCompletedAt = primary.Files.Manifest.CompletedAt,
+            BaselineByKind = run.Used.Values.Distinct().Count() > 1 ? run.Used.ToDictionary(u => u.Key, u => u.Value.Files.Manifest.Id, StringComparer.Ordinal) : null,
             Profiles = run.Profiles.Count > 0 ? run.Profiles : null,
             Goroutines = run.Goroutines,
             Threads = run.Threads,
@@ -66,15 +83,14 @@ public static class CaptureDiffer
         Counters = diff.Counters is { } c ? c with { Beyond = [.. c.Beyond.Take(top)] } : null,
     };
 
-    /// <summary>The kinds both captures succeeded in, in the incident's order.</summary>
-    public static IReadOnlyList<string> CommonKinds(CaptureManifest incident, CaptureManifest baseline) =>
-        Succeeded(incident).Intersect(Succeeded(baseline), StringComparer.Ordinal).ToList();
-
-    private static IEnumerable<string> Succeeded(CaptureManifest manifest) =>
+    /// <summary>The kinds a capture succeeded in.</summary>
+    public static IEnumerable<string> Succeeded(CaptureManifest manifest) =>
         manifest.Kinds.Where(k => k.Outcome == KindOutcome.Succeeded).Select(k => k.Kind);
 
-    private sealed class Run(ICaptureFiles incident, ICaptureFiles baseline, IDiffArtifactWriter? writer)
+    private sealed class Run(ICaptureFiles incident, IReadOnlyList<DiffBaseline> baselines, IDiffArtifactWriter? writer)
     {
+        private ICaptureFiles baseline = baselines[0].Files;
+
         public Dictionary<string, ProfileDiff> Profiles { get; } = new(StringComparer.Ordinal);
         public GroupsDiff? Goroutines { get; private set; }
         public GroupsDiff? Threads { get; private set; }
@@ -83,27 +99,33 @@ public static class CaptureDiffer
         public List<string> Notes { get; } = [];
         public List<string> Artifacts { get; } = [];
 
+        /// <summary>Which baseline each compared kind was compared with.</summary>
+        public Dictionary<string, DiffBaseline> Used { get; } = new(StringComparer.Ordinal);
+
         private string Runtime => incident.Manifest.Target.Process.Runtime;
 
         public async Task CompareAsync(CancellationToken cancellationToken)
         {
-            if (baseline.Manifest.Target.Process.Runtime != Runtime)
+            var sameRuntime = baselines.Where(b => b.Files.Manifest.Target.Process.Runtime == Runtime).ToList();
+            if (sameRuntime.Count == 0)
             {
-                Notes.Add($"nothing compared: the baseline is a {baseline.Manifest.Target.Process.Runtime} target, this capture a {Runtime} one");
+                Notes.Add($"nothing compared: the baseline is a {baselines[0].Files.Manifest.Target.Process.Runtime} target, this capture a {Runtime} one");
                 return;
             }
 
-            var common = CommonKinds(incident.Manifest, baseline.Manifest);
-            foreach (var kind in Succeeded(incident.Manifest).Except(common, StringComparer.Ordinal))
+            foreach (var kind in Succeeded(incident.Manifest))
             {
-                Notes.Add($"{kind}: not compared: the baseline has no {kind} capture");
-            }
+                if (sameRuntime.FirstOrDefault(b => Succeeded(b.Files.Manifest).Contains(kind, StringComparer.Ordinal)) is not { } chosen)
+                {
+                    Notes.Add($"{kind}: not compared: {(baselines.Count == 1 ? $"the baseline has no {kind} capture" : $"no baseline has a {kind} capture")}");
+                    continue;
+                }
 
-            foreach (var kind in common)
-            {
+                baseline = chosen.Files;
                 try
                 {
                     await CompareKindAsync(kind, cancellationToken);
+                    Used[kind] = chosen;
                 }
                 catch (Exception e) when (e is ProfileFormatException or JsonException or FormatException or InvalidOperationException or InvalidDataException or Core.Storage.StoreException)
                 {
@@ -123,11 +145,8 @@ public static class CaptureDiffer
             _ => NotComparable(kind),
         };
 
-        private Task NotComparable(string kind)
-        {
-            Notes.Add($"{kind}: not compared (a {kind} capture has no diff; open both)");
-            return Task.CompletedTask;
-        }
+        private static Task NotComparable(string kind) =>
+            throw new FormatException($"a {kind} capture has no diff; open both");
 
         private async Task PprofAsync(string kind, CancellationToken cancellationToken)
         {

@@ -17,6 +17,12 @@ public sealed record CaptureDiff
 
     public DateTimeOffset? BaselineCompletedAt { get; init; }
 
+    /// <summary>
+    /// When kinds were compared with different baselines (the newest baseline of a kind is an older capture when that
+    /// kind failed in the latest one): the baseline of each kind. Null when all come from <see cref="BaselineId"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? BaselineByKind { get; init; }
+
     /// <summary>The most telling changes in words, most telling first: what chat and the capture page show first.</summary>
     public IReadOnlyList<string> Headlines { get; init; } = [];
 

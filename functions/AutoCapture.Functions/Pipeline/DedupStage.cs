@@ -31,6 +31,7 @@ public sealed class DedupStage(IArtifactStore store, KnownCaptures known, TimePr
                 Target = capture.Target,
                 Captures = [.. capture.Specs],
                 Chat = capture.Rule.Chat,
+                Baseline = capture.Baseline,
                 CreatedAt = now,
                 UpdatedAt = now,
             };

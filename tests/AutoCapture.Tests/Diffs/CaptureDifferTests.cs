@@ -175,6 +175,31 @@ public sealed class CaptureDifferTests
     }
 
     [Fact]
+    public async Task Each_kind_is_compared_with_the_first_baseline_that_captured_it()
+    {
+        var newest = new MemoryCapture(MemoryCapture.NewManifest("20260102-00000000000000b5", Runtimes.Go, null, "cpu"), new() { ["cpu.pb.gz"] = Cpu(100, 0) });
+        var older = new MemoryCapture(MemoryCapture.NewManifest("20260101-00000000000000b6", Runtimes.Go, null, "cpu", "goroutines"), new()
+        {
+            ["cpu.pb.gz"] = Cpu(1, 99),
+            ["goroutines.txt"] = Encoding.UTF8.GetBytes(GroupComparerTests.Dump(idle: 3, leaked: 0)),
+        });
+        var incident = new MemoryCapture(MemoryCapture.NewManifest("20260103-00000000000000a5", Runtimes.Go, null, "cpu", "goroutines", "heap"), new()
+        {
+            ["cpu.pb.gz"] = Cpu(50, 50),
+            ["goroutines.txt"] = Encoding.UTF8.GetBytes(GroupComparerTests.Dump(idle: 3, leaked: 7)),
+        });
+
+        var diff = await CaptureDiffer.DiffAsync(incident, [new DiffBaseline(newest, "peer"), new DiffBaseline(older, "schedule")], writer: null, CancellationToken.None);
+
+        // cpu against the newest (main.hot grew from nothing), goroutines against the older one, heap against none.
+        Assert.Equal(("20260102-00000000000000b5", "peer"), (diff.BaselineId, diff.Basis));
+        Assert.Equal(0, diff.Profiles!["cpu"].Increased[0].BaselineFlat);
+        Assert.Equal(7, diff.Goroutines!.Changes[0].After);
+        Assert.Equal(new Dictionary<string, string> { ["cpu"] = "20260102-00000000000000b5", ["goroutines"] = "20260101-00000000000000b6" }, diff.BaselineByKind);
+        Assert.Equal(new[] { "heap: not compared: no baseline has a heap capture" }, diff.Notes);
+    }
+
+    [Fact]
     public void Trimming_keeps_the_first_entries_of_every_list()
     {
         var many = Enumerable.Range(0, 9).Select(i => new GroupDelta("appeared", 0, 10 - i, "s", $"f{i}", [], null)).ToList();
