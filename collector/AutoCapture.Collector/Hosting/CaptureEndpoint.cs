@@ -75,10 +75,10 @@ public static class CaptureEndpoint
                 return Error(400, problem);
             }
 
-            if (runner.TryStart(capture) is { } busy)
+            if (runner.TryStart(capture) is { } refusal)
             {
-                logger.LogInformation("Capture {CaptureId} refused: {Reason}", capture.CaptureId, busy);
-                return Error(409, busy);
+                logger.LogInformation("Capture {CaptureId} refused: {Reason}", capture.CaptureId, refusal.Reason);
+                return Error(refusal.Status, refusal.Reason);
             }
 
             logger.LogInformation("Capture {CaptureId} accepted: {Kinds} of {Process}", capture.CaptureId, string.Join(", ", capture.Captures.Select(c => c.Kind)), capture.Process);

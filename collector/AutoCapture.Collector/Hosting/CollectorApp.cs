@@ -48,7 +48,9 @@ public static class CollectorApp
         services.AddGoCaptures();
         services.AddHttpClient<CompletionReporter>();
         services.AddSingleton<CollectorAdmission>();
+        services.AddSingleton<CaptureJournal>();
         services.AddSingleton<CaptureRunner>();
+        services.AddHostedService<InterruptedCaptures>();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<CollectorOptions>>().Value;
@@ -70,10 +72,10 @@ public static class CollectorApp
     {
         var options = app.Services.GetRequiredService<IOptions<CollectorOptions>>().Value;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AutoCapture.Collector");
-        // Scratch folders left by a previous run belong to captures that run no more.
+        // Scratch folders left by a previous run belong to captures that run no more (the journal says which).
         if (Directory.Exists(options.WorkDirectory))
         {
-            foreach (var leftover in Directory.EnumerateDirectories(options.WorkDirectory))
+            foreach (var leftover in Directory.EnumerateDirectories(options.WorkDirectory).Where(d => Path.GetFileName(d) != CaptureJournal.FolderName))
             {
                 try
                 {

@@ -21,6 +21,7 @@ public sealed class CaptureRunner(
     IArtifactStore store,
     CompletionReporter completions,
     CollectorAdmission admission,
+    CaptureJournal journal,
     IOptions<CollectorOptions> options,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
@@ -28,12 +29,26 @@ public sealed class CaptureRunner(
 {
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
 
-    /// <summary>Starts the capture, or returns why this host cannot take it now (the caller answers 409).</summary>
-    public string? TryStart(CaptureRequest request)
+    /// <summary>
+    /// Starts the capture, or returns why this host cannot take it now: busy (409) or unable to keep its journal,
+    /// e.g. a full disk (503).
+    /// </summary>
+    public (int Status, string Reason)? TryStart(CaptureRequest request)
     {
         if (admission.TryAdmit(request) is { } busy)
         {
-            return busy;
+            return (409, busy);
+        }
+
+        try
+        {
+            journal.Record(request);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            admission.Release(request.CaptureId);
+            logger.LogError("Capture {CaptureId} refused: the journal cannot be written: {Reason}", request.CaptureId, e.Message);
+            return (503, $"the collector cannot write to its work directory: {e.Message}");
         }
 
         var started = new TaskCompletionSource();
@@ -51,6 +66,7 @@ public sealed class CaptureRunner(
             }
             finally
             {
+                journal.Remove(request.CaptureId);
                 _running.TryRemove(request.CaptureId, out _);
                 admission.Release(request.CaptureId);
                 started.SetResult();
@@ -65,7 +81,7 @@ public sealed class CaptureRunner(
     internal async Task<CaptureResult> RunAsync(CaptureRequest request, CancellationToken cancellationToken)
     {
         var startedAt = clock.GetUtcNow();
-        var sink = new StoreArtifactSink(store, request.CaptureId);
+        var sink = new StoreArtifactSink(store, request.CaptureId, () => ReportProgressAsync(request, CaptureStatus.Uploading, cancellationToken));
         var kinds = new List<KindResult>();
         var summary = new CaptureSummary();
         ResolvedProcess? process = null;
@@ -75,6 +91,7 @@ public sealed class CaptureRunner(
         {
             // The resolver also checks the allowlists (processes, addresses) before anything touches the target.
             process = await processes.ResolveAsync(request.Process, cancellationToken);
+            await ReportProgressAsync(request, CaptureStatus.Running, cancellationToken);
 
             Directory.CreateDirectory(work);
             foreach (var spec in request.Captures)
@@ -144,6 +161,11 @@ public sealed class CaptureRunner(
 
         return result;
     }
+
+    private Task ReportProgressAsync(CaptureRequest request, CaptureStatus state, CancellationToken cancellationToken) =>
+        request.ProgressUrl is { } url
+            ? completions.ReportProgressAsync(url, new CaptureProgress(request.CaptureId, state), cancellationToken)
+            : Task.CompletedTask;
 
     private async Task<(KindResult, CaptureSummary)> RunKindAsync(CaptureRequest request, ResolvedProcess process, CaptureSpec spec, IArtifactSink sink, string work, CancellationToken cancellationToken)
     {

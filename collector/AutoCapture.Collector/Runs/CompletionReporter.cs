@@ -80,4 +80,33 @@ public sealed class CompletionReporter
             _logger.LogError("Capture {CaptureId}: completion could not be delivered ({Reason}); the result stays in the store", result.CaptureId, e.Message);
         }
     }
+
+    /// <summary>
+    /// Tells the webhook app the capture is running or uploading. One short attempt: a lost report only leaves the
+    /// manifest a step behind until completion, so it is not worth delaying the capture for.
+    /// </summary>
+    public async Task ReportProgressAsync(string progressUrl, CaptureProgress progress, CancellationToken cancellationToken)
+    {
+        var body = AutoCaptureJson.Serialize(progress);
+        var key = new SigningKey(_options.Value.KeyId, _options.Value.SigningKey!);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(3));
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, progressUrl)
+            {
+                Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+            };
+            RequestSigning.Sign(request, key, body, _clock.GetUtcNow());
+            using var response = await _http.SendAsync(request, timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                _logger.LogInformation("Capture {CaptureId}: progress {State} answered {Status}", progress.CaptureId, progress.State, (int)response.StatusCode);
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            _logger.LogInformation("Capture {CaptureId}: progress {State} not delivered ({Reason})", progress.CaptureId, progress.State, e.Message);
+        }
+    }
 }

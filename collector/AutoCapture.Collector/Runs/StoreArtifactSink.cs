@@ -5,9 +5,13 @@ using AutoCapture.Core.Storage;
 
 namespace AutoCapture.Collector.Runs;
 
-/// <summary>Streams artifacts into the capture's store folder, hashing them on the way so the manifest can list size and SHA-256.</summary>
-public sealed class StoreArtifactSink(IArtifactStore store, string captureId) : IArtifactSink
+/// <summary>
+/// Streams artifacts into the capture's store folder, hashing them on the way so the manifest can list size and
+/// SHA-256. <paramref name="beforeFirstWrite"/> runs once, before the first artifact goes out (the "uploading" report).
+/// </summary>
+public sealed class StoreArtifactSink(IArtifactStore store, string captureId, Func<Task>? beforeFirstWrite = null) : IArtifactSink
 {
+    private int _started;
     private readonly List<ArtifactInfo> _written = [];
     private readonly Lock _gate = new();
 
@@ -31,6 +35,11 @@ public sealed class StoreArtifactSink(IArtifactStore store, string captureId) : 
             {
                 throw new InvalidOperationException($"Artifact {name} was already written for capture {captureId}.");
             }
+        }
+
+        if (beforeFirstWrite is not null && Interlocked.Exchange(ref _started, 1) == 0)
+        {
+            await beforeFirstWrite();
         }
 
         await using var hashing = new HashingStream(content);

@@ -33,11 +33,16 @@ public sealed record CaptureTarget(string Collector, string Host, ProcessSelecto
 }
 
 /// <summary>What the webhook app asks a collector to do (the signed body of POST /v1/captures).</summary>
+/// <param name="ProgressUrl">Where the collector reports, signed and best effort, that it is running or uploading.</param>
 public sealed record CaptureRequest(
     string CaptureId,
     ProcessSelector Process,
     IReadOnlyList<CaptureSpec> Captures,
-    string? CompletionUrl);
+    string? CompletionUrl,
+    string? ProgressUrl = null);
+
+/// <summary>A collector's progress report (the signed body of POST /api/captures/{id}/progress).</summary>
+public sealed record CaptureProgress(string CaptureId, CaptureStatus State);
 
 public sealed record ArtifactInfo(string Name, string Kind, string ContentType, long Size, string Sha256);
 
@@ -71,11 +76,17 @@ public sealed record CaptureResult(
     DateTimeOffset StartedAt,
     DateTimeOffset CompletedAt);
 
+/// <summary>
+/// Where a capture is: pending (accepted, manifest written) → dispatched (the collector took the request) →
+/// running (it is capturing) → uploading (artifacts are going to the store) → complete | failed; or skipped
+/// straight from pending. <see cref="CaptureStateMachine"/> says which moves are legal.
+/// </summary>
 public enum CaptureStatus
 {
     Pending,
     Dispatched,
     Running,
+    Uploading,
     Complete,
     Failed,
     Skipped,

@@ -1,6 +1,4 @@
 using AutoCapture.Core.Captures;
-using AutoCapture.Functions.Chat;
-using AutoCapture.Functions.Limits;
 
 namespace AutoCapture.Functions.Dispatch;
 
@@ -10,8 +8,7 @@ public sealed class DispatchWorker(
     CollectorClient collectors,
     ManifestStore manifests,
     PublicUrls urls,
-    ChatDispatcher chat,
-    CaptureLimits limits,
+    CaptureFinisher finisher,
     TimeProvider clock,
     ILogger<DispatchWorker> logger) : BackgroundService
 {
@@ -41,36 +38,23 @@ public sealed class DispatchWorker(
             return;
         }
 
-        var request = new CaptureRequest(captureId, manifest.Target.Process, manifest.Captures, urls.CompletionUrl(captureId));
+        var request = new CaptureRequest(captureId, manifest.Target.Process, manifest.Captures, urls.CompletionUrl(captureId), urls.ProgressUrl(captureId));
         logger.LogInformation("Capture {CaptureId}: asking collector {Collector} for {Kinds} of {Process}", captureId, manifest.Target.Collector, string.Join(", ", manifest.Captures.Select(c => c.Kind)), manifest.Target.Process);
         var answer = await collectors.RequestCaptureAsync(manifest.Target.Collector, request, cancellationToken);
-        var now = clock.GetUtcNow();
         if (answer.Verdict == CollectorVerdict.Accepted)
         {
-            await manifests.UpdateAsync(captureId, m => m.Status != CaptureStatus.Pending ? null : m with
+            var now = clock.GetUtcNow();
+            var moved = await manifests.MoveAsync(captureId, CaptureStatus.Dispatched, m => m with
             {
-                Status = CaptureStatus.Running,
                 DispatchedAt = now,
                 DispatchAttempts = m.DispatchAttempts + 1,
                 UpdatedAt = now,
             }, cancellationToken);
-            logger.LogInformation("Capture {CaptureId}: collector accepted", captureId);
+            logger.LogInformation("Capture {CaptureId}: collector accepted{Note}", captureId, moved.Moved ? string.Empty : $" (already {moved.From?.ToString().ToLowerInvariant()})");
             return;
         }
 
         logger.LogWarning("Capture {CaptureId} failed at dispatch: {Reason}", captureId, answer.Message);
-        var failed = await manifests.UpdateAsync(captureId, m => m.Status != CaptureStatus.Pending ? null : m with
-        {
-            Status = CaptureStatus.Failed,
-            Error = answer.Message,
-            DispatchAttempts = m.DispatchAttempts + 1,
-            UpdatedAt = now,
-            CompletedAt = now,
-        }, cancellationToken);
-        if (failed is not null)
-        {
-            await limits.ReleaseInFlightAsync(captureId, cancellationToken);
-            await chat.NotifyAsync(failed, cancellationToken);
-        }
+        await finisher.FailAsync(captureId, answer.Message, cancellationToken, addedDispatchAttempts: 1);
     }
 }

@@ -23,6 +23,8 @@ public sealed class PublicUrls(IOptions<AutoCaptureOptions> options, IServer ser
 
     public string CompletionUrl(string captureId) => $"{BaseUrl}/api/captures/{captureId}/complete";
 
+    public string ProgressUrl(string captureId) => $"{BaseUrl}/api/captures/{captureId}/progress";
+
     public string CapturePage(string captureId) =>
         $"{BaseUrl}/api/captures/{captureId}?token={Uri.EscapeDataString(_links.CreateToken(captureId, LinkSigner.CapturePage, options.Value.Links.Lifetime))}";
 

@@ -15,6 +15,7 @@ public static class CaptureEndpoints
     public static void MapCaptureEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/captures/{id}/complete", CompleteAsync);
+        app.MapPost("/api/captures/{id}/progress", ProgressAsync);
         app.MapGet("/api/captures/{id}", GetCaptureAsync);
         app.MapGet("/api/captures/{id}/artifacts/{name}", GetArtifactAsync);
     }
@@ -27,39 +28,13 @@ public static class CaptureEndpoints
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        if (!CaptureIds.IsValid(id))
+        var (result, refusal) = await ReadSignedAsync<CaptureResult>(id, request, verifier, loggers, cancellationToken);
+        if (refusal is not null)
         {
-            return RequestBodies.Error(400, "not a capture id");
+            return refusal;
         }
 
-        ReadOnlyMemory<byte> body;
-        try
-        {
-            body = await RequestBodies.ReadLimitedAsync(request, MaxCompletionBytes, cancellationToken);
-        }
-        catch (WebhookRejectedException e)
-        {
-            return RequestBodies.Error(e.StatusCode, e.Message);
-        }
-
-        var check = verifier.Verify(request.Method, request.Path + request.QueryString, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, body.Span);
-        if (!check.IsValid)
-        {
-            loggers.CreateLogger("AutoCapture.Completion").LogWarning("Refused a completion for capture {CaptureId}: {Reason}", id, check.Message);
-            return RequestBodies.Error(401, check.Message);
-        }
-
-        CaptureResult result;
-        try
-        {
-            result = AutoCaptureJson.Deserialize<CaptureResult>(body.Span);
-        }
-        catch (JsonException e)
-        {
-            return RequestBodies.Error(400, $"body is not a capture result: {e.Message}");
-        }
-
-        if (result.CaptureId != id)
+        if (result!.CaptureId != id)
         {
             return RequestBodies.Error(400, $"result is for capture {result.CaptureId}, not {id}");
         }
@@ -70,6 +45,78 @@ public static class CaptureEndpoints
             CompletionService.Outcome.AlreadyFinished => Results.Ok(new { status = "already finished" }),
             _ => Results.Ok(new { status = "completed" }),
         };
+    }
+
+    /// <summary>The collector says the capture is running or uploading; best effort, so a lost report only leaves the state behind.</summary>
+    private static async Task<IResult> ProgressAsync(
+        string id,
+        HttpRequest request,
+        RequestVerifier verifier,
+        ManifestStore manifests,
+        TimeProvider clock,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        var (progress, refusal) = await ReadSignedAsync<CaptureProgress>(id, request, verifier, loggers, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        if (progress!.CaptureId != id || progress.State is not (CaptureStatus.Running or CaptureStatus.Uploading))
+        {
+            return RequestBodies.Error(400, "progress must name this capture and a state of running or uploading");
+        }
+
+        var now = clock.GetUtcNow();
+        var moved = await manifests.MoveAsync(id, progress.State, m => m with { UpdatedAt = now }, cancellationToken);
+        if (moved.Outcome == TransitionOutcome.Illegal)
+        {
+            loggers.CreateLogger("AutoCapture.Progress").LogWarning("Capture {CaptureId}: refused to move from {From} to {To}", id, moved.From, progress.State);
+        }
+
+        return moved.Outcome switch
+        {
+            TransitionOutcome.Missing => RequestBodies.Error(404, $"capture {id} does not exist"),
+            TransitionOutcome.Illegal => RequestBodies.Error(409, $"capture {id} is {moved.From?.ToString().ToLowerInvariant()}; it cannot become {progress.State.ToString().ToLowerInvariant()}"),
+            _ => Results.Ok(new { status = progress.State.ToString().ToLowerInvariant() }),
+        };
+    }
+
+    /// <summary>Reads a body the collector signed: capture id, size, signature and JSON, each refused with its reason.</summary>
+    private static async Task<(T? Value, IResult? Refusal)> ReadSignedAsync<T>(string id, HttpRequest request, RequestVerifier verifier, ILoggerFactory loggers, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (!CaptureIds.IsValid(id))
+        {
+            return (null, RequestBodies.Error(400, "not a capture id"));
+        }
+
+        ReadOnlyMemory<byte> body;
+        try
+        {
+            body = await RequestBodies.ReadLimitedAsync(request, MaxCompletionBytes, cancellationToken);
+        }
+        catch (WebhookRejectedException e)
+        {
+            return (null, RequestBodies.Error(e.StatusCode, e.Message));
+        }
+
+        var check = verifier.Verify(request.Method, request.Path + request.QueryString, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, body.Span);
+        if (!check.IsValid)
+        {
+            loggers.CreateLogger("AutoCapture.Completion").LogWarning("Refused a signed callback for capture {CaptureId}: {Reason}", id, check.Message);
+            return (null, RequestBodies.Error(401, check.Message));
+        }
+
+        try
+        {
+            return (AutoCaptureJson.Deserialize<T>(body.Span), null);
+        }
+        catch (JsonException e)
+        {
+            return (null, RequestBodies.Error(400, $"body is not a {typeof(T).Name}: {e.Message}"));
+        }
     }
 
     private static async Task<IResult> GetCaptureAsync(string id, HttpRequest request, ManifestStore manifests, PublicUrls urls, CancellationToken cancellationToken)

@@ -75,6 +75,8 @@ public static class WebhookApp
         }
         services.AddHttpClient<CollectorClient>();
         services.AddSingleton<CompletionService>();
+        services.AddSingleton<ArtifactVerifier>();
+        services.AddSingleton<CaptureFinisher>();
         services.AddSingleton<PublicUrls>();
         services.AddHostedService<ReadLinkKeys>();
         services.AddSingleton<ChatDispatcher>();

@@ -1,6 +1,5 @@
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Storage;
-using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Dispatch;
 using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Limits;
@@ -8,15 +7,18 @@ using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Functions.Maintenance;
 
-public sealed record HousekeepingReport(int Redispatched, int GaveUp, int LimitStatesRemoved)
+public sealed record HousekeepingReport(int Redispatched, int GaveUp, int Finalised, int LimitStatesRemoved)
 {
-    public override string ToString() => $"{Redispatched} captures re-dispatched, {GaveUp} given up, {LimitStatesRemoved} expired rate-limit documents removed";
+    public override string ToString() =>
+        $"{Redispatched} captures re-dispatched, {GaveUp} given up, {Finalised} finished from the store or failed past their deadline, {LimitStatesRemoved} expired rate-limit documents removed";
 }
 
 /// <summary>
-/// Periodic clean-up that keeps the store honest when an instance died mid-way: captures whose manifest is
-/// still <c>pending</c> past a deadline are dispatched again (a bounded number of times, then failed and
-/// reported), and rate-limit state has its expired reservations pruned, documents left empty being deleted.
+/// Periodic clean-up that keeps the store honest when an instance or a collector died mid-way: captures whose
+/// manifest is still <c>pending</c> past a deadline are dispatched again (a bounded number of times, then failed
+/// and reported); captures a collector took but never finished are finished from the collector's result in the
+/// store if it is there (the completion callback was lost), or failed with the reason once past their deadline;
+/// and rate-limit state has its expired reservations pruned, documents left empty being deleted.
 /// Safe to run on many instances at once: each re-dispatch is claimed with compare-and-swap, and an empty
 /// limit document is deleted only if it is still the version read (a reservation added meanwhile keeps it). Runs from
 /// <see cref="HousekeepingService"/> standalone, or from the timer function under Azure Functions.
@@ -26,7 +28,7 @@ public sealed class Housekeeping(
     ManifestStore manifests,
     StoreLimiter limiter,
     DispatchWorker dispatcher,
-    ChatDispatcher chat,
+    CaptureFinisher finisher,
     IOptions<AutoCaptureOptions> options,
     TimeProvider clock,
     ILogger<Housekeeping> logger)
@@ -35,18 +37,19 @@ public sealed class Housekeeping(
 
     public async Task<HousekeepingReport> RunAsync(CancellationToken cancellationToken)
     {
-        var (redispatched, gaveUp) = await RedispatchStuckAsync(cancellationToken);
+        var (redispatched, gaveUp, finalised) = await SweepCapturesAsync(cancellationToken);
         var expired = await ExpireLimitStateAsync(cancellationToken);
-        var report = new HousekeepingReport(redispatched, gaveUp, expired);
+        var report = new HousekeepingReport(redispatched, gaveUp, finalised, expired);
         logger.LogInformation("Housekeeping: {Report}", report);
         return report;
     }
 
-    private async Task<(int Redispatched, int GaveUp)> RedispatchStuckAsync(CancellationToken cancellationToken)
+    private async Task<(int Redispatched, int GaveUp, int Finalised)> SweepCapturesAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var redispatched = 0;
         var gaveUp = 0;
+        var finalised = 0;
         // Capture ids carry their day, so only the recent days' folders need reading.
         for (var day = 0; day <= Settings.LookbackDays; day++)
         {
@@ -59,8 +62,14 @@ public sealed class Housekeeping(
                 }
 
                 var manifest = await manifests.ReadAsync(item.Key.Split('/')[^2], cancellationToken);
-                if (manifest is not { Status: CaptureStatus.Pending } || now - LastTouched(manifest) < Settings.PendingDeadline)
+                if (manifest is null || manifest.Status.IsTerminal() || now - LastTouched(manifest) < Settings.PendingDeadline)
                 {
+                    continue;
+                }
+
+                if (manifest.Status != CaptureStatus.Pending)
+                {
+                    finalised += await FinaliseAsync(manifest, now, cancellationToken) ? 1 : 0;
                     continue;
                 }
 
@@ -71,7 +80,7 @@ public sealed class Housekeeping(
 
                 if (claimed.DispatchAttempts > Settings.MaxDispatchAttempts)
                 {
-                    await GiveUpAsync(claimed, now, cancellationToken);
+                    await finisher.FailAsync(claimed.Id, $"never reached the collector: still pending after {Settings.MaxDispatchAttempts} dispatch attempts", cancellationToken);
                     gaveUp++;
                     continue;
                 }
@@ -82,7 +91,31 @@ public sealed class Housekeeping(
             }
         }
 
-        return (redispatched, gaveUp);
+        return (redispatched, gaveUp, finalised);
+    }
+
+    /// <summary>
+    /// A capture the collector took: finish it from the collector's <c>result.json</c> if the completion callback
+    /// was lost, or fail it once it is past the time its captures could possibly take.
+    /// </summary>
+    private async Task<bool> FinaliseAsync(CaptureManifest manifest, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (await store.ReadAsync<CaptureResult>(CaptureIds.ResultKey(manifest.Id), cancellationToken) is { } result)
+        {
+            logger.LogWarning("Capture {CaptureId}: the collector's result is in the store but its completion never arrived; finishing from the store", manifest.Id);
+            return (await finisher.CompleteAsync(result.Value, cancellationToken)).Moved;
+        }
+
+        var started = manifest.DispatchedAt ?? manifest.CreatedAt;
+        var expected = TimeSpan.FromSeconds(manifest.Captures.Sum(c => c.DurationSeconds ?? 0));
+        var deadline = started + expected + Settings.CaptureGrace;
+        if (now < deadline)
+        {
+            return false;
+        }
+
+        var reason = $"the collector at {new Uri(manifest.Target.Collector).Authority} never reported back: the capture was {manifest.Status.ToString().ToLowerInvariant()} since {LastTouched(manifest):yyyy-MM-dd HH:mm:ss}Z and is past its deadline of {deadline:HH:mm:ss}Z";
+        return (await finisher.FailAsync(manifest.Id, reason, cancellationToken)).Moved;
     }
 
     private static DateTimeOffset LastTouched(CaptureManifest manifest) => manifest.UpdatedAt > manifest.CreatedAt ? manifest.UpdatedAt : manifest.CreatedAt;
@@ -92,22 +125,6 @@ public sealed class Housekeeping(
         manifests.UpdateAsync(seen.Id, current => current.Status == CaptureStatus.Pending && current.UpdatedAt == seen.UpdatedAt && current.DispatchAttempts == seen.DispatchAttempts
             ? current with { DispatchAttempts = current.DispatchAttempts + 1, UpdatedAt = now }
             : null, cancellationToken);
-
-    private async Task GiveUpAsync(CaptureManifest claimed, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var failed = await manifests.UpdateAsync(claimed.Id, m => m.Status != CaptureStatus.Pending ? null : m with
-        {
-            Status = CaptureStatus.Failed,
-            Error = $"never reached the collector: still pending after {Settings.MaxDispatchAttempts} dispatch attempts",
-            UpdatedAt = now,
-            CompletedAt = now,
-        }, cancellationToken);
-        if (failed is not null)
-        {
-            logger.LogWarning("Capture {CaptureId} failed: {Reason}", failed.Id, failed.Error);
-            await chat.NotifyAsync(failed, cancellationToken);
-        }
-    }
 
     private async Task<int> ExpireLimitStateAsync(CancellationToken cancellationToken)
     {

@@ -209,4 +209,13 @@ public sealed class HousekeepingOptions
 
     /// <summary>How many days of capture folders (by capture id date) are checked for stuck captures.</summary>
     public int LookbackDays { get; set; } = 2;
+
+    /// <summary>
+    /// A dispatched capture that has not finished within its capture durations plus this grace is finished from
+    /// the collector's result in the store, or failed with the reason.
+    /// </summary>
+    public TimeSpan CaptureGrace { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Artifacts up to this size have their SHA-256 recomputed from the store before the manifest lists them.</summary>
+    public long VerifyMaxBytes { get; set; } = 256L * 1024 * 1024;
 }

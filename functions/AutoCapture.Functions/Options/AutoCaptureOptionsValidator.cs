@@ -92,6 +92,11 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
             failures.Add("AutoCapture:Housekeeping needs Interval ≥ 1s, PendingDeadline > 0, MaxDispatchAttempts 1–20 and LookbackDays 0–31.");
         }
 
+        if (housekeeping.CaptureGrace <= TimeSpan.Zero || housekeeping.VerifyMaxBytes < 0)
+        {
+            failures.Add("AutoCapture:Housekeeping:CaptureGrace must be positive and VerifyMaxBytes not negative.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

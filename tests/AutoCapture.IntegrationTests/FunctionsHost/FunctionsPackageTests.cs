@@ -32,6 +32,7 @@ public sealed class FunctionsPackageTests : IAsyncLifetime
     {
         ["Alerts"] = ("/api/alerts/alertmanager", HttpStatusCode.Accepted, "\"started\":0"),
         ["CaptureComplete"] = ($"/api/captures/{CaptureId}/complete", HttpStatusCode.Unauthorized, "request is not signed"),
+        ["CaptureProgress"] = ($"/api/captures/{CaptureId}/progress", HttpStatusCode.Unauthorized, "request is not signed"),
         ["CaptureGet"] = ($"/api/captures/{CaptureId}", HttpStatusCode.Forbidden, "a signed link is required"),
         ["ArtifactGet"] = ($"/api/captures/{CaptureId}/artifacts/stacks.txt", HttpStatusCode.Forbidden, "a signed link is required"),
     };
@@ -71,7 +72,7 @@ public sealed class FunctionsPackageTests : IAsyncLifetime
         var functions = Directory.GetDirectories(_package)
             .Where(d => File.Exists(Path.Combine(d, "function.json")))
             .ToDictionary(d => Path.GetFileName(d), d => JsonNode.Parse(File.ReadAllText(Path.Combine(d, "function.json")))!);
-        Assert.Equal(["Alerts", "ArtifactGet", "CaptureComplete", "CaptureGet", "Housekeeping"], functions.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["Alerts", "ArtifactGet", "CaptureComplete", "CaptureGet", "CaptureProgress", "Housekeeping"], functions.Keys.Order(StringComparer.Ordinal));
 
         await StartHandlerAsync(executable);
 

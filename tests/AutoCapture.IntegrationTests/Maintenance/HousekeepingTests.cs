@@ -24,6 +24,7 @@ public sealed class HousekeepingTests : IAsyncLifetime
             ["AutoCapture:Housekeeping:PendingDeadline"] = "00:00:00.001",
             ["AutoCapture:Housekeeping:Interval"] = "01:00:00",
             ["AutoCapture:Housekeeping:MaxDispatchAttempts"] = "3",
+            ["AutoCapture:Housekeeping:CaptureGrace"] = "00:01:00",
         });
     }
 
@@ -31,9 +32,9 @@ public sealed class HousekeepingTests : IAsyncLifetime
 
     private FolderStore Store => new(_env.StorePath);
 
-    private async Task<string> WriteManifestAsync(CaptureStatus status, int dispatchAttempts)
+    private async Task<string> WriteManifestAsync(CaptureStatus status, int dispatchAttempts, TimeSpan? age = null)
     {
-        var old = DateTimeOffset.UtcNow.AddMinutes(-10);
+        var old = DateTimeOffset.UtcNow - (age ?? TimeSpan.FromMinutes(10));
         var id = CaptureIds.NewRandom(DateTimeOffset.UtcNow);
         var manifest = new CaptureManifest
         {
@@ -46,6 +47,7 @@ public sealed class HousekeepingTests : IAsyncLifetime
             CreatedAt = old,
             UpdatedAt = old,
             DispatchAttempts = dispatchAttempts,
+            DispatchedAt = status == CaptureStatus.Pending ? null : old,
         };
         Assert.True((await Store.WriteJsonAsync(CaptureIds.ManifestKey(id), manifest, WriteCondition.IfAbsent, CancellationToken.None)).Written);
         return id;
@@ -73,7 +75,7 @@ public sealed class HousekeepingTests : IAsyncLifetime
 
         var report = await housekeeping.RunAsync(CancellationToken.None);
 
-        Assert.Equal(new HousekeepingReport(Redispatched: 1, GaveUp: 1, LimitStatesRemoved: 1), report);
+        Assert.Equal(new HousekeepingReport(Redispatched: 1, GaveUp: 1, Finalised: 0, LimitStatesRemoved: 1), report);
         var redispatched = (await _env.Manifests.ReadAsync(stuck, CancellationToken.None))!;
         Assert.NotEqual(CaptureStatus.Pending, redispatched.Status);
         Assert.Equal(2, redispatched.DispatchAttempts);
@@ -92,6 +94,52 @@ public sealed class HousekeepingTests : IAsyncLifetime
         Assert.Contains("nobody-", outcome.Error, StringComparison.Ordinal);
 
         // Nothing is left to do: a second run changes nothing.
-        Assert.Equal(new HousekeepingReport(0, 0, 0), await housekeeping.RunAsync(CancellationToken.None));
+        Assert.Equal(new HousekeepingReport(0, 0, 0, 0), await housekeeping.RunAsync(CancellationToken.None));
+    }
+
+    private async Task WriteResultAsync(string id, string artifactText, string reportedSha256)
+    {
+        await Store.WriteAsync(CaptureIds.ArtifactKey(id, "stacks.txt"), new MemoryStream(System.Text.Encoding.UTF8.GetBytes(artifactText)), WriteCondition.None, CancellationToken.None);
+        var now = DateTimeOffset.UtcNow;
+        var result = new CaptureResult(
+            id,
+            Succeeded: true,
+            Error: null,
+            new ResolvedProcess(42, "checkout", null),
+            [new KindResult(CaptureKinds.Stacks, KindOutcome.Succeeded, null, 0.3)],
+            [new ArtifactInfo("stacks.txt", CaptureKinds.Stacks, "text/plain", artifactText.Length, reportedSha256)],
+            new AutoCapture.Core.Summaries.CaptureSummary(),
+            now.AddMinutes(-9),
+            now.AddMinutes(-9));
+        await Store.WriteJsonAsync(CaptureIds.ResultKey(id), result, WriteCondition.None, CancellationToken.None);
+    }
+
+    private static string Sha256(string text) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
+    [Fact]
+    public async Task Captures_the_collector_took_but_never_finished_are_finished_from_the_store_or_failed_past_their_deadline()
+    {
+        var lostCallback = await WriteManifestAsync(CaptureStatus.Running, dispatchAttempts: 1);
+        await WriteResultAsync(lostCallback, "Thread 1:\n  Main()\n", Sha256("Thread 1:\n  Main()\n"));
+        var corrupted = await WriteManifestAsync(CaptureStatus.Uploading, dispatchAttempts: 1);
+        await WriteResultAsync(corrupted, "Thread 1:\n  Main()\n", Sha256("something else"));
+        var silent = await WriteManifestAsync(CaptureStatus.Uploading, dispatchAttempts: 1);
+        var recent = await WriteManifestAsync(CaptureStatus.Dispatched, dispatchAttempts: 1, age: TimeSpan.FromSeconds(5));
+        var housekeeping = _webhook.App.Services.GetRequiredService<Housekeeping>();
+
+        var report = await housekeeping.RunAsync(CancellationToken.None);
+
+        Assert.Equal(3, report.Finalised);
+        var fromStore = (await _env.Manifests.ReadAsync(lostCallback, CancellationToken.None))!;
+        Assert.Equal(CaptureStatus.Complete, fromStore.Status);
+        Assert.Equal("stacks.txt", Assert.Single(fromStore.Artifacts).Name);
+        var broken = (await _env.Manifests.ReadAsync(corrupted, CancellationToken.None))!;
+        Assert.Equal(CaptureStatus.Failed, broken.Status);
+        Assert.Empty(broken.Artifacts);
+        Assert.Contains("stacks.txt does not match its SHA-256", broken.Error, StringComparison.Ordinal);
+        var failed = (await _env.Manifests.ReadAsync(silent, CancellationToken.None))!;
+        Assert.Equal(CaptureStatus.Failed, failed.Status);
+        Assert.Contains("never reported back: the capture was uploading since", failed.Error, StringComparison.Ordinal);
+        Assert.Equal(CaptureStatus.Dispatched, (await _env.Manifests.ReadAsync(recent, CancellationToken.None))!.Status);
     }
 }

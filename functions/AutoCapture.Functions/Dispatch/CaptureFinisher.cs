@@ -1,0 +1,79 @@
+using AutoCapture.Core.Captures;
+using AutoCapture.Functions.Chat;
+using AutoCapture.Functions.Limits;
+
+namespace AutoCapture.Functions.Dispatch;
+
+/// <summary>
+/// The one way a capture ends: the manifest moves to complete or failed (only from a live state, with
+/// compare-and-swap), its in-flight slot is freed, and chat hears of it. Completion callbacks, dispatch failures
+/// and housekeeping all finish captures here, so whichever comes first wins and the rest change nothing.
+/// </summary>
+public sealed class CaptureFinisher(
+    ManifestStore manifests,
+    ArtifactVerifier verifier,
+    CaptureLimits limits,
+    ChatDispatcher chat,
+    TimeProvider clock,
+    ILogger<CaptureFinisher> logger)
+{
+    /// <summary>Finishes from the collector's result; only artifacts found intact in the store are listed.</summary>
+    public async Task<Transition> CompleteAsync(CaptureResult result, CancellationToken cancellationToken)
+    {
+        var (verified, problems) = await verifier.VerifyAsync(result.CaptureId, result.Artifacts, cancellationToken);
+        var lostEverything = result.Artifacts.Count > 0 && verified.Count == 0;
+        var succeeded = result.Succeeded && !lostEverything;
+        var error = result.Error ?? (lostEverything ? "no artifact reached the store intact: " + string.Join("; ", problems) : null);
+        var now = clock.GetUtcNow();
+        return await FinishAsync(result.CaptureId, succeeded ? CaptureStatus.Complete : CaptureStatus.Failed, m => m with
+        {
+            Error = error,
+            Process = result.Process,
+            Kinds = result.Kinds,
+            Artifacts = verified,
+            Summary = result.Summary,
+            Notes = [.. m.Notes, .. problems],
+            UpdatedAt = now,
+            CompletedAt = result.CompletedAt,
+        }, cancellationToken);
+    }
+
+    public Task<Transition> FailAsync(string captureId, string reason, CancellationToken cancellationToken, int addedDispatchAttempts = 0)
+    {
+        var now = clock.GetUtcNow();
+        return FinishAsync(captureId, CaptureStatus.Failed, m => m with
+        {
+            Error = reason,
+            DispatchAttempts = m.DispatchAttempts + addedDispatchAttempts,
+            UpdatedAt = now,
+            CompletedAt = now,
+        }, cancellationToken);
+    }
+
+    private async Task<Transition> FinishAsync(string captureId, CaptureStatus to, Func<CaptureManifest, CaptureManifest> apply, CancellationToken cancellationToken)
+    {
+        var transition = await manifests.MoveAsync(captureId, to, apply, cancellationToken);
+        switch (transition.Outcome)
+        {
+            case TransitionOutcome.Moved:
+                var finished = transition.Manifest!;
+                if (to == CaptureStatus.Complete)
+                {
+                    logger.LogInformation("Capture {CaptureId} complete: {Artifacts} artifacts, {Bytes} bytes", captureId, finished.Artifacts.Count, finished.Artifacts.Sum(a => a.Size));
+                }
+                else
+                {
+                    logger.LogWarning("Capture {CaptureId} failed: {Reason}", captureId, finished.Error);
+                }
+
+                await limits.ReleaseInFlightAsync(captureId, cancellationToken);
+                await chat.NotifyAsync(finished, cancellationToken);
+                break;
+            case TransitionOutcome.Illegal:
+                logger.LogInformation("Capture {CaptureId}: not moved to {To}: it is already {From}", captureId, to.ToString().ToLowerInvariant(), transition.From?.ToString().ToLowerInvariant());
+                break;
+        }
+
+        return transition;
+    }
+}
