@@ -157,13 +157,13 @@ public static class CaptureDiffer
             PprofComparison? comparison = null;
             if (writer is null)
             {
-                comparison = PprofDiffProfile.Compare(incidentData, baselineData, Stream.Null, comment);
+                comparison = PprofDiffProfile.Compare(incidentData, baselineData, Stream.Null, comment, StackGroups.IsOwnGoFrame);
             }
             else
             {
                 await writer.WriteAsync(DiffArtifacts.PprofDiff(kind), "application/octet-stream", (stream, _) =>
                 {
-                    comparison = PprofDiffProfile.Compare(incidentData, baselineData, stream, comment);
+                    comparison = PprofDiffProfile.Compare(incidentData, baselineData, stream, comment, StackGroups.IsOwnGoFrame);
                     return Task.CompletedTask;
                 }, cancellationToken);
                 Artifacts.Add(DiffArtifacts.PprofDiff(kind));

@@ -43,6 +43,11 @@ public sealed class StoreCaptureFiles(IArtifactStore store, CaptureManifest mani
 /// </summary>
 public sealed class StoreDiffArtifactWriter(IArtifactStore store, string captureId) : IDiffArtifactWriter
 {
+    private readonly List<ArtifactInfo> written = [];
+
+    /// <summary>What has been written so far, to list on the capture's manifest.</summary>
+    public IReadOnlyList<ArtifactInfo> Written => written;
+
     public async Task<ArtifactInfo> WriteAsync(string name, string contentType, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
     {
         var scratch = Path.Combine(Path.GetTempPath(), $"autocapture-diff-{Guid.NewGuid():N}");
@@ -68,7 +73,9 @@ public sealed class StoreDiffArtifactWriter(IArtifactStore store, string capture
                 }
             }
 
-            return new ArtifactInfo(name, DiffArtifacts.Kind, contentType, new FileInfo(scratch).Length, sha256);
+            var info = new ArtifactInfo(name, DiffArtifacts.Kind, contentType, new FileInfo(scratch).Length, sha256);
+            written.Add(info);
+            return info;
         }
         finally
         {

@@ -10,16 +10,18 @@ public static class DiffHeadlines
 {
     public const int MaxHeadlines = 8;
 
-    // Below this a share change is sampling noise, not news.
+    // Below these a change is noise, not news: a share moving by sampling chance, a goroutine or two coming and going.
     private const double MinPoints = 1.0;
+    private const int MinGoroutines = 5;
+    private const int MinThreads = 2;
 
     private static readonly string[] ProfileOrder = ["cpu", "heap", "allocs", "block", "mutex", "threadcreate"];
 
     public static IReadOnlyList<string> For(CaptureDiff diff)
     {
         var lines = new List<string>();
-        lines.AddRange(Groups(diff.Goroutines, "goroutines"));
-        lines.AddRange(Groups(diff.Threads, "threads"));
+        lines.AddRange(Groups(diff.Goroutines, "goroutines", MinGoroutines));
+        lines.AddRange(Groups(diff.Threads, "threads", MinThreads));
         if (diff.Profiles?.GetValueOrDefault("cpu") is { } cpu)
         {
             lines.AddRange(Profile("cpu", cpu));
@@ -48,10 +50,10 @@ public static class DiffHeadlines
         return lines.Take(MaxHeadlines).ToList();
     }
 
-    private static IEnumerable<string> Groups(GroupsDiff? groups, string what) =>
+    private static IEnumerable<string> Groups(GroupsDiff? groups, string what, int minimum) =>
         groups is null
             ? []
-            : groups.Changes.Where(c => c.After > c.Before).Take(2).Select(c =>
+            : groups.Changes.Where(c => c.After - c.Before >= minimum).Take(2).Select(c =>
                 $"{Units.Signed(c.After - c.Before)} {what} [{c.State}] in {c.Where} ({Units.Count(c.Before)} → {Units.Count(c.After)}{(c.CreatedBy is { } creator ? $", created by {creator}" : string.Empty)})");
 
     private static IEnumerable<string> Profile(string kind, ProfileDiff profile) => profile.Increased

@@ -12,7 +12,8 @@ public static class StackGroups
 
     /// <summary>
     /// Goroutines keyed by state, the functions of their stack and their creator. Lines and wait times are left out on
-    /// purpose: a redeploy shifts line numbers, and waits grow by the minute, but neither makes a different story.
+    /// purpose: a redeploy shifts line numbers, and waits grow by the minute, but neither makes a different story;
+    /// running and runnable count as one state for the same reason.
     /// </summary>
     public static IReadOnlyList<StackGroup> FromGoroutines(IEnumerable<Goroutine> goroutines)
     {
@@ -20,7 +21,7 @@ public static class StackGroups
         var key = new StringBuilder(256);
         foreach (var goroutine in goroutines)
         {
-            key.Clear().Append(goroutine.State);
+            key.Clear().Append(State(goroutine));
             foreach (var frame in goroutine.Frames)
             {
                 key.Append('\n').Append(frame.Function);
@@ -34,10 +35,13 @@ public static class StackGroups
         return groups.Select(g => new StackGroup(
             g.Key,
             g.Value.Count,
-            g.Value.First.State,
+            State(g.Value.First),
             g.Value.First.Frames.Select(f => f.Function).ToList(),
             g.Value.First.CreatedBy?.Function)).ToList();
     }
+
+    // A busy goroutine is running or runnable depending on the instant; both are one story.
+    private static string State(Goroutine goroutine) => goroutine.State == "runnable" ? "running" : goroutine.State;
 
     /// <summary>.NET threads keyed by their whole stack; the state is whether they were in native code when sampled.</summary>
     public static IReadOnlyList<StackGroup> FromThreads(ThreadStacksSummary stacks) => GroupComparer.Merge(stacks.Threads.Select(thread =>
@@ -48,9 +52,14 @@ public static class StackGroups
         return new StackGroup($"{state}\n{string.Join('\n', frames)}", 1, state, frames, null);
     }));
 
-    /// <summary>Go: not the runtime's, the standard library's locks or its internals.</summary>
+    /// <summary>
+    /// Go: not the runtime's, the standard library's locks or its internals. Profile diffs count self time there
+    /// toward the calling code (a busy loop shows up as its function, not as the <c>runtime.asyncPreempt</c> that
+    /// interrupted it), and goroutine groups are placed where the program's own code waits.
+    /// </summary>
     public static bool IsOwnGoFrame(string function) =>
         !function.StartsWith("runtime.", StringComparison.Ordinal)
+        && !function.StartsWith("runtime/", StringComparison.Ordinal)
         && !function.StartsWith("sync.", StringComparison.Ordinal)
         && !function.StartsWith("internal/", StringComparison.Ordinal)
         && !function.StartsWith("syscall.", StringComparison.Ordinal);

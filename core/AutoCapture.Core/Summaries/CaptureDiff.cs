@@ -48,7 +48,11 @@ public sealed record CaptureDiff
     public IReadOnlyList<string> Artifacts { get; init; } = [];
 }
 
-/// <summary>A profile of each side by function, normalised: each function's share of its own profile's total.</summary>
+/// <summary>
+/// A profile of each side by function, normalised: each function's share of its own profile's total. For Go, a
+/// sample's flat (self) value goes to its innermost frame outside the runtime's internals, so time a busy function
+/// spends being preempted or spinning on a lock counts for that function; the .diff.pb.gz keeps the exact stacks.
+/// </summary>
 /// <param name="SampleType">What was compared, e.g. <c>cpu</c>, <c>samples</c> or <c>inuse_space</c>.</param>
 /// <param name="Increased">Functions whose flat share grew, most first.</param>
 /// <param name="Decreased">Functions whose flat share shrank, most first.</param>

@@ -27,10 +27,11 @@ public static class PprofDiffProfile
     /// <param name="baselineData">The baseline's profile of the same kind.</param>
     /// <param name="diffOutput">Receives the gzip-framed comparison profile.</param>
     /// <param name="comment">Shown by pprof with the profile (which captures were compared).</param>
-    public static PprofComparison Compare(byte[] incidentData, byte[] baselineData, Stream diffOutput, string comment)
+    /// <param name="holdsSelf">Which functions take a sample's flat value in the histograms (see <see cref="PprofSummarizer.Histogram"/>).</param>
+    public static PprofComparison Compare(byte[] incidentData, byte[] baselineData, Stream diffOutput, string comment, Func<string, bool>? holdsSelf = null)
     {
         var incidentBytes = PprofProfile.Inflate(incidentData);
-        var incident = Measure(PprofProfile.ParseInflated(incidentBytes));
+        var incident = Measure(PprofProfile.ParseInflated(incidentBytes), holdsSelf);
         var baseline = PprofProfile.Parse(baselineData);
         if (!baseline.SampleTypes.SequenceEqual(incident.SampleTypes))
         {
@@ -39,7 +40,7 @@ public static class PprofDiffProfile
         }
 
         var sampleType = incident.SampleTypes[incident.DefaultSampleType].Type;
-        var baselineHistogram = PprofSummarizer.Histogram(baseline, sampleType);
+        var baselineHistogram = PprofSummarizer.Histogram(baseline, sampleType, holdsSelf);
         var baselineTotals = Totals(baseline);
         var rewritten = RewriteAsBase(baseline.Raw, incident, baselineTotals, comment);
         using (var gzip = new GZipStream(diffOutput, CompressionLevel.Fastest, leaveOpen: true))
@@ -64,7 +65,7 @@ public static class PprofDiffProfile
         ulong MaxMappingId,
         FunctionHistogram Histogram);
 
-    private static IncidentShape Measure(PprofProfile incident)
+    private static IncidentShape Measure(PprofProfile incident, Func<string, bool>? holdsSelf)
     {
         var raw = incident.Raw;
         return new IncidentShape(
@@ -75,7 +76,7 @@ public static class PprofDiffProfile
             raw.Function.Count == 0 ? 0 : raw.Function.Max(f => f.Id),
             raw.Location.Count == 0 ? 0 : raw.Location.Max(l => l.Id),
             raw.Mapping.Count == 0 ? 0 : raw.Mapping.Max(m => m.Id),
-            PprofSummarizer.Histogram(incident));
+            PprofSummarizer.Histogram(incident, holdsSelf: holdsSelf));
     }
 
     private static long[] Totals(PprofProfile profile)

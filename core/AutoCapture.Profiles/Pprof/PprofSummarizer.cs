@@ -34,10 +34,15 @@ public static class PprofSummarizer
     }
 
     /// <summary>Every function's flat and cumulative value for one sample type (the profile's default when null).</summary>
-    public static FunctionHistogram Histogram(PprofProfile profile, string? sampleType = null)
+    /// <param name="holdsSelf">
+    /// Which functions a sample's flat value may go to: the innermost frame for which it is true takes it (the
+    /// innermost frame when none is). Null: the innermost frame, as pprof counts. A diff passes "not a runtime
+    /// internal", so time in <c>runtime.asyncPreempt</c> or a mutex's spin counts for the code that got there.
+    /// </param>
+    public static FunctionHistogram Histogram(PprofProfile profile, string? sampleType = null, Func<string, bool>? holdsSelf = null)
     {
         var index = SampleTypeIndex(profile, sampleType);
-        var (flat, cum, totals) = Tally(profile, index);
+        var (flat, cum, totals) = Tally(profile, index, holdsSelf is null ? null : [.. profile.FunctionNames.Select(holdsSelf)]);
         var (type, unit) = profile.SampleTypes[index];
         return FunctionHistogram.Create(type, unit, totals[index], Enumerable
             .Range(0, flat.Length)
@@ -55,7 +60,7 @@ public static class PprofSummarizer
     }
 
     /// <summary>Flat and cumulative values per function for sample type <paramref name="index"/>, and every type's total.</summary>
-    private static (long[] Flat, long[] Cum, long[] Totals) Tally(PprofProfile profile, int index)
+    private static (long[] Flat, long[] Cum, long[] Totals) Tally(PprofProfile profile, int index, bool[]? holdsSelf = null)
     {
         var functions = profile.FunctionNames.Count;
         var flat = new long[functions];
@@ -77,15 +82,21 @@ public static class PprofSummarizer
                 continue;
             }
 
-            var leaf = true;
+            var innermost = -1;
+            var selfCounted = false;
             foreach (var locationId in profile.LocationIds(sample))
             {
                 foreach (var frame in profile.LocationFrames(locationId))
                 {
-                    if (leaf)
+                    if (innermost < 0)
+                    {
+                        innermost = frame;
+                    }
+
+                    if (!selfCounted && (holdsSelf is null || holdsSelf[frame]))
                     {
                         flat[frame] += value;
-                        leaf = false;
+                        selfCounted = true;
                     }
 
                     if (stamp[frame] != sample)
@@ -94,6 +105,11 @@ public static class PprofSummarizer
                         cum[frame] += value;
                     }
                 }
+            }
+
+            if (!selfCounted && innermost >= 0)
+            {
+                flat[innermost] += value;
             }
         }
 

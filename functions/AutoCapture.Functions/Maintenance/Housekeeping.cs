@@ -1,5 +1,6 @@
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Storage;
+using AutoCapture.Functions.Baselines;
 using AutoCapture.Functions.Dispatch;
 using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Limits;
@@ -9,8 +10,14 @@ namespace AutoCapture.Functions.Maintenance;
 
 public sealed record HousekeepingReport(int Redispatched, int GaveUp, int Finalised, int LimitStatesRemoved)
 {
+    /// <summary>Scheduled baselines started because their slot came.</summary>
+    public int BaselinesStarted { get; init; }
+
+    /// <summary>Objects of current baselines renewed so retention keeps them (<see cref="BaselineRetention"/>).</summary>
+    public int BaselineObjectsRenewed { get; init; }
+
     public override string ToString() =>
-        $"{Redispatched} captures re-dispatched, {GaveUp} given up, {Finalised} finished from the store or failed past their deadline, {LimitStatesRemoved} expired rate-limit documents removed";
+        $"{Redispatched} captures re-dispatched, {GaveUp} given up, {Finalised} finished from the store or failed past their deadline, {LimitStatesRemoved} expired rate-limit documents removed, {BaselinesStarted} scheduled baselines started, {BaselineObjectsRenewed} baseline objects renewed";
 }
 
 /// <summary>
@@ -18,7 +25,8 @@ public sealed record HousekeepingReport(int Redispatched, int GaveUp, int Finali
 /// manifest is still <c>pending</c> past a deadline are dispatched again (a bounded number of times, then failed
 /// and reported); captures a collector took but never finished are finished from the collector's result in the
 /// store if it is there (the completion callback was lost), or failed with the reason once past their deadline;
-/// and rate-limit state has its expired reservations pruned, documents left empty being deleted.
+/// and rate-limit state has its expired reservations pruned, documents left empty being deleted. It also starts the
+/// scheduled baselines that are due and renews the current baselines so retention keeps them.
 /// Safe to run on many instances at once: each re-dispatch is claimed with compare-and-swap, and an empty
 /// limit document is deleted only if it is still the version read (a reservation added meanwhile keeps it). Runs from
 /// <see cref="HousekeepingService"/> standalone, or from the timer function under Azure Functions.
@@ -29,6 +37,8 @@ public sealed class Housekeeping(
     StoreLimiter limiter,
     DispatchWorker dispatcher,
     CaptureFinisher finisher,
+    BaselineScheduler baselines,
+    BaselineRetention retention,
     IOptions<AutoCaptureOptions> options,
     TimeProvider clock,
     ILogger<Housekeeping> logger)
@@ -39,7 +49,11 @@ public sealed class Housekeeping(
     {
         var (redispatched, gaveUp, finalised) = await SweepCapturesAsync(cancellationToken);
         var expired = await ExpireLimitStateAsync(cancellationToken);
-        var report = new HousekeepingReport(redispatched, gaveUp, finalised, expired);
+        var report = new HousekeepingReport(redispatched, gaveUp, finalised, expired)
+        {
+            BaselinesStarted = await baselines.StartDueAsync(cancellationToken),
+            BaselineObjectsRenewed = await retention.KeepAsync(cancellationToken),
+        };
         logger.LogInformation("Housekeeping: {Report}", report);
         return report;
     }

@@ -7,7 +7,7 @@ public interface IWebhookStage
 }
 
 /// <summary>
-/// authenticate → parse → route → dedup → rate-limit → dispatch, run in order. A stage stops the pipeline by
+/// authenticate → parse → route → dedup → rate-limit → peer baselines → dispatch, run in order. A stage stops the pipeline by
 /// throwing <see cref="WebhookRejectedException"/>; decisions about single captures are recorded on them instead.
 /// </summary>
 public sealed class WebhookPipeline(
@@ -16,9 +16,10 @@ public sealed class WebhookPipeline(
     RouteStage route,
     DedupStage dedup,
     RateLimitStage rateLimit,
+    PeerBaselineStage peerBaselines,
     DispatchStage dispatch)
 {
-    private readonly IWebhookStage[] _stages = [authenticate, parse, route, dedup, rateLimit, dispatch];
+    private readonly IWebhookStage[] _stages = [authenticate, parse, route, dedup, rateLimit, peerBaselines, dispatch];
 
     public async Task RunAsync(WebhookContext context, CancellationToken cancellationToken)
     {
