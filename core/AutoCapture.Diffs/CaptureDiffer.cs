@@ -113,6 +113,11 @@ public static class CaptureDiffer
                 return;
             }
 
+            foreach (var failed in incident.Manifest.Kinds.Where(k => k.Outcome == KindOutcome.Failed))
+            {
+                Notes.Add($"{failed.Kind}: not compared: it failed in this capture ({failed.Error})");
+            }
+
             foreach (var kind in Succeeded(incident.Manifest))
             {
                 if (sameRuntime.FirstOrDefault(b => Succeeded(b.Files.Manifest).Contains(kind, StringComparer.Ordinal)) is not { } chosen)
