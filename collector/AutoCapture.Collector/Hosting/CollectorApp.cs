@@ -27,6 +27,10 @@ public static class CollectorApp
         }
 
         configure?.Invoke(builder);
+
+        // HTTPS endpoints come from configuration (Kestrel:Endpoints:Https:Url, :Certificate:Path, :KeyPath); the
+        // slim builder leaves that out unless asked.
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Logging.AddAutoCaptureLogging(builder.Configuration, "collector");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = CaptureEndpoint.MaxBodyBytes);
 
@@ -46,7 +50,8 @@ public static class CollectorApp
         services.AddSingleton<ICaptureProvider, DotnetDumpCaptureProvider>();
         services.AddSingleton<ICaptureProvider, DotnetCountersCaptureProvider>();
         services.AddGoCaptures();
-        services.AddHttpClient<CompletionReporter>();
+        services.AddHttpClient<CompletionReporter>()
+            .ConfigurePrimaryHttpMessageHandler(sp => TrustedCertificates.Handler(sp.GetRequiredService<IOptions<CollectorOptions>>().Value.TrustedCertificate));
         services.AddSingleton<CollectorAdmission>();
         services.AddSingleton<CaptureJournal>();
         services.AddSingleton<CaptureRunner>();
@@ -54,7 +59,7 @@ public static class CollectorApp
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<CollectorOptions>>().Value;
-            return new RequestVerifier([new SigningKey(options.KeyId, options.SigningKey!)], sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(5));
+            return new RequestVerifier(options.AcceptedKeys(), sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(5));
         });
 
         var app = builder.Build();

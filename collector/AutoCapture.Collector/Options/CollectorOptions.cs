@@ -18,6 +18,20 @@ public sealed class CollectorOptions
     /// <summary>The HMAC key shared with the webhook app (at least 16 characters).</summary>
     public string? SigningKey { get; set; }
 
+    /// <summary>During a key rotation: the key being retired, still accepted on capture requests.</summary>
+    public string? PreviousKeyId { get; set; }
+
+    public string? PreviousSigningKey { get; set; }
+
+    /// <summary>When the previous key stops being accepted (the end of the rotation window); unset: until removed.</summary>
+    public DateTimeOffset? PreviousKeyNotAfter { get; set; }
+
+    /// <summary>A PEM certificate trusted for an https webhook app (completion callbacks), besides the system's.</summary>
+    public string? TrustedCertificate { get; set; }
+
+    public IReadOnlyList<SigningKey> AcceptedKeys() =>
+        Core.Security.SigningKey.Accepted(KeyId, SigningKey!, PreviousKeyId, PreviousSigningKey, PreviousKeyNotAfter);
+
     /// <summary>Only these processes may be captured; a request for any other is refused in the result.</summary>
     public List<AllowedProcess> AllowedProcesses { get; set; } = [];
 
@@ -45,7 +59,7 @@ public sealed class CollectorOptions
 
     public IEnumerable<KeyValuePair<string, string>> Describe()
     {
-        yield return new("Key", $"id {KeyId}, secret {Secrets.Mask(SigningKey)}");
+        yield return new("Key", $"id {KeyId}, secret {Secrets.Mask(SigningKey)}, previous {Secrets.Mask(PreviousSigningKey)}{(PreviousKeyNotAfter is { } end ? $" until {end:u}" : string.Empty)}");
         yield return new("AllowedProcesses", AllowedProcesses.Count == 0 ? "(none: every capture is refused)" : string.Join(", ", AllowedProcesses));
         yield return new("WorkDirectory", WorkDirectory);
         yield return new("MaxDuration", MaxDuration.ToString());
@@ -110,6 +124,17 @@ public sealed class CollectorOptionsValidator : IValidateOptions<CollectorOption
         if (string.IsNullOrEmpty(options.SigningKey) || options.SigningKey.Length < SigningKey.MinimumSecretLength)
         {
             failures.Add($"AutoCapture:Collector:SigningKey is required and must be at least {SigningKey.MinimumSecretLength} characters.");
+        }
+
+        if (!string.IsNullOrEmpty(options.PreviousSigningKey)
+            && (options.PreviousSigningKey.Length < SigningKey.MinimumSecretLength || (options.PreviousKeyId ?? "previous") == options.KeyId))
+        {
+            failures.Add($"AutoCapture:Collector:PreviousSigningKey must be at least {SigningKey.MinimumSecretLength} characters and PreviousKeyId must differ from KeyId.");
+        }
+
+        if (options.TrustedCertificate is { } certificate && !File.Exists(certificate))
+        {
+            failures.Add($"AutoCapture:Collector:TrustedCertificate: no file at {certificate}.");
         }
 
         if (string.IsNullOrEmpty(options.KeyId))

@@ -5,10 +5,19 @@ using System.Text;
 
 namespace AutoCapture.Core.Security;
 
-/// <summary>A shared HMAC key. The id travels with each request so keys can rotate with two accepted at once.</summary>
-public sealed record SigningKey(string Id, string Secret)
+/// <summary>
+/// A shared HMAC key. The id travels with each request so keys can rotate with two accepted at once; a key being
+/// retired can be given <paramref name="NotAfter"/>, the end of the rotation window.
+/// </summary>
+public sealed record SigningKey(string Id, string Secret, DateTimeOffset? NotAfter = null)
 {
     public const int MinimumSecretLength = 16;
+
+    /// <summary>The keys a side accepts: its current key, and the previous one during a rotation.</summary>
+    public static IReadOnlyList<SigningKey> Accepted(string currentId, string currentSecret, string? previousId, string? previousSecret, DateTimeOffset? previousNotAfter) =>
+        string.IsNullOrEmpty(previousSecret)
+            ? [new SigningKey(currentId, currentSecret)]
+            : [new SigningKey(currentId, currentSecret), new SigningKey(previousId ?? "previous", previousSecret, previousNotAfter)];
 
     public override string ToString() => $"SigningKey {{ Id = {Id}, Secret = {Secrets.Mask(Secret)} }}";
 }
@@ -97,6 +106,11 @@ public sealed class RequestVerifier(IReadOnlyList<SigningKey> keys, TimeProvider
         if (key is null)
         {
             return new(SignatureVerdict.UnknownKey, $"unknown signing key id '{Truncate(keyId)}'");
+        }
+
+        if (key.NotAfter is { } notAfter && clock.GetUtcNow() > notAfter)
+        {
+            return new(SignatureVerdict.UnknownKey, $"signing key '{Truncate(keyId)}' was retired at {notAfter:yyyy-MM-dd HH:mm}Z (its rotation window has ended)");
         }
 
         var age = clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799));

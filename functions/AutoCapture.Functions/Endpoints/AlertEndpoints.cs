@@ -25,6 +25,11 @@ public static class AlertEndpoints
             }
             catch (WebhookRejectedException e)
             {
+                if (e.RetryAfterSeconds is { } seconds)
+                {
+                    request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
                 return RequestBodies.Error(e.StatusCode, e.Message);
             }
 

@@ -58,6 +58,7 @@ public static class WebhookApp
         services.AddSingleton<KnownCaptures>();
         services.AddSingleton<StoreLimiter>();
         services.AddSingleton<CaptureLimits>();
+        services.AddSingleton<ThrottleStage>();
         services.AddSingleton<AuthenticateStage>();
         services.AddSingleton<ParseStage>();
         services.AddSingleton<RouteStage>();
@@ -80,7 +81,8 @@ public static class WebhookApp
             // Under the Functions host the timer function runs housekeeping instead.
             services.AddHostedService<HousekeepingService>();
         }
-        services.AddHttpClient<CollectorClient>();
+        services.AddHttpClient<CollectorClient>()
+            .ConfigurePrimaryHttpMessageHandler(sp => TrustedCertificates.Handler(sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Collector.TrustedCertificate));
         services.AddSingleton<CompletionService>();
         services.AddSingleton<ArtifactVerifier>();
         services.AddSingleton<CaptureFinisher>();
@@ -93,7 +95,7 @@ public static class WebhookApp
         services.AddSingleton(sp =>
         {
             var collector = sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Collector;
-            return new RequestVerifier([new SigningKey(collector.KeyId, collector.SigningKey!)], sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(5));
+            return new RequestVerifier(collector.AcceptedKeys(), sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(5));
         });
 
         overrideServices?.Invoke(services);

@@ -39,7 +39,7 @@ public sealed class AutoCaptureOptions
         yield return new("Sources.Alertmanager", Sources.Alertmanager.Describe());
         yield return new("Sources.Grafana", Sources.Grafana.Describe());
         yield return new("Sources.AzureMonitor", Sources.AzureMonitor.Describe());
-        yield return new("Collector", $"key id {Collector.KeyId}, key {Secrets.Mask(Collector.SigningKey)}, timeout {Collector.RequestTimeout}, attempts {Collector.MaxAttempts}");
+        yield return new("Collector", $"key id {Collector.KeyId}, key {Secrets.Mask(Collector.SigningKey)}, previous key {Secrets.Mask(Collector.PreviousSigningKey)}{(Collector.PreviousKeyNotAfter is { } end ? $" until {end:u}" : string.Empty)}, timeout {Collector.RequestTimeout}, attempts {Collector.MaxAttempts}, allowed collectors {(Collector.AllowedCollectors.Count == 0 ? "any" : string.Join(", ", Collector.AllowedCollectors))}{(Collector.TrustedCertificate is null ? string.Empty : $", trusting {Collector.TrustedCertificate}")}");
         yield return new("Links", $"key {Secrets.Mask(Links.SigningKey)}, lifetime {Links.Lifetime}");
         yield return new("Limits", Limits.Describe());
         yield return new("Chat", $"default {Chat.Default}, slack webhook {Secrets.Mask(Chat.Slack.WebhookUrl)}");
@@ -96,6 +96,15 @@ public sealed class SourceAuthOptions
     /// <summary>Accept unauthenticated requests. Off unless set explicitly: only for a closed network.</summary>
     public bool AllowAnonymous { get; set; }
 
+    /// <summary>
+    /// Requests per second this source may make to one instance (token bucket, <see cref="Burst"/> deep); beyond
+    /// it the answer is 429 with Retry-After, which Alertmanager and Grafana retry. Far above any real storm;
+    /// it stops a runaway or hostile sender from starving the others. 0: unlimited.
+    /// </summary>
+    public int MaxRequestsPerSecond { get; set; } = 500;
+
+    public int Burst { get; set; } = 1000;
+
     public bool HasCredentials =>
         !string.IsNullOrEmpty(BearerToken) || !string.IsNullOrEmpty(Username) || !string.IsNullOrEmpty(HmacSecret) || !string.IsNullOrEmpty(QuerySecret);
 
@@ -137,8 +146,28 @@ public sealed class CollectorClientOptions
 {
     public string KeyId { get; set; } = "default";
 
-    /// <summary>The HMAC key shared with collectors (at least 16 characters).</summary>
+    /// <summary>The HMAC key shared with collectors (at least 16 characters). Requests are signed with it.</summary>
     public string? SigningKey { get; set; }
+
+    /// <summary>During a key rotation: the key being retired, still accepted on collector callbacks.</summary>
+    public string? PreviousKeyId { get; set; }
+
+    public string? PreviousSigningKey { get; set; }
+
+    /// <summary>When the previous key stops being accepted (the end of the rotation window); unset: until removed.</summary>
+    public DateTimeOffset? PreviousKeyNotAfter { get; set; }
+
+    /// <summary>
+    /// Collector addresses dispatch may call (host, IP or CIDR, optional port, as the collector's AllowedAddresses).
+    /// Empty: any. Set it whenever rules template the collector address from alert labels.
+    /// </summary>
+    public List<string> AllowedCollectors { get; set; } = [];
+
+    /// <summary>A PEM certificate (a private CA or the collector's own) trusted for https collectors, besides the system's.</summary>
+    public string? TrustedCertificate { get; set; }
+
+    public IReadOnlyList<Core.Security.SigningKey> AcceptedKeys() =>
+        Core.Security.SigningKey.Accepted(KeyId, SigningKey!, PreviousKeyId, PreviousSigningKey, PreviousKeyNotAfter);
 
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

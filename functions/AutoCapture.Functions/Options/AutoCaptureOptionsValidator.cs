@@ -32,6 +32,11 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
                 }
             }
 
+            if (source.MaxRequestsPerSecond < 0 || source.Burst < 1)
+            {
+                failures.Add($"AutoCapture:Sources:{section}:MaxRequestsPerSecond must not be negative and Burst must be at least 1.");
+            }
+
             if (string.IsNullOrWhiteSpace(source.HmacHeader) || string.IsNullOrWhiteSpace(source.QueryParameter))
             {
                 failures.Add($"AutoCapture:Sources:{section}:HmacHeader and QueryParameter must not be empty.");
@@ -40,6 +45,27 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
 
         CheckKey(failures, "AutoCapture:Collector:SigningKey", options.Collector.SigningKey);
         CheckKey(failures, "AutoCapture:Links:SigningKey", options.Links.SigningKey);
+        if (!string.IsNullOrEmpty(options.Collector.PreviousSigningKey))
+        {
+            CheckKey(failures, "AutoCapture:Collector:PreviousSigningKey", options.Collector.PreviousSigningKey);
+            if ((options.Collector.PreviousKeyId ?? "previous") == options.Collector.KeyId)
+            {
+                failures.Add("AutoCapture:Collector:PreviousKeyId must differ from KeyId: the id tells the keys apart.");
+            }
+        }
+
+        for (var i = 0; i < options.Collector.AllowedCollectors.Count; i++)
+        {
+            if (!AllowedAddress.TryParse(options.Collector.AllowedCollectors[i], out _, out var error))
+            {
+                failures.Add($"AutoCapture:Collector:AllowedCollectors:{i}: {error}.");
+            }
+        }
+
+        if (options.Collector.TrustedCertificate is { } certificate && !File.Exists(certificate))
+        {
+            failures.Add($"AutoCapture:Collector:TrustedCertificate: no file at {certificate}.");
+        }
         if (options.Collector.RequestTimeout <= TimeSpan.Zero || options.Collector.MaxAttempts is < 1 or > 10)
         {
             failures.Add("AutoCapture:Collector:RequestTimeout must be positive and MaxAttempts between 1 and 10.");

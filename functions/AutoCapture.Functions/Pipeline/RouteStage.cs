@@ -1,12 +1,23 @@
 using AutoCapture.Core.Alerts;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.Security;
+using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Rules;
+using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Functions.Pipeline;
 
-/// <summary>Matches firing alerts against the rules and fills each matching rule's target from the alert.</summary>
-public sealed class RouteStage(RuleSet rules, ILogger<RouteStage> logger) : IWebhookStage
+/// <summary>
+/// Matches firing alerts against the rules and fills each matching rule's target from the alert. A collector
+/// address outside AutoCapture:Collector:AllowedCollectors is refused here, before anything is signed or sent:
+/// alert labels must not be able to point signed requests at arbitrary hosts.
+/// </summary>
+public sealed class RouteStage(RuleSet rules, IOptions<AutoCaptureOptions> options, ILogger<RouteStage> logger) : IWebhookStage
 {
+    private readonly IReadOnlyList<AllowedAddress> _allowedCollectors = [.. options.Value.Collector.AllowedCollectors
+        .Select(text => AllowedAddress.TryParse(text, out var entry, out _) ? entry : null)
+        .OfType<AllowedAddress>()];
+
     public Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken)
     {
         foreach (var alert in context.Alerts)
@@ -22,14 +33,19 @@ public sealed class RouteStage(RuleSet rules, ILogger<RouteStage> logger) : IWeb
             {
                 matched = true;
                 var captureId = CaptureIds.ForAlertInstance(rule.Name, alert);
-                if (rule.Target.TryRender(alert, out var target, out var error))
-                {
-                    context.Captures.Add(new PlannedCapture(alert, rule, captureId, target!));
-                }
-                else
+                if (!rule.Target.TryRender(alert, out var target, out var error))
                 {
                     logger.LogWarning("Capture {CaptureId} for alert {Alert} under rule {Rule} skipped: cannot resolve the target: {Reason}", captureId, alert.Name, rule.Name, error);
                     context.AlertNotes[alert] = $"rule {rule.Name}: cannot resolve the target: {error}";
+                }
+                else if (!IsAllowed(target!, out error))
+                {
+                    logger.LogWarning("Capture {CaptureId} for alert {Alert} under rule {Rule} refused: {Reason}", captureId, alert.Name, rule.Name, error);
+                    context.AlertNotes[alert] = $"rule {rule.Name}: {error}";
+                }
+                else
+                {
+                    context.Captures.Add(new PlannedCapture(alert, rule, captureId, target!));
                 }
             }
 
@@ -40,5 +56,17 @@ public sealed class RouteStage(RuleSet rules, ILogger<RouteStage> logger) : IWeb
         }
 
         return Task.CompletedTask;
+    }
+
+    private bool IsAllowed(CaptureTarget target, out string error)
+    {
+        error = string.Empty;
+        if (_allowedCollectors.Count == 0 || _allowedCollectors.Any(entry => entry.Allows(new Uri(target.Collector))))
+        {
+            return true;
+        }
+
+        error = $"collector {new Uri(target.Collector).Authority} is not in AutoCapture:Collector:AllowedCollectors";
+        return false;
     }
 }

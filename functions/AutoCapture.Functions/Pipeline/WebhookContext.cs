@@ -101,4 +101,7 @@ public sealed class WebhookRejectedException : Exception
     public WebhookRejectedException(string message, Exception inner) : base(message, inner) => StatusCode = 400;
 
     public int StatusCode { get; }
+
+    /// <summary>For 429: when the sender may try again.</summary>
+    public int? RetryAfterSeconds { get; init; }
 }

@@ -7,10 +7,11 @@ public interface IWebhookStage
 }
 
 /// <summary>
-/// authenticate → parse → route → dedup → rate-limit → peer baselines → dispatch, run in order. A stage stops the pipeline by
+/// throttle → authenticate → parse → route → dedup → rate-limit → peer baselines → dispatch, run in order. A stage stops the pipeline by
 /// throwing <see cref="WebhookRejectedException"/>; decisions about single captures are recorded on them instead.
 /// </summary>
 public sealed class WebhookPipeline(
+    ThrottleStage throttle,
     AuthenticateStage authenticate,
     ParseStage parse,
     RouteStage route,
@@ -19,7 +20,7 @@ public sealed class WebhookPipeline(
     PeerBaselineStage peerBaselines,
     DispatchStage dispatch)
 {
-    private readonly IWebhookStage[] _stages = [authenticate, parse, route, dedup, rateLimit, peerBaselines, dispatch];
+    private readonly IWebhookStage[] _stages = [throttle, authenticate, parse, route, dedup, rateLimit, peerBaselines, dispatch];
 
     public async Task RunAsync(WebhookContext context, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using AutoCapture.Core.Security;
 using AutoCapture.Collector.Options;
 using AutoCapture.Core.Captures;
 

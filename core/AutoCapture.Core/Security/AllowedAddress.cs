@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace AutoCapture.Collector.Options;
+namespace AutoCapture.Core.Security;
 
 /// <summary>
-/// An entry of <c>AutoCapture:Collector:AllowedAddresses</c>: which pprof servers the collector may fetch from. A host
+/// An allowlist entry for network addresses (the collector's AllowedAddresses, the webhook app's AllowedCollectors). A host
 /// name, an IP address or a CIDR range, optionally with a port: <c>checkout.internal:6060</c>, <c>10.1.2.3</c>,
 /// <c>10.1.0.0/16:6060</c>, <c>[fd00::/8]:6060</c>. Names are compared as written, never resolved, so an entry for
 /// a name does not open the addresses it resolves to, and an IP entry never matches a name.
