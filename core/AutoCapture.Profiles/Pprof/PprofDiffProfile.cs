@@ -15,9 +15,9 @@ public sealed record PprofComparison(FunctionHistogram Baseline, FunctionHistogr
 /// shows what grew as positive and what shrank as negative, percentages relative to the baseline.
 /// </summary>
 /// <remarks>
-/// Protobuf messages concatenate: repeated fields append. So the incident's bytes go out untouched, followed by a
-/// message with only the baseline's samples, locations, functions, mappings and strings, their ids and string
-/// indexes moved past the incident's. Only one profile's object model is in memory at a time.
+/// Protobuf messages concatenate: repeated fields append. So the incident's bytes go out untouched, followed by the
+/// baseline's samples, locations, functions, mappings and strings, rewritten one message at a time as they are read
+/// (ids and string indexes moved past the incident's). Neither profile is ever held as protobuf objects.
 /// </remarks>
 public static class PprofDiffProfile
 {
@@ -31,33 +31,30 @@ public static class PprofDiffProfile
     public static PprofComparison Compare(byte[] incidentData, byte[] baselineData, Stream diffOutput, string comment, Func<string, bool>? holdsSelf = null)
     {
         var incidentBytes = PprofProfile.Inflate(incidentData);
-        var incident = Measure(PprofProfile.ParseInflated(incidentBytes), holdsSelf);
-        var baseline = PprofProfile.Parse(baselineData);
+        var incident = Measure(PprofProfile.ParseInflated(incidentBytes), holdsSelf, sampleType: null);
+        var baselineBytes = PprofProfile.Inflate(baselineData);
+        var baseline = Measure(PprofProfile.ParseInflated(baselineBytes), holdsSelf, incident.Histogram.SampleType);
         if (!baseline.SampleTypes.SequenceEqual(incident.SampleTypes))
         {
             throw new ProfileFormatException(
                 $"the profiles are of different kinds: the baseline has sample types {Describe(baseline.SampleTypes)}, the incident {Describe(incident.SampleTypes)}");
         }
 
-        var sampleType = incident.SampleTypes[incident.DefaultSampleType].Type;
-        var baselineHistogram = PprofSummarizer.Histogram(baseline, sampleType, holdsSelf);
-        var baselineTotals = Totals(baseline);
-        var rewritten = RewriteAsBase(baseline.Raw, incident, baselineTotals, comment);
         using (var gzip = new GZipStream(diffOutput, CompressionLevel.Fastest, leaveOpen: true))
         {
             gzip.Write(incidentBytes);
-            rewritten.WriteTo(gzip);
+            using var output = new CodedOutputStream(gzip, leaveOpen: true);
+            WriteAsBase(baselineBytes, baseline, incident, comment, output);
         }
 
-        return new PprofComparison(baselineHistogram, incident.Histogram);
+        return new PprofComparison(baseline.Histogram, incident.Histogram);
     }
 
     private static string Describe(IEnumerable<(string Type, string Unit)> types) => string.Join(", ", types.Select(t => $"{t.Type}/{t.Unit}"));
 
-    /// <summary>What the rewrite of the baseline needs to know of the incident, kept so its object model can go.</summary>
-    private sealed record IncidentShape(
+    /// <summary>What the comparison needs of a parsed profile, so the parsed form can go before the next one is read.</summary>
+    private sealed record Shape(
         IReadOnlyList<(string Type, string Unit)> SampleTypes,
-        int DefaultSampleType,
         long[] Totals,
         int StringCount,
         ulong MaxFunctionId,
@@ -65,21 +62,7 @@ public static class PprofDiffProfile
         ulong MaxMappingId,
         FunctionHistogram Histogram);
 
-    private static IncidentShape Measure(PprofProfile incident, Func<string, bool>? holdsSelf)
-    {
-        var raw = incident.Raw;
-        return new IncidentShape(
-            incident.SampleTypes,
-            incident.DefaultSampleType,
-            Totals(incident),
-            raw.StringTable.Count,
-            raw.Function.Count == 0 ? 0 : raw.Function.Max(f => f.Id),
-            raw.Location.Count == 0 ? 0 : raw.Location.Max(l => l.Id),
-            raw.Mapping.Count == 0 ? 0 : raw.Mapping.Max(m => m.Id),
-            PprofSummarizer.Histogram(incident, holdsSelf: holdsSelf));
-    }
-
-    private static long[] Totals(PprofProfile profile)
+    private static Shape Measure(PprofProfile profile, Func<string, bool>? holdsSelf, string? sampleType)
     {
         var totals = new long[profile.SampleTypes.Count];
         for (var sample = 0; sample < profile.SampleCount; sample++)
@@ -90,86 +73,113 @@ public static class PprofDiffProfile
             }
         }
 
-        return totals;
+        var histogram = sampleType is null || profile.FindSampleType(sampleType) >= 0
+            ? PprofSummarizer.Histogram(profile, sampleType, holdsSelf)
+            : FunctionHistogram.Create(sampleType, string.Empty, 0, []);
+        return new Shape(profile.SampleTypes, totals, profile.StringCount, profile.MaxFunctionId, profile.MaxLocationId, profile.MaxMappingId, histogram);
     }
 
-    /// <summary>Turns the parsed baseline into the second half of the comparison profile (in place: it is not used again).</summary>
-    private static Profile RewriteAsBase(Profile baseline, IncidentShape incident, long[] baselineTotals, string comment)
+    /// <summary>Writes the baseline's repeated fields as the second half of the comparison profile, one message at a time.</summary>
+    private static void WriteAsBase(byte[] baselineBytes, Shape baseline, Shape incident, string comment, CodedOutputStream output)
     {
         var strings = incident.StringCount;
-        var ratios = new double[baselineTotals.Length];
+        var ratios = new double[baseline.Totals.Length];
         for (var t = 0; t < ratios.Length; t++)
         {
             // Normalised as pprof -normalize does: the baseline scaled to the incident's total, per sample type.
-            ratios[t] = baselineTotals[t] == 0 ? -1 : -(double)incident.Totals[t] / baselineTotals[t];
+            ratios[t] = baseline.Totals[t] == 0 ? -1 : -(double)incident.Totals[t] / baseline.Totals[t];
         }
 
-        foreach (var mapping in baseline.Mapping)
+        var baseKey = strings + baseline.StringCount;
+        var input = new CodedInputStream(baselineBytes);
+        var sample = new Sample();
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
         {
-            mapping.Id += incident.MaxMappingId;
-            mapping.Filename += strings;
-            mapping.BuildId += strings;
+            switch (tag)
+            {
+                case PprofProfile.Tags.Sample:
+                    sample.LocationId.Clear();
+                    sample.Value.Clear();
+                    sample.Label.Clear();
+                    input.ReadMessage(sample);
+                    Rebase(sample, incident.MaxLocationId, strings, ratios);
+                    sample.Label.Add(new Label { Key = baseKey, Str = baseKey + 1 });
+                    Write(output, tag, sample);
+                    break;
+                case PprofProfile.Tags.Mapping:
+                    var mapping = new Mapping();
+                    input.ReadMessage(mapping);
+                    mapping.Id += incident.MaxMappingId;
+                    mapping.Filename += strings;
+                    mapping.BuildId += strings;
+                    Write(output, tag, mapping);
+                    break;
+                case PprofProfile.Tags.Location:
+                    var location = new Location();
+                    input.ReadMessage(location);
+                    location.Id += incident.MaxLocationId;
+                    location.MappingId = location.MappingId == 0 ? 0 : location.MappingId + incident.MaxMappingId;
+                    foreach (var line in location.Line)
+                    {
+                        line.FunctionId += incident.MaxFunctionId;
+                    }
+
+                    Write(output, tag, location);
+                    break;
+                case PprofProfile.Tags.Function:
+                    var function = new Function();
+                    input.ReadMessage(function);
+                    function.Id += incident.MaxFunctionId;
+                    function.Name += strings;
+                    function.SystemName += strings;
+                    function.Filename += strings;
+                    Write(output, tag, function);
+                    break;
+                case PprofProfile.Tags.String:
+                    output.WriteTag(tag);
+                    output.WriteString(input.ReadString());
+                    break;
+                default:
+                    // Sample types and scalars stay the incident's: a second sample type list would double it.
+                    input.SkipLastField();
+                    break;
+            }
         }
 
-        foreach (var function in baseline.Function)
+        foreach (var text in new[] { BaseLabel, "true", comment })
         {
-            function.Id += incident.MaxFunctionId;
-            function.Name += strings;
-            function.SystemName += strings;
-            function.Filename += strings;
+            output.WriteTag(PprofProfile.Tags.String);
+            output.WriteString(text);
         }
 
-        foreach (var location in baseline.Location)
+        output.WriteTag(PprofProfile.Tags.Comment);
+        output.WriteInt64(baseKey + 2);
+    }
+
+    private static void Rebase(Sample sample, ulong locationOffset, int strings, double[] ratios)
+    {
+        for (var i = 0; i < sample.LocationId.Count; i++)
         {
-            location.Id += incident.MaxLocationId;
-            if (location.MappingId != 0)
-            {
-                location.MappingId += incident.MaxMappingId;
-            }
-
-            foreach (var line in location.Line)
-            {
-                line.FunctionId += incident.MaxFunctionId;
-            }
+            sample.LocationId[i] += locationOffset;
         }
 
-        var baseKey = strings + baseline.StringTable.Count;
-        baseline.StringTable.Add(BaseLabel);
-        baseline.StringTable.Add("true");
-        baseline.StringTable.Add(comment);
-        foreach (var sample in baseline.Sample)
+        for (var t = 0; t < sample.Value.Count; t++)
         {
-            for (var i = 0; i < sample.LocationId.Count; i++)
-            {
-                sample.LocationId[i] += incident.MaxLocationId;
-            }
-
-            for (var t = 0; t < sample.Value.Count; t++)
-            {
-                sample.Value[t] = (long)Math.Round(sample.Value[t] * ratios[t]);
-            }
-
-            foreach (var label in sample.Label)
-            {
-                label.Key += strings;
-                label.Str = label.Str == 0 ? 0 : label.Str + strings;
-                label.NumUnit = label.NumUnit == 0 ? 0 : label.NumUnit + strings;
-            }
-
-            sample.Label.Add(new Label { Key = baseKey, Str = baseKey + 1 });
+            sample.Value[t] = (long)Math.Round(sample.Value[t] * ratios[t]);
         }
 
-        // Only what repeats may stay: a scalar here would override the incident's, a sample type would be a second one.
-        baseline.SampleType.Clear();
-        baseline.PeriodType = null;
-        baseline.Period = 0;
-        baseline.DurationNanos = 0;
-        baseline.TimeNanos = 0;
-        baseline.DropFrames = 0;
-        baseline.KeepFrames = 0;
-        baseline.DefaultSampleType = 0;
-        baseline.Comment.Clear();
-        baseline.Comment.Add(baseKey + 2);
-        return baseline;
+        foreach (var label in sample.Label)
+        {
+            label.Key += strings;
+            label.Str = label.Str == 0 ? 0 : label.Str + strings;
+            label.NumUnit = label.NumUnit == 0 ? 0 : label.NumUnit + strings;
+        }
+    }
+
+    private static void Write(CodedOutputStream output, uint tag, IMessage message)
+    {
+        output.WriteTag(tag);
+        output.WriteMessage(message);
     }
 }

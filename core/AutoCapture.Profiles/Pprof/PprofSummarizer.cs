@@ -84,9 +84,9 @@ public static class PprofSummarizer
 
             var innermost = -1;
             var selfCounted = false;
-            foreach (var locationId in profile.LocationIds(sample))
+            foreach (var location in profile.Locations(sample))
             {
-                foreach (var frame in profile.LocationFrames(locationId))
+                foreach (var frame in profile.Frames(location))
                 {
                     if (innermost < 0)
                     {

@@ -45,7 +45,7 @@ public sealed class PprofDiffProfileTests
         // incident − baseline × (100 / 2): steady 50 − 100 = −50, hot 50 − 0 = +50; the net total is zero.
         Assert.Equal(0, diff.Total);
         Assert.Equal((50L, -50L), (diff.Functions.Single(f => f.Name == "main.hot").Flat, diff.Functions.Single(f => f.Name == "main.steady").Flat));
-        var raw = merged.Raw;
+        var raw = AutoCapture.Profiles.Pprof.Wire.Profile.Parser.ParseFrom(GzipFraming.Decompress(output.ToArray(), PprofProfile.MaxInflatedBytes));
         var strings = raw.StringTable;
         var baseSamples = raw.Sample.Where(s => s.Label.Any(l => strings[(int)l.Key] == PprofDiffProfile.BaseLabel && strings[(int)l.Str] == "true")).ToList();
         var baseSample = Assert.Single(baseSamples);
