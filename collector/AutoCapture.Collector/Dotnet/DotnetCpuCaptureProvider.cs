@@ -9,7 +9,7 @@ namespace AutoCapture.Collector.Dotnet;
 
 /// <summary>
 /// .NET cpu: a sampled EventPipe trace for the capture's duration, stored as cpu.nettrace and cpu.speedscope.json,
-/// summarised as the top frames.
+/// summarised as the top frames; every frame's on-CPU samples go to cpu.functions.json for diffs with a baseline.
 /// </summary>
 public sealed class DotnetCpuCaptureProvider : ICaptureProvider
 {
@@ -37,9 +37,11 @@ public sealed class DotnetCpuCaptureProvider : ICaptureProvider
         await EventPipeRecorder.RecordAsync(context.Process, Providers, context.Duration, tracePath, cancellationToken);
         // Stored before analysis, so the raw trace survives even if it cannot be summarised.
         await context.Artifacts.UploadAsync(tracePath, Kind, "application/octet-stream", cancellationToken);
+        var functionsPath = Path.Combine(context.WorkDirectory, "cpu.functions.json");
         var cpu = await CaptureSteps.AnalyseAsync(
-            "cpu.nettrace", () => NettraceCpuAnalyzer.Analyze(tracePath, speedscopePath), cancellationToken);
+            "cpu.nettrace", () => NettraceCpuAnalyzer.Analyze(tracePath, speedscopePath, functionsPath: functionsPath), cancellationToken);
         await context.Artifacts.UploadAsync(speedscopePath, Kind, "application/json", cancellationToken);
+        await context.Artifacts.UploadAsync(functionsPath, Kind, "application/json", cancellationToken);
         return new CaptureSummary { Cpu = cpu };
     }
 }

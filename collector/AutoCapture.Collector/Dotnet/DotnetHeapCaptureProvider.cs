@@ -1,6 +1,7 @@
 using System.Diagnostics.Tracing;
 using AutoCapture.Collector.Captures;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.Json;
 using AutoCapture.Core.Summaries;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing.Parsers;
@@ -9,7 +10,7 @@ namespace AutoCapture.Collector.Dotnet;
 
 /// <summary>
 /// .NET heap: a GC heap snapshot over EventPipe (what dotnet-gcdump takes), stored raw as heap.nettrace and reduced
-/// to a type histogram. The snapshot keywords make the runtime run a full, blocking (non-concurrent) gen-2 GC that
+/// to a type histogram (every type in heap.types.json, for diffs with a baseline). The snapshot keywords make the runtime run a full, blocking (non-concurrent) gen-2 GC that
 /// walks every live object: the process pauses for that GC, typically tens of milliseconds per 100 MB of live heap;
 /// the summary reports the pause measured.
 /// </summary>
@@ -39,6 +40,9 @@ public sealed class DotnetHeapCaptureProvider : ICaptureProvider
         }
 
         await context.Artifacts.UploadAsync(tracePath, Kind, "application/octet-stream", cancellationToken);
+        var typesPath = Path.Combine(context.WorkDirectory, "heap.types.json");
+        await File.WriteAllBytesAsync(typesPath, AutoCaptureJson.Serialize(histogram.Types()), cancellationToken);
+        await context.Artifacts.UploadAsync(typesPath, Kind, "application/json", cancellationToken);
         return new CaptureSummary { Heap = histogram.Summarize() };
     }
 }

@@ -1,4 +1,5 @@
 using AutoCapture.Core.Summaries;
+using AutoCapture.Profiles.Histograms;
 
 namespace AutoCapture.Collector.Dotnet;
 
@@ -38,6 +39,13 @@ internal sealed class FrameTally
     public IReadOnlyList<FrameStat> TopExclusive(int count) => Top(exclusive, count);
 
     public IReadOnlyList<FrameStat> TopInclusive(int count) => Top(inclusive, count);
+
+    /// <summary>Every frame's exclusive (flat) and inclusive (cum) samples: what a diff with a baseline needs.</summary>
+    public FunctionHistogram Histogram() => FunctionHistogram.Create(
+        "samples",
+        "count",
+        SampleCount,
+        inclusive.Select(pair => new FunctionValue(pair.Key, exclusive.GetValueOrDefault(pair.Key), pair.Value)));
 
     private List<FrameStat> Top(Dictionary<string, long> counts, int count) => counts
         .OrderByDescending(pair => pair.Value)

@@ -1,4 +1,5 @@
 using AutoCapture.Core.Summaries;
+using AutoCapture.Profiles.Histograms;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
@@ -59,15 +60,16 @@ internal sealed class GcHeapHistogram
 
     public HeapSummary Summarize(int top = DefaultTop)
     {
-        var totalBytes = byType.Values.Sum(v => v.Bytes);
-        var entries = byType
-            .GroupBy(pair => typeNames.GetValueOrDefault(pair.Key) ?? $"(type 0x{pair.Key:x})")
-            .Select(group => (Name: group.Key, Count: group.Sum(p => p.Value.Count), Bytes: group.Sum(p => p.Value.Bytes)))
-            .OrderByDescending(e => e.Bytes)
-            .ThenBy(e => e.Name, StringComparer.Ordinal)
+        var types = Types();
+        var entries = types.Types
             .Take(top)
-            .Select(e => new HeapEntry(e.Name, e.Bytes, e.Count, totalBytes == 0 ? 0 : Math.Round(100.0 * e.Bytes / totalBytes, 2)))
+            .Select(e => new HeapEntry(e.Name, e.Bytes, e.Objects, types.TotalBytes == 0 ? 0 : Math.Round(100.0 * e.Bytes / types.TotalBytes, 2)))
             .ToList();
-        return new HeapSummary("type", totalBytes, ObjectCount, entries, pauseMs);
+        return new HeapSummary("type", types.TotalBytes, ObjectCount, entries, pauseMs);
     }
+
+    /// <summary>Every type by name (ids of one name merged), largest first: heap.types.json, which diffs read.</summary>
+    public TypeHistogram Types() => TypeHistogram.Create(byType
+        .GroupBy(pair => typeNames.GetValueOrDefault(pair.Key) ?? $"(type 0x{pair.Key:x})")
+        .Select(group => new TypeValue(group.Key, group.Sum(p => p.Value.Bytes), group.Sum(p => p.Value.Count))));
 }

@@ -1,3 +1,4 @@
+using AutoCapture.Core.Json;
 using AutoCapture.Core.Summaries;
 using Microsoft.Diagnostics.Tracing.Stacks;
 using Microsoft.Diagnostics.Tracing.Stacks.Formats;
@@ -11,7 +12,8 @@ public static class NettraceCpuAnalyzer
 
     /// <summary>
     /// Reads <paramref name="nettracePath"/>, writes its speedscope JSON (one profile per thread, every sample) to
-    /// <paramref name="speedscopePath"/> and ranks frames over the on-CPU samples.
+    /// <paramref name="speedscopePath"/> and ranks frames over the on-CPU samples. With <paramref name="functionsPath"/>,
+    /// also writes every frame's on-CPU samples there (cpu.functions.json), which diffs with a baseline read.
     /// </summary>
     /// <remarks>
     /// The sampler takes every managed thread about once a millisecond, running or not. A thread in native code is
@@ -21,7 +23,7 @@ public static class NettraceCpuAnalyzer
     /// samples and Percent a share of them. ThreadCount and DurationSeconds cover every sample; the speedscope
     /// file keeps the waits. Pseudo-frames (thread and process nodes, the markers) are never ranked.
     /// </remarks>
-    public static CpuProfileSummary Analyze(string nettracePath, string speedscopePath, int topFrames = DefaultTopFrames)
+    public static CpuProfileSummary Analyze(string nettracePath, string speedscopePath, int topFrames = DefaultTopFrames, string? functionsPath = null)
     {
         using var trace = NettraceStacks.Open(nettracePath);
         SpeedScopeStackSourceWriter.WriteStackViewAsJson(trace.Source, speedscopePath);
@@ -51,6 +53,11 @@ public static class NettraceCpuAnalyzer
                     tally.Add(sample.Frames, samples);
                 }
             }
+        }
+
+        if (functionsPath is not null)
+        {
+            File.WriteAllBytes(functionsPath, AutoCaptureJson.Serialize(tally.Histogram()));
         }
 
         return new CpuProfileSummary(

@@ -134,6 +134,27 @@ public sealed record CaptureManifest
 
     /// <summary>No chat message is owed for this capture (a skip chat is not told about, so a storm cannot flood it).</summary>
     public bool Quiet { get; init; }
+
+    /// <summary>Set on baselines: healthy captures taken to compare incident captures with. Null for incident captures.</summary>
+    public BaselineMark? Baseline { get; init; }
+
+    /// <summary>The peer baseline taken alongside this capture; its comparison (and chat message) waits for it.</summary>
+    public string? PeerBaselineId { get; init; }
+
+    /// <summary>What changed against the baseline (top entries; the capture's diff.json has the rest).</summary>
+    public CaptureDiff? Diff { get; init; }
+}
+
+/// <summary>Why a baseline was taken.</summary>
+/// <param name="Trigger"><c>schedule</c> (the rule's baseline schedule) or <c>peer</c> (alongside an incident capture of another target).</param>
+/// <param name="ForCapture">For a peer baseline: the incident capture it is the baseline of.</param>
+public sealed record BaselineMark(string Trigger, string? ForCapture = null)
+{
+    public const string Schedule = "schedule";
+    public const string Peer = "peer";
+
+    /// <summary>The alert source of a baseline: it has no alert of its own.</summary>
+    public const string Source = "baseline";
 }
 
 /// <summary>A message a chat service accepted, as that service identifies it (Slack: channel id and ts).</summary>

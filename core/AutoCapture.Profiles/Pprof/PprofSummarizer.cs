@@ -1,4 +1,5 @@
 using AutoCapture.Core.Summaries;
+using AutoCapture.Profiles.Histograms;
 
 namespace AutoCapture.Profiles.Pprof;
 
@@ -13,55 +14,9 @@ public static class PprofSummarizer
     /// <param name="sampleType">A sample type name (e.g. alloc_space); null for the profile's default.</param>
     public static PprofSummary Summarize(PprofProfile profile, string? sampleType = null, int top = DefaultTop)
     {
-        var index = sampleType is null ? profile.DefaultSampleType : profile.FindSampleType(sampleType);
-        if (index < 0)
-        {
-            throw new ProfileFormatException(
-                $"the profile has no sample type '{sampleType}' (it has {string.Join(", ", profile.SampleTypes.Select(t => t.Type))})");
-        }
-
-        var functions = profile.FunctionNames.Count;
-        var flat = new long[functions];
-        var cum = new long[functions];
-        // Stamp of the last sample that counted a function cumulatively: recursion counts once per sample.
-        var stamp = new int[functions];
-        Array.Fill(stamp, -1);
-        var totals = new long[profile.SampleTypes.Count];
-        long total = 0;
-        for (var sample = 0; sample < profile.SampleCount; sample++)
-        {
-            for (var t = 0; t < totals.Length; t++)
-            {
-                totals[t] += profile.Value(sample, t);
-            }
-
-            var value = profile.Value(sample, index);
-            total += value;
-            if (value == 0)
-            {
-                continue;
-            }
-
-            var leaf = true;
-            foreach (var locationId in profile.LocationIds(sample))
-            {
-                foreach (var frame in profile.LocationFrames(locationId))
-                {
-                    if (leaf)
-                    {
-                        flat[frame] += value;
-                        leaf = false;
-                    }
-
-                    if (stamp[frame] != sample)
-                    {
-                        stamp[frame] = sample;
-                        cum[frame] += value;
-                    }
-                }
-            }
-        }
-
+        var index = SampleTypeIndex(profile, sampleType);
+        var (flat, cum, totals) = Tally(profile, index);
+        var total = totals[index];
         var (type, unit) = profile.SampleTypes[index];
         var periodType = profile.PeriodType;
         return new PprofSummary(
@@ -76,6 +31,89 @@ public static class PprofSummarizer
             profile.SampleTypes.Select((t, i) => new PprofValueTotal(t.Type, t.Unit, totals[i])).ToList(),
             Top(flat, profile.FunctionNames, total, top),
             Top(cum, profile.FunctionNames, total, top));
+    }
+
+    /// <summary>Every function's flat and cumulative value for one sample type (the profile's default when null).</summary>
+    /// <param name="holdsSelf">
+    /// Which functions a sample's flat value may go to: the innermost frame for which it is true takes it (the
+    /// innermost frame when none is). Null: the innermost frame, as pprof counts. A diff passes "not a runtime
+    /// internal", so time in <c>runtime.asyncPreempt</c> or a mutex's spin counts for the code that got there.
+    /// </param>
+    public static FunctionHistogram Histogram(PprofProfile profile, string? sampleType = null, Func<string, bool>? holdsSelf = null)
+    {
+        var index = SampleTypeIndex(profile, sampleType);
+        var (flat, cum, totals) = Tally(profile, index, holdsSelf is null ? null : [.. profile.FunctionNames.Select(holdsSelf)]);
+        var (type, unit) = profile.SampleTypes[index];
+        return FunctionHistogram.Create(type, unit, totals[index], Enumerable
+            .Range(0, flat.Length)
+            .Where(i => flat[i] != 0 || cum[i] != 0)
+            .Select(i => new FunctionValue(profile.FunctionNames[i], flat[i], cum[i])));
+    }
+
+    private static int SampleTypeIndex(PprofProfile profile, string? sampleType)
+    {
+        var index = sampleType is null ? profile.DefaultSampleType : profile.FindSampleType(sampleType);
+        return index >= 0
+            ? index
+            : throw new ProfileFormatException(
+                $"the profile has no sample type '{sampleType}' (it has {string.Join(", ", profile.SampleTypes.Select(t => t.Type))})");
+    }
+
+    /// <summary>Flat and cumulative values per function for sample type <paramref name="index"/>, and every type's total.</summary>
+    private static (long[] Flat, long[] Cum, long[] Totals) Tally(PprofProfile profile, int index, bool[]? holdsSelf = null)
+    {
+        var functions = profile.FunctionNames.Count;
+        var flat = new long[functions];
+        var cum = new long[functions];
+        // Stamp of the last sample that counted a function cumulatively: recursion counts once per sample.
+        var stamp = new int[functions];
+        Array.Fill(stamp, -1);
+        var totals = new long[profile.SampleTypes.Count];
+        for (var sample = 0; sample < profile.SampleCount; sample++)
+        {
+            for (var t = 0; t < totals.Length; t++)
+            {
+                totals[t] += profile.Value(sample, t);
+            }
+
+            var value = profile.Value(sample, index);
+            if (value == 0)
+            {
+                continue;
+            }
+
+            var innermost = -1;
+            var selfCounted = false;
+            foreach (var location in profile.Locations(sample))
+            {
+                foreach (var frame in profile.Frames(location))
+                {
+                    if (innermost < 0)
+                    {
+                        innermost = frame;
+                    }
+
+                    if (!selfCounted && (holdsSelf is null || holdsSelf[frame]))
+                    {
+                        flat[frame] += value;
+                        selfCounted = true;
+                    }
+
+                    if (stamp[frame] != sample)
+                    {
+                        stamp[frame] = sample;
+                        cum[frame] += value;
+                    }
+                }
+            }
+
+            if (!selfCounted && innermost >= 0)
+            {
+                flat[innermost] += value;
+            }
+        }
+
+        return (flat, cum, totals);
     }
 
     private static List<PprofFrameStat> Top(long[] values, IReadOnlyList<string> names, long total, int count) => Enumerable

@@ -55,7 +55,8 @@ public sealed record ChatMessage(
                 : $"failed: {kind.Error}"));
         }
 
-        var findings = new List<string>();
+        // The comparison with a healthy capture comes first: what is different is the question during an incident.
+        var findings = new List<string>(DiffFindings.For(manifest.Diff));
         if (manifest.Summary?.Cpu is { } cpu)
         {
             findings.Add($"CPU: {cpu.SampleCount.ToString("N0", CultureInfo.InvariantCulture)} samples on {cpu.ThreadCount} threads over {cpu.DurationSeconds:0.#} s. Hottest (self time):");

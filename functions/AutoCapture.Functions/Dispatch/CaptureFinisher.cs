@@ -1,4 +1,5 @@
 using AutoCapture.Core.Captures;
+using AutoCapture.Functions.Baselines;
 using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Limits;
 
@@ -6,13 +7,15 @@ namespace AutoCapture.Functions.Dispatch;
 
 /// <summary>
 /// The one way a capture ends: the manifest moves to complete or failed (only from a live state, with
-/// compare-and-swap), its in-flight slot is freed, and chat hears of it. Completion callbacks, dispatch failures
-/// and housekeeping all finish captures here, so whichever comes first wins and the rest change nothing.
+/// compare-and-swap), its in-flight slot is freed, it is compared with its baseline (<see cref="BaselineComparisons"/>)
+/// and chat hears of it. Completion callbacks, dispatch failures and housekeeping all finish captures here, so
+/// whichever comes first wins and the rest change nothing.
 /// </summary>
 public sealed class CaptureFinisher(
     ManifestStore manifests,
     ArtifactVerifier verifier,
     CaptureLimits limits,
+    BaselineComparisons comparisons,
     ChatDispatcher chat,
     TimeProvider clock,
     ILogger<CaptureFinisher> logger)
@@ -67,7 +70,11 @@ public sealed class CaptureFinisher(
                 }
 
                 await limits.ReleaseInFlightAsync(captureId, cancellationToken);
-                await chat.NotifyAsync(finished, cancellationToken);
+                foreach (var due in await comparisons.AfterFinishAsync(finished, cancellationToken))
+                {
+                    await chat.NotifyAsync(due, cancellationToken);
+                }
+
                 break;
             case TransitionOutcome.Illegal:
                 logger.LogInformation("Capture {CaptureId}: not moved to {To}: it is already {From}", captureId, to.ToString().ToLowerInvariant(), transition.From?.ToString().ToLowerInvariant());

@@ -60,7 +60,15 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
         var cooldown = rule.Cooldown ?? limits.Cooldown;
         foreach (var spec in capture.Specs)
         {
-            var policy = new LimitPolicy($"{Prefix}cooldown/{Hash($"{capture.Target.Host}\n{capture.Target.Process.Runtime}\n{capture.Target.Process}\n{spec.Kind}")}.json", 1);
+            var incidentCooldown = CooldownPolicy(capture.Target, spec.Kind, baseline: false);
+            if (capture.Baseline is not null && await limiter.FindHolderAsync(incidentCooldown, now, cancellationToken) is { } incident)
+            {
+                notes.Add($"{spec.Kind} skipped: {capture.Target} was captured for an alert at {incident.At:yyyy-MM-dd HH:mm:ss}Z (capture {incident.CaptureId}); not a healthy moment for a baseline");
+                continue;
+            }
+
+            // Baselines cool down on their own: a baseline must never keep an alert's capture from happening.
+            var policy = capture.Baseline is null ? incidentCooldown : CooldownPolicy(capture.Target, spec.Kind, baseline: true);
             var result = await limiter.TryReserveAsync(policy, id, id, now, now + cooldown, cancellationToken);
             switch (result.Outcome)
             {
@@ -133,6 +141,9 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
 
         return null;
     }
+
+    private static LimitPolicy CooldownPolicy(CaptureTarget target, string kind, bool baseline) =>
+        new($"{Prefix}cooldown/{Hash($"{target.Host}\n{target.Process.Runtime}\n{target.Process}\n{kind}{(baseline ? "\nbaseline" : string.Empty)}")}.json", 1);
 
     private LimitPolicy InFlightPolicy() => new($"{Prefix}inflight.json", options.Value.Limits.MaxInFlight);
 

@@ -98,6 +98,12 @@ public sealed class StoreLimiter(IArtifactStore store)
             return new LimitState([.. Active(current, now).Where(e => e.CaptureId != captureId)]);
         }, cancellationToken);
 
+    /// <summary>A committed, unexpired reservation of the limit, if any, without reserving anything.</summary>
+    public async Task<LimitEntry?> FindHolderAsync(LimitPolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await store.ReadAsync<LimitState>(policy.StoreKey, cancellationToken) is { } state
+            ? Active(state.Value, now).FirstOrDefault(e => e.Committed)
+            : null;
+
     /// <summary>
     /// Drops expired reservations from a limit's document (housekeeping). The document itself stays: deleting it
     /// could race with a reservation being added, and an empty one costs nothing.

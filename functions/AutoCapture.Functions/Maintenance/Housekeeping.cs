@@ -1,5 +1,6 @@
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Storage;
+using AutoCapture.Functions.Baselines;
 using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Dispatch;
 using AutoCapture.Functions.Options;
@@ -16,8 +17,14 @@ public sealed record HousekeepingReport(int Redispatched, int GaveUp, int Finali
     /// <summary>Manifests whose index tags did not match them (a crash between write and tagging) and were tagged again.</summary>
     public int Reindexed { get; init; }
 
+    /// <summary>Scheduled baselines started because their slot came.</summary>
+    public int BaselinesStarted { get; init; }
+
+    /// <summary>Objects of current baselines renewed so retention keeps them (<see cref="BaselineRetention"/>).</summary>
+    public int BaselineObjectsRenewed { get; init; }
+
     public override string ToString() =>
-        $"{Redispatched} captures re-dispatched, {GaveUp} given up, {Finalised} finished from the store or failed past their deadline, {LimitStatesRemoved} expired rate-limit documents removed, {Renotified} chat messages re-sent, {Reindexed} manifests re-indexed";
+        $"{Redispatched} captures re-dispatched, {GaveUp} given up, {Finalised} finished from the store or failed past their deadline, {LimitStatesRemoved} expired rate-limit documents removed, {Renotified} chat messages re-sent, {Reindexed} manifests re-indexed, {BaselinesStarted} scheduled baselines started, {BaselineObjectsRenewed} baseline objects renewed";
 }
 
 /// <summary>
@@ -25,7 +32,8 @@ public sealed record HousekeepingReport(int Redispatched, int GaveUp, int Finali
 /// manifest is still <c>pending</c> past a deadline are dispatched again (a bounded number of times, then failed
 /// and reported); captures a collector took but never finished are finished from the collector's result in the
 /// store if it is there (the completion callback was lost), or failed with the reason once past their deadline;
-/// and rate-limit state has its expired reservations pruned, documents left empty being deleted.
+/// and rate-limit state has its expired reservations pruned, documents left empty being deleted. It also starts the
+/// scheduled baselines that are due and renews the current baselines so retention keeps them.
 /// Safe to run on many instances at once: each re-dispatch is claimed with compare-and-swap, and an empty
 /// limit document is deleted only if it is still the version read (a reservation added meanwhile keeps it). Final
 /// chat messages that failed are sent again (at most <see cref="ChatOptions.MaxNotifyAttempts"/> attempts, each claimed
@@ -39,6 +47,8 @@ public sealed class Housekeeping(
     DispatchWorker dispatcher,
     CaptureFinisher finisher,
     ChatDispatcher chat,
+    BaselineScheduler baselines,
+    BaselineRetention retention,
     IOptions<AutoCaptureOptions> options,
     TimeProvider clock,
     ILogger<Housekeeping> logger)
@@ -50,7 +60,13 @@ public sealed class Housekeeping(
         var pass = new CapturePass();
         await SweepCapturesAsync(pass, cancellationToken);
         var expired = await ExpireLimitStateAsync(cancellationToken);
-        var report = new HousekeepingReport(pass.Redispatched, pass.GaveUp, pass.Finalised, expired) { Renotified = pass.Renotified, Reindexed = pass.Reindexed };
+        var report = new HousekeepingReport(pass.Redispatched, pass.GaveUp, pass.Finalised, expired)
+        {
+            Renotified = pass.Renotified,
+            Reindexed = pass.Reindexed,
+            BaselinesStarted = await baselines.StartDueAsync(cancellationToken),
+            BaselineObjectsRenewed = await retention.KeepAsync(cancellationToken),
+        };
         logger.LogInformation("Housekeeping: {Report}", report);
         return report;
     }

@@ -31,6 +31,9 @@ public sealed class DedupStage(ManifestStore manifests, KnownCaptures known, Tim
                 Target = capture.Target,
                 Captures = [.. capture.Specs],
                 Chat = capture.Rule.Chat,
+                Baseline = capture.Baseline,
+                // A baseline is reported inside its incident's message (as the diff), never on its own.
+                Quiet = capture.Baseline is not null,
                 CreatedAt = now,
                 UpdatedAt = now,
             };

@@ -58,7 +58,8 @@ public sealed class RouteStage(RuleSet rules, IOptions<AutoCaptureOptions> optio
         return Task.CompletedTask;
     }
 
-    private bool IsAllowed(CaptureTarget target, out string error)
+    /// <summary>Whether requests may be sent to the target's collector (baselines are checked here too).</summary>
+    public bool IsAllowed(CaptureTarget target, out string error)
     {
         error = string.Empty;
         if (_allowedCollectors.Count == 0 || _allowedCollectors.Any(entry => entry.Allows(new Uri(target.Collector))))

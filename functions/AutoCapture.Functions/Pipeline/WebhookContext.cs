@@ -62,6 +62,9 @@ public sealed class PlannedCapture(Alert alert, CaptureRule rule, string capture
 
     public List<string> Notes { get; } = [];
 
+    /// <summary>Set when this capture is a baseline (scheduled, or a peer of an alert's capture), not an incident capture.</summary>
+    public BaselineMark? Baseline { get; init; }
+
     public CaptureDecision Decision { get; private set; } = CaptureDecision.Proceeding;
 
     public string? Reason { get; private set; }

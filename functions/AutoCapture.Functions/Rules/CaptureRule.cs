@@ -23,6 +23,9 @@ public sealed record CaptureRule(
     /// <summary>Overrides AutoCapture:Limits:StormTargets for this rule.</summary>
     public int? StormTargets { get; init; }
 
+    /// <summary>Healthy captures to compare this rule's captures with (scheduled, or a peer alongside each alert).</summary>
+    public BaselinePlan? Baseline { get; init; }
+
     public bool Matches(Alert alert) => Matchers.All(m => m.Matches(alert.Labels));
 }
 

@@ -35,10 +35,11 @@ public sealed class RulesLoader
     /// <summary>The keys each part of the file accepts; the JSON schema (docs/rules.schema.json) is checked against them.</summary>
     public static readonly string[] TopKeys = ["rules", "defaults"];
     public static readonly string[] DefaultsKeys = ["cooldown", "chat"];
-    public static readonly string[] RuleKeys = ["name", "match", "target", "captures", "cooldown", "chat", "continue", "budget", "budgetWindow", "stormTargets"];
+    public static readonly string[] RuleKeys = ["name", "match", "target", "captures", "cooldown", "chat", "continue", "budget", "budgetWindow", "stormTargets", "baseline"];
     public static readonly string[] TargetKeys = ["collector", "host", "process"];
     public static readonly string[] ProcessKeys = ["runtime", "pid", "name", "commandLine", "address"];
     public static readonly string[] CaptureKeys = ["kind", "duration", "dumpType"];
+    public static readonly string[] BaselineKeys = ["schedule", "targets", "peer"];
     private readonly List<RuleProblem> _problems = [];
 
     public static RuleSet LoadFile(string path)
@@ -155,6 +156,7 @@ public sealed class RulesLoader
         var budget = OptionalCount(map, "budget", $"{where}.budget");
         var budgetWindow = OptionalDuration(map, "budgetWindow", $"{where}.budgetWindow", TimeSpan.FromDays(7));
         var stormTargets = OptionalCount(map, "stormTargets", $"{where}.stormTargets");
+        var baseline = name is null || target is null ? null : ParseBaseline(map, where, name, target);
         if (_problems.Count > problemsBefore || name is null || target is null)
         {
             return null;
@@ -165,6 +167,7 @@ public sealed class RulesLoader
             Budget = budget,
             BudgetWindow = budgetWindow,
             StormTargets = stormTargets,
+            Baseline = baseline,
         };
     }
 
@@ -345,6 +348,97 @@ public sealed class RulesLoader
         }
 
         return specs;
+    }
+
+    /// <summary>
+    /// <c>baseline: { schedule: daily 03:00, targets: [ { label: value, … } ], peer: true }</c>. Every target is rendered
+    /// with the rule's target templates now, so a label set that cannot make a target is an error here, not at 3 a.m.
+    /// </summary>
+    private BaselinePlan? ParseBaseline(YamlMappingNode map, string where, string rule, TargetTemplate template)
+    {
+        var node = Child(map, "baseline");
+        if (node is null)
+        {
+            return null;
+        }
+
+        var at = $"{where}.baseline";
+        if (node is not YamlMappingNode baseline)
+        {
+            Problem(node.Start, $"{at} must be a mapping with targets and a schedule, peer: true, or both");
+            return null;
+        }
+
+        CheckKeys(baseline, at, BaselineKeys);
+        BaselineSchedule? schedule = null;
+        if (OptionalScalar(baseline, "schedule", $"{at}.schedule") is { } text && !BaselineSchedule.TryParse(text, out schedule, out var scheduleError))
+        {
+            Problem(Child(baseline, "schedule")!.Start, $"{at}.schedule: {scheduleError}");
+        }
+
+        var peerText = OptionalScalar(baseline, "peer", $"{at}.peer");
+        var peer = false;
+        if (peerText is not null && !bool.TryParse(peerText, out peer))
+        {
+            Problem(Child(baseline, "peer")!.Start, $"{at}.peer must be true or false");
+        }
+
+        if (schedule is null && !peer && Child(baseline, "schedule") is null)
+        {
+            Problem(baseline.Start, $"{at} needs a schedule (daily 03:00, every 6h), peer: true, or both");
+        }
+
+        var targets = new List<BaselineTarget>();
+        var targetsNode = Child(baseline, "targets");
+        if (targetsNode is not YamlSequenceNode list || list.Children.Count == 0)
+        {
+            Problem(targetsNode?.Start ?? baseline.Start, $"{at}.targets must be a non-empty list of label sets, e.g. - {{ instance: \"10.0.0.7:6060\" }} (the rule's target templates are rendered from them)");
+            return null;
+        }
+
+        for (var i = 0; i < list.Children.Count; i++)
+        {
+            var item = list.Children[i];
+            var itemAt = $"{at}.targets[{i}]";
+            if (item is not YamlMappingNode labelsNode || labelsNode.Children.Count == 0)
+            {
+                Problem(item.Start, $"{itemAt} must be a mapping of label names to values");
+                continue;
+            }
+
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, value) in labelsNode.Children)
+            {
+                if (key is YamlScalarNode { Value: { Length: > 0 } label } && value is YamlScalarNode { Value: { } labelValue })
+                {
+                    labels[label] = labelValue;
+                }
+                else
+                {
+                    Problem(key.Start, $"{itemAt}: labels are name: value pairs of strings");
+                }
+            }
+
+            if (!BaselineTarget.TryCreate(rule, template, labels, out var target, out var error))
+            {
+                Problem(item.Start, $"{itemAt}: cannot render the rule's target from these labels: {error}");
+            }
+            else if (targets.Any(t => t.Target == target!.Target))
+            {
+                Problem(item.Start, $"{itemAt}: renders the same target as an earlier one ({target!.Target})");
+            }
+            else
+            {
+                targets.Add(target!);
+            }
+        }
+
+        if (peer && list.Children.Count < 2)
+        {
+            Problem(list.Start, $"{at}: peer: true needs at least two targets, so one that is not the alert's is left");
+        }
+
+        return new BaselinePlan(schedule, peer, targets);
     }
 
     private int? OptionalCount(YamlMappingNode map, string key, string where)

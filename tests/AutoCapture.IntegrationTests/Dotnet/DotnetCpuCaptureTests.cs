@@ -3,6 +3,8 @@ using System.Text.Json;
 using AutoCapture.Collector.Captures;
 using AutoCapture.Collector.Dotnet;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.Json;
+using AutoCapture.Profiles.Histograms;
 using Xunit.Abstractions;
 
 namespace AutoCapture.IntegrationTests.Dotnet;
@@ -47,6 +49,15 @@ public sealed class DotnetCpuCaptureTests(ITestOutputHelper output) : IDisposabl
         using var json = JsonDocument.Parse(workspace.Sink.Content("cpu.speedscope.json"));
         Assert.Contains(HotMethod, SpeedscopeFile.AssertOpens(json.RootElement));
         Assert.True(json.RootElement.GetProperty("profiles").GetArrayLength() >= 3, "one profile per sampled thread");
+
+        // Every frame, for diffs: its top agrees with the summary's, and flat samples add up to the on-CPU samples.
+        var functions = AutoCaptureJson.Deserialize<FunctionHistogram>(workspace.Sink.Content("cpu.functions.json"));
+        Assert.Equal(("cpu", "application/json"), (workspace.Sink.Info("cpu.functions.json").Kind, workspace.Sink.Info("cpu.functions.json").ContentType));
+        Assert.Equal(("samples", cpu.SampleCount), (functions.SampleType, functions.Total));
+        Assert.Equal(cpu.TopExclusive.Select(f => (f.Frame, f.Samples)), functions.Functions.Take(cpu.TopExclusive.Count).Select(f => (f.Name, f.Flat)));
+        Assert.True(functions.Functions.Count >= cpu.TopInclusive.Count);
+        Assert.True(functions.Functions.Sum(f => f.Flat) <= cpu.SampleCount);
+        Assert.All(functions.Functions, f => Assert.InRange(f.Flat, 0, f.Cum));
 
         output.WriteLine($"samples {cpu.SampleCount}, threads {cpu.ThreadCount}, {cpu.DurationSeconds} s");
         output.WriteLine($"cpu.nettrace {trace.Size} bytes, cpu.speedscope.json {speedscope.Size} bytes");

@@ -4,6 +4,8 @@ using AutoCapture.Collector.Captures;
 using AutoCapture.Collector.Dotnet;
 using AutoCapture.Collector.Options;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.Json;
+using AutoCapture.Profiles.Histograms;
 using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 
@@ -36,6 +38,12 @@ public sealed class DotnetHeapCountersDumpTests(ITestOutputHelper output) : IDis
         Assert.True(heap.TotalBytes >= top.Bytes);
         Assert.True(heap.PauseMilliseconds > 0);
         Assert.Equal(heap.Top.OrderByDescending(t => t.Bytes).Select(t => t.Name), heap.Top.Select(t => t.Name));
+
+        // Every type, for diffs: the summary's top is its head, and the totals agree.
+        var types = AutoCaptureJson.Deserialize<TypeHistogram>(workspace.Sink.Content("heap.types.json"));
+        Assert.Equal((heap.TotalBytes, heap.TotalObjects), (types.TotalBytes, (long?)types.TotalObjects));
+        Assert.Equal(heap.Top.Select(t => (t.Name, t.Bytes, t.Objects)), types.Types.Take(heap.Top.Count).Select(t => (t.Name, t.Bytes, (long?)t.Objects)));
+        Assert.True(types.Types.Count > heap.Top.Count);
 
         var trace = workspace.Sink.Info("heap.nettrace");
         Assert.Equal(("heap", "application/octet-stream"), (trace.Kind, trace.ContentType));

@@ -62,6 +62,19 @@ public sealed class TestTargetProcess : IDisposable
         }
     }
 
+    /// <summary>Switches a planted fault on (cpu, heap, threads; the target's PlantedFaults) and waits until it is.</summary>
+    public async Task SwitchOnAsync(string fault)
+    {
+        await process.StandardInput.WriteLineAsync($"fault {fault}");
+        await process.StandardInput.FlushAsync();
+        using var timeout = new CancellationTokenSource(ReadyTimeout);
+        var answer = await process.StandardOutput.ReadLineAsync(timeout.Token);
+        if (answer != $"fault {fault} on")
+        {
+            throw new InvalidOperationException($"test target said '{answer}' to fault {fault}");
+        }
+    }
+
     /// <summary>Kills the target and waits until it is gone.</summary>
     public void Kill()
     {

@@ -69,7 +69,7 @@ public sealed class EndToEndTests : IAsyncLifetime
 
         Assert.Equal(CaptureStatus.Complete, manifest.Status);
         Assert.Equal(target.Pid, manifest.Process!.Pid);
-        Assert.Equal(["cpu.nettrace", "cpu.speedscope.json", "summary.json"], manifest.Artifacts.Select(a => a.Name).Order());
+        Assert.Equal(["cpu.functions.json", "cpu.nettrace", "cpu.speedscope.json", "summary.json"], manifest.Artifacts.Select(a => a.Name).Order());
         var cpu = manifest.Summary!.Cpu!;
         Assert.Contains(cpu.TopExclusive.Take(5).Concat(cpu.TopInclusive.Take(10)), f => f.Frame.Contains("PlantedHotMethod", StringComparison.Ordinal));
 

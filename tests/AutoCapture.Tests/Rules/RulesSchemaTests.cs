@@ -40,6 +40,7 @@ public class RulesSchemaTests
         Assert.Equal(RulesLoader.TargetKeys.Order(), PropertiesOf(Definition("target")));
         Assert.Equal(RulesLoader.ProcessKeys.Order(), PropertiesOf(Definition("process")));
         Assert.Equal(RulesLoader.CaptureKeys.Order(), PropertiesOf(Definition("capture").GetProperty("oneOf")[1]));
+        Assert.Equal(RulesLoader.BaselineKeys.Order(), PropertiesOf(Definition("baseline")));
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public class RulesSchemaTests
     [Fact]
     public void Objects_refuse_unknown_keys_like_the_loader()
     {
-        foreach (var element in new[] { Schema, Definition("rule"), Definition("target"), Definition("process"), Definition("capture").GetProperty("oneOf")[1] })
+        foreach (var element in new[] { Schema, Definition("rule"), Definition("target"), Definition("process"), Definition("capture").GetProperty("oneOf")[1], Definition("baseline") })
         {
             Assert.False(element.GetProperty("additionalProperties").GetBoolean());
         }

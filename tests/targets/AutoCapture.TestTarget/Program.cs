@@ -1,10 +1,11 @@
 using AutoCapture.TestTarget;
 
-// Usage: autocapture-testtarget <cpu|lock|idle|heap|bench> [maxLifetimeSeconds=600] [tag...]
+// Usage: autocapture-testtarget <cpu|lock|idle|heap|bench|steady> [maxLifetimeSeconds=600] [tag...]
 // Extra arguments are ignored: tests pass a unique tag so command-line selectors can tell targets apart.
-if (args.Length == 0 || args[0] is not ("cpu" or "lock" or "idle" or "heap" or "bench"))
+// A stdin line "fault cpu|heap|threads" switches a planted fault on (see PlantedFaults) and is answered "fault NAME on".
+if (args.Length == 0 || args[0] is not ("cpu" or "lock" or "idle" or "heap" or "bench" or "steady"))
 {
-    Console.Error.WriteLine("usage: autocapture-testtarget <cpu|lock|idle|heap|bench> [maxLifetimeSeconds] [tag...]");
+    Console.Error.WriteLine("usage: autocapture-testtarget <cpu|lock|idle|heap|bench|steady> [maxLifetimeSeconds] [tag...]");
     return 2;
 }
 
@@ -24,6 +25,9 @@ switch (args[0])
     case "bench":
         Throughput.Start(threads: Environment.ProcessorCount);
         break;
+    case "steady":
+        PlantedFaults.StartSteady();
+        break;
 }
 
 Console.WriteLine($"ready pid={Environment.ProcessId}");
@@ -31,8 +35,13 @@ Console.WriteLine($"ready pid={Environment.ProcessId}");
 // Tests must never leak targets: exit when the parent closes stdin, or at the latest after maxLifetime.
 var stdinClosed = Task.Run(() =>
 {
-    while (Console.In.Read() != -1)
+    while (Console.In.ReadLine() is { } line)
     {
+        if (line.StartsWith("fault ", StringComparison.Ordinal))
+        {
+            var fault = line["fault ".Length..];
+            Console.WriteLine(PlantedFaults.SwitchOn(fault) ? $"fault {fault} on" : $"fault {fault} unknown");
+        }
     }
 });
 await Task.WhenAny(stdinClosed, Task.Delay(maxLifetime));
