@@ -30,14 +30,24 @@ public sealed class CaptureRunner(
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Starts the capture, or returns why this host cannot take it now: busy (409) or unable to keep its journal,
-    /// e.g. a full disk (503).
+    /// Starts the capture, or says why this host cannot take it now: busy (409) or unable to keep its journal,
+    /// e.g. a full disk (503). A request for a capture this collector is already running is accepted without
+    /// starting it again: the webhook side asks again whenever it could not tell whether the first request
+    /// arrived (an answer that timed out, an instance that died mid-dispatch, housekeeping), and a second run
+    /// would be a duplicate capture of the target.
     /// </summary>
-    public (int Status, string Reason)? TryStart(CaptureRequest request)
+    public StartAnswer Start(CaptureRequest request)
     {
+        var started = new TaskCompletionSource();
+        if (!_running.TryAdd(request.CaptureId, started.Task))
+        {
+            return StartAnswer.AlreadyRunning;
+        }
+
         if (admission.TryAdmit(request) is { } busy)
         {
-            return (409, busy);
+            _running.TryRemove(request.CaptureId, out _);
+            return new StartAnswer(StatusCodes.Status409Conflict, busy);
         }
 
         try
@@ -47,12 +57,10 @@ public sealed class CaptureRunner(
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             admission.Release(request.CaptureId);
+            _running.TryRemove(request.CaptureId, out _);
             logger.LogError("Capture {CaptureId} refused: the journal cannot be written: {Reason}", request.CaptureId, e.Message);
-            return (503, $"the collector cannot write to its work directory: {e.Message}");
+            return new StartAnswer(StatusCodes.Status503ServiceUnavailable, $"the collector cannot write to its work directory: {e.Message}");
         }
-
-        var started = new TaskCompletionSource();
-        _running[request.CaptureId] = started.Task;
 
         _ = Task.Run(async () =>
         {
@@ -72,7 +80,7 @@ public sealed class CaptureRunner(
                 started.SetResult();
             }
         });
-        return null;
+        return StartAnswer.Started;
     }
 
     /// <summary>Waits for running captures (tests and shutdown).</summary>
@@ -212,4 +220,14 @@ public sealed class CaptureRunner(
             // Scratch space; the next start of the collector clears what is left.
         }
     }
+}
+
+/// <summary>What the collector answers a capture request: 202 (started, or already running) or why not.</summary>
+public sealed record StartAnswer(int Status, string Message)
+{
+    public static StartAnswer Started { get; } = new(StatusCodes.Status202Accepted, "accepted");
+
+    public static StartAnswer AlreadyRunning { get; } = new(StatusCodes.Status202Accepted, "already running");
+
+    public bool Accepted => Status == StatusCodes.Status202Accepted;
 }
