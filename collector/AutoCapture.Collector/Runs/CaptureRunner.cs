@@ -162,6 +162,10 @@ public sealed class CaptureRunner(
             logger.LogError("Capture {CaptureId}: result could not be written to the store: {Reason}", request.CaptureId, e.Message);
         }
 
+        // The target is free again: reporting may take minutes of retries while the webhook app is down, and must not
+        // keep the next capture of this process waiting. The capture id stays known until then (a repeated request
+        // is still not run twice).
+        admission.Release(request.CaptureId);
         if (request.CompletionUrl is { } url)
         {
             await completions.ReportAsync(url, result, CancellationToken.None);
