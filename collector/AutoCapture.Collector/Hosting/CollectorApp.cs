@@ -49,6 +49,7 @@ public static class CollectorApp
         services.AddHttpClient<CompletionReporter>();
         services.AddSingleton<CollectorAdmission>();
         services.AddSingleton<CaptureJournal>();
+        services.AddSingleton<StoreOutageRetry>();
         services.AddSingleton<CaptureRunner>();
         services.AddHostedService<InterruptedCaptures>();
         services.AddSingleton(sp =>

@@ -22,6 +22,7 @@ public sealed class CaptureRunner(
     CompletionReporter completions,
     CollectorAdmission admission,
     CaptureJournal journal,
+    StoreOutageRetry outageRetry,
     IOptions<CollectorOptions> options,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
@@ -89,7 +90,7 @@ public sealed class CaptureRunner(
     internal async Task<CaptureResult> RunAsync(CaptureRequest request, CancellationToken cancellationToken)
     {
         var startedAt = clock.GetUtcNow();
-        var sink = new StoreArtifactSink(store, request.CaptureId, () => ReportProgressAsync(request, CaptureStatus.Uploading, cancellationToken));
+        var sink = new StoreArtifactSink(store, request.CaptureId, outageRetry, () => ReportProgressAsync(request, CaptureStatus.Uploading, cancellationToken));
         var kinds = new List<KindResult>();
         var summary = new CaptureSummary();
         ResolvedProcess? process = null;
@@ -155,7 +156,7 @@ public sealed class CaptureRunner(
 
         try
         {
-            await store.WriteJsonAsync(CaptureIds.ResultKey(request.CaptureId), result, WriteCondition.None, CancellationToken.None);
+            await outageRetry.ExecuteAsync(token => store.WriteJsonAsync(CaptureIds.ResultKey(request.CaptureId), result, WriteCondition.None, token), CancellationToken.None);
         }
         catch (StoreException e)
         {
