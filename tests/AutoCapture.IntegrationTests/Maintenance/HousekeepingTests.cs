@@ -142,4 +142,21 @@ public sealed class HousekeepingTests : IAsyncLifetime
         Assert.Contains("never reported back: the capture was uploading since", failed.Error, StringComparison.Ordinal);
         Assert.Equal(CaptureStatus.Dispatched, (await _env.Manifests.ReadAsync(recent, CancellationToken.None))!.Status);
     }
+
+    [Fact]
+    public async Task A_pending_capture_whose_result_is_in_the_store_is_finished_from_it_not_captured_again()
+    {
+        // The collector ran it, but the dispatch was never recorded and the completion never arrived (the instance died).
+        var ran = await WriteManifestAsync(CaptureStatus.Pending, dispatchAttempts: 0);
+        await WriteResultAsync(ran, "Thread 1:\n  Main()\n", Sha256("Thread 1:\n  Main()\n"));
+        var housekeeping = _webhook.App.Services.GetRequiredService<Housekeeping>();
+
+        var report = await housekeeping.RunAsync(CancellationToken.None);
+
+        Assert.Equal(new HousekeepingReport(Redispatched: 0, GaveUp: 0, Finalised: 1, LimitStatesRemoved: 0), report);
+        var finished = await _env.WaitForOutcomeAsync(ran, TimeSpan.FromSeconds(30));
+        Assert.Equal(CaptureStatus.Complete, finished.Status);
+        Assert.Equal(0, finished.DispatchAttempts);
+        Assert.Equal("stacks.txt", Assert.Single(finished.Artifacts).Name);
+    }
 }
