@@ -15,6 +15,7 @@ public sealed class CaptureFinisher(
     CaptureLimits limits,
     ChatDispatcher chat,
     TimeProvider clock,
+    IHostApplicationLifetime lifetime,
     ILogger<CaptureFinisher> logger)
 {
     /// <summary>Finishes from the collector's result; only artifacts found intact in the store are listed.</summary>
@@ -66,8 +67,11 @@ public sealed class CaptureFinisher(
                     logger.LogWarning("Capture {CaptureId} failed: {Reason}", captureId, finished.Error);
                 }
 
-                await limits.ReleaseInFlightAsync(captureId, cancellationToken);
-                await chat.NotifyAsync(finished, cancellationToken);
+                // Owed now, whatever becomes of the caller: a collector that gives up waiting for its completion
+                // call (chat may take a while, honouring Retry-After) must not cancel the message. Only this move
+                // sends it, and a repeated completion finds the capture finished.
+                await limits.ReleaseInFlightAsync(captureId, lifetime.ApplicationStopping);
+                await chat.NotifyAsync(finished, lifetime.ApplicationStopping);
                 break;
             case TransitionOutcome.Illegal:
                 logger.LogInformation("Capture {CaptureId}: not moved to {To}: it is already {From}", captureId, to.ToString().ToLowerInvariant(), transition.From?.ToString().ToLowerInvariant());
