@@ -126,6 +126,8 @@ public sealed class HousekeepingTests : IAsyncLifetime
         var silent = await WriteManifestAsync(CaptureStatus.Uploading, dispatchAttempts: 1);
         var recent = await WriteManifestAsync(CaptureStatus.Dispatched, dispatchAttempts: 1, age: TimeSpan.FromSeconds(5));
         var housekeeping = _webhook.App.Services.GetRequiredService<Housekeeping>();
+        // File times come from the kernel's coarse clock: the manifest written last must be older than the 1 ms deadline.
+        await Task.Delay(TimeSpan.FromMilliseconds(20));
 
         var report = await housekeeping.RunAsync(CancellationToken.None);
 
@@ -150,6 +152,7 @@ public sealed class HousekeepingTests : IAsyncLifetime
         var ran = await WriteManifestAsync(CaptureStatus.Pending, dispatchAttempts: 0);
         await WriteResultAsync(ran, "Thread 1:\n  Main()\n", Sha256("Thread 1:\n  Main()\n"));
         var housekeeping = _webhook.App.Services.GetRequiredService<Housekeeping>();
+        await Task.Delay(TimeSpan.FromMilliseconds(20));
 
         var report = await housekeeping.RunAsync(CancellationToken.None);
 
