@@ -26,17 +26,20 @@ internal static class EventPipeRecorder
         string path,
         CancellationToken cancellationToken)
     {
-        await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+        // Unbuffered: the copy writes large chunks anyway, and a write that fails (a full disk) must fail in the copy,
+        // where it is reported, not later when the file is closed.
+        await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: true);
         var session = await StartAsync(process, providers, cancellationToken);
 
         // Not tied to the caller's token: the stream must be drained until the runtime closes it after the rundown.
-        var copy = session.EventStream.CopyToAsync(file, CancellationToken.None);
+        var copy = CopyAsync(session.EventStream, file, path);
         try
         {
             var clock = Stopwatch.StartNew();
             var window = Task.Delay(duration, cancellationToken);
             if (await Task.WhenAny(copy, window) == copy)
             {
+                ThrowIfWriteFailed(copy);
                 var reason = $"{Describe(process)} ended the trace after {clock.Elapsed.TotalSeconds:F1} s of "
                     + $"{duration.TotalSeconds:F1} s: it exited or dropped the diagnostics connection";
                 throw copy.Exception?.GetBaseException() is { } error
@@ -77,12 +80,48 @@ internal static class EventPipeRecorder
         }
     }
 
+    /// <summary>
+    /// Copies the session's events into the trace file. A write that fails (typically a full disk) becomes a
+    /// <see cref="CaptureFailedException"/> saying so; a failed read (the target went away) stays what it is.
+    /// </summary>
+    internal static async Task CopyAsync(Stream events, Stream file, string path)
+    {
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await events.ReadAsync(buffer)) > 0)
+        {
+            try
+            {
+                await file.WriteAsync(buffer.AsMemory(0, read));
+            }
+            catch (IOException e)
+            {
+                throw new CaptureFailedException($"could not write the trace to {Path.GetFileName(path)} in the work directory: {e.Message}", e);
+            }
+        }
+    }
+
+    /// <summary>Nothing reads the session any more once the copy failed: the capture fails with the reason, not a stop timeout.</summary>
+    private static void ThrowIfWriteFailed(Task copy)
+    {
+        if (copy.Exception?.GetBaseException() is CaptureFailedException failed)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+        }
+    }
+
     internal static async Task StopAndDrainAsync(EventPipeSession session, Task copy, ResolvedProcess process)
     {
         using var timeout = new CancellationTokenSource(StopTimeout);
         try
         {
-            await session.StopAsync(timeout.Token);
+            var stop = session.StopAsync(timeout.Token);
+            if (await Task.WhenAny(stop, copy) == copy)
+            {
+                ThrowIfWriteFailed(copy);
+            }
+
+            await stop;
             await copy.WaitAsync(timeout.Token);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
@@ -90,8 +129,9 @@ internal static class EventPipeRecorder
             throw new CaptureFailedException(
                 $"{Describe(process)} did not finish the trace within {StopTimeout.TotalSeconds:F0} s of being asked to stop");
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not (OperationCanceledException or CaptureFailedException))
         {
+            ThrowIfWriteFailed(copy);
             throw new CaptureFailedException(
                 $"lost {Describe(process)} while stopping the trace: it exited or dropped the diagnostics connection ({e.Message})", e);
         }

@@ -75,14 +75,23 @@ public static class CaptureEndpoint
                 return Error(400, problem);
             }
 
-            if (runner.TryStart(capture) is { } refusal)
+            var answer = runner.Start(capture);
+            if (!answer.Accepted)
             {
-                logger.LogInformation("Capture {CaptureId} refused: {Reason}", capture.CaptureId, refusal.Reason);
-                return Error(refusal.Status, refusal.Reason);
+                logger.LogInformation("Capture {CaptureId} refused: {Reason}", capture.CaptureId, answer.Message);
+                return Error(answer.Status, answer.Message);
             }
 
-            logger.LogInformation("Capture {CaptureId} accepted: {Kinds} of {Process}", capture.CaptureId, string.Join(", ", capture.Captures.Select(c => c.Kind)), capture.Process);
-            return Results.Json(new { captureId = capture.CaptureId, status = "accepted" }, statusCode: 202);
+            if (answer == StartAnswer.AlreadyRunning)
+            {
+                logger.LogInformation("Capture {CaptureId} asked for again while it runs: accepted, not started twice", capture.CaptureId);
+            }
+            else
+            {
+                logger.LogInformation("Capture {CaptureId} accepted: {Kinds} of {Process}", capture.CaptureId, string.Join(", ", capture.Captures.Select(c => c.Kind)), capture.Process);
+            }
+
+            return Results.Json(new { captureId = capture.CaptureId, status = answer.Message }, statusCode: 202);
         }
     }
 

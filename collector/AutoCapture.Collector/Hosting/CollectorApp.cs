@@ -54,6 +54,7 @@ public static class CollectorApp
             .ConfigurePrimaryHttpMessageHandler(sp => TrustedCertificates.Handler(sp.GetRequiredService<IOptions<CollectorOptions>>().Value.TrustedCertificate));
         services.AddSingleton<CollectorAdmission>();
         services.AddSingleton<CaptureJournal>();
+        services.AddSingleton<StoreOutageRetry>();
         services.AddSingleton<CaptureRunner>();
         services.AddHostedService<InterruptedCaptures>();
         services.AddSingleton(sp =>

@@ -50,6 +50,12 @@ public sealed class CollectorOptions
     /// </summary>
     public List<string> AllowedAddresses { get; set; } = [];
 
+    /// <summary>
+    /// How long a capture's uploads (artifacts, summary, result) keep being retried while the store cannot be
+    /// reached; the artifacts wait in the work directory meanwhile. Zero: give up when the store client does.
+    /// </summary>
+    public TimeSpan StoreRetryWindow { get; set; } = TimeSpan.FromMinutes(2);
+
     public GoCaptureOptions Go { get; set; } = new();
 
     public DumpOptions Dumps { get; set; } = new();
@@ -64,6 +70,7 @@ public sealed class CollectorOptions
         yield return new("WorkDirectory", WorkDirectory);
         yield return new("MaxDuration", MaxDuration.ToString());
         yield return new("MaxConcurrentTraces", MaxConcurrentTraces.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        yield return new("StoreRetryWindow", StoreRetryWindow.ToString());
         yield return new("AllowedAddresses", AllowedAddresses.Count == 0 ? "(none: every capture by address is refused)" : string.Join(", ", AllowedAddresses));
         yield return new("Go", $"request timeout {Go.RequestTimeout}, max profile {Go.MaxProfileBytes} bytes, gops config directories {(Go.GopsConfigDirectories.Count == 0 ? "(default)" : string.Join(", ", Go.GopsConfigDirectories))}");
         yield return new("Dumps", $"max {Dumps.MaxBytes} bytes, keep {Dumps.MinFreeBytes} bytes free");
@@ -177,6 +184,11 @@ public sealed class CollectorOptionsValidator : IValidateOptions<CollectorOption
         if (options.Dumps.MaxBytes < 1024 * 1024 || options.Dumps.MinFreeBytes < 0)
         {
             failures.Add("AutoCapture:Collector:Dumps:MaxBytes must be at least 1 MiB and Dumps:MinFreeBytes not negative.");
+        }
+
+        if (options.StoreRetryWindow < TimeSpan.Zero || options.StoreRetryWindow > TimeSpan.FromHours(1))
+        {
+            failures.Add("AutoCapture:Collector:StoreRetryWindow must be between 0 and 1 hour.");
         }
 
         if (options.MaxConcurrentTraces is < 1 or > 64)

@@ -22,6 +22,7 @@ public sealed class CaptureRunner(
     CompletionReporter completions,
     CollectorAdmission admission,
     CaptureJournal journal,
+    StoreOutageRetry outageRetry,
     IOptions<CollectorOptions> options,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
@@ -30,14 +31,24 @@ public sealed class CaptureRunner(
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Starts the capture, or returns why this host cannot take it now: busy (409) or unable to keep its journal,
-    /// e.g. a full disk (503).
+    /// Starts the capture, or says why this host cannot take it now: busy (409) or unable to keep its journal,
+    /// e.g. a full disk (503). A request for a capture this collector is already running is accepted without
+    /// starting it again: the webhook side asks again whenever it could not tell whether the first request
+    /// arrived (an answer that timed out, an instance that died mid-dispatch, housekeeping), and a second run
+    /// would be a duplicate capture of the target.
     /// </summary>
-    public (int Status, string Reason)? TryStart(CaptureRequest request)
+    public StartAnswer Start(CaptureRequest request)
     {
+        var started = new TaskCompletionSource();
+        if (!_running.TryAdd(request.CaptureId, started.Task))
+        {
+            return StartAnswer.AlreadyRunning;
+        }
+
         if (admission.TryAdmit(request) is { } busy)
         {
-            return (409, busy);
+            _running.TryRemove(request.CaptureId, out _);
+            return new StartAnswer(StatusCodes.Status409Conflict, busy);
         }
 
         try
@@ -47,12 +58,10 @@ public sealed class CaptureRunner(
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             admission.Release(request.CaptureId);
+            _running.TryRemove(request.CaptureId, out _);
             logger.LogError("Capture {CaptureId} refused: the journal cannot be written: {Reason}", request.CaptureId, e.Message);
-            return (503, $"the collector cannot write to its work directory: {e.Message}");
+            return new StartAnswer(StatusCodes.Status503ServiceUnavailable, $"the collector cannot write to its work directory: {e.Message}");
         }
-
-        var started = new TaskCompletionSource();
-        _running[request.CaptureId] = started.Task;
 
         _ = Task.Run(async () =>
         {
@@ -72,7 +81,7 @@ public sealed class CaptureRunner(
                 started.SetResult();
             }
         });
-        return null;
+        return StartAnswer.Started;
     }
 
     /// <summary>Waits for running captures (tests and shutdown).</summary>
@@ -81,7 +90,7 @@ public sealed class CaptureRunner(
     internal async Task<CaptureResult> RunAsync(CaptureRequest request, CancellationToken cancellationToken)
     {
         var startedAt = clock.GetUtcNow();
-        var sink = new StoreArtifactSink(store, request.CaptureId, () => ReportProgressAsync(request, CaptureStatus.Uploading, cancellationToken));
+        var sink = new StoreArtifactSink(store, request.CaptureId, outageRetry, () => ReportProgressAsync(request, CaptureStatus.Uploading, cancellationToken));
         var kinds = new List<KindResult>();
         var summary = new CaptureSummary();
         ResolvedProcess? process = null;
@@ -147,13 +156,17 @@ public sealed class CaptureRunner(
 
         try
         {
-            await store.WriteJsonAsync(CaptureIds.ResultKey(request.CaptureId), result, WriteCondition.None, CancellationToken.None);
+            await outageRetry.ExecuteAsync(token => store.WriteJsonAsync(CaptureIds.ResultKey(request.CaptureId), result, WriteCondition.None, token), CancellationToken.None);
         }
         catch (StoreException e)
         {
             logger.LogError("Capture {CaptureId}: result could not be written to the store: {Reason}", request.CaptureId, e.Message);
         }
 
+        // The target is free again: reporting may take minutes of retries while the webhook app is down, and must not
+        // keep the next capture of this process waiting. The capture id stays known until then (a repeated request
+        // is still not run twice).
+        admission.Release(request.CaptureId);
         if (request.CompletionUrl is { } url)
         {
             await completions.ReportAsync(url, result, CancellationToken.None);
@@ -212,4 +225,14 @@ public sealed class CaptureRunner(
             // Scratch space; the next start of the collector clears what is left.
         }
     }
+}
+
+/// <summary>What the collector answers a capture request: 202 (started, or already running) or why not.</summary>
+public sealed record StartAnswer(int Status, string Message)
+{
+    public static StartAnswer Started { get; } = new(StatusCodes.Status202Accepted, "accepted");
+
+    public static StartAnswer AlreadyRunning { get; } = new(StatusCodes.Status202Accepted, "already running");
+
+    public bool Accepted => Status == StatusCodes.Status202Accepted;
 }

@@ -23,11 +23,6 @@ public sealed class CollectorAdmission(IOptions<CollectorOptions> options)
     {
         lock (_gate)
         {
-            if (_admitted.ContainsKey(request.CaptureId))
-            {
-                return $"capture {request.CaptureId} is already running";
-            }
-
             var running = _admitted.Values.ToList();
             if (request.Captures.Any(c => c.Kind == CaptureKinds.Cpu)
                 && running.FirstOrDefault(r => r.Process == request.Process && r.Captures.Any(c => c.Kind == CaptureKinds.Cpu)) is { } cpu)

@@ -8,8 +8,10 @@ namespace AutoCapture.Collector.Runs;
 /// <summary>
 /// Streams artifacts into the capture's store folder, hashing them on the way so the manifest can list size and
 /// SHA-256. <paramref name="beforeFirstWrite"/> runs once, before the first artifact goes out (the "uploading" report).
+/// Content that can be read again (a file in the work directory) is written again while the store is down, for as
+/// long as <paramref name="outageRetry"/> allows.
 /// </summary>
-public sealed class StoreArtifactSink(IArtifactStore store, string captureId, Func<Task>? beforeFirstWrite = null) : IArtifactSink
+public sealed class StoreArtifactSink(IArtifactStore store, string captureId, StoreOutageRetry? outageRetry = null, Func<Task>? beforeFirstWrite = null) : IArtifactSink
 {
     private int _started;
     private readonly List<ArtifactInfo> _written = [];
@@ -42,9 +44,22 @@ public sealed class StoreArtifactSink(IArtifactStore store, string captureId, Fu
             await beforeFirstWrite();
         }
 
-        await using var hashing = new HashingStream(content);
-        await store.WriteAsync(key, hashing, WriteCondition.None, cancellationToken);
-        var artifact = new ArtifactInfo(name, kind, contentType, hashing.BytesRead, hashing.HashHex());
+        var start = content.CanSeek ? content.Position : 0;
+        async Task<ArtifactInfo> WriteOnceAsync(CancellationToken token)
+        {
+            if (content.CanSeek)
+            {
+                content.Position = start;
+            }
+
+            await using var hashing = new HashingStream(content);
+            await store.WriteAsync(key, hashing, WriteCondition.None, token);
+            return new ArtifactInfo(name, kind, contentType, hashing.BytesRead, hashing.HashHex());
+        }
+
+        var artifact = outageRetry is not null && content.CanSeek
+            ? await outageRetry.ExecuteAsync(WriteOnceAsync, cancellationToken)
+            : await WriteOnceAsync(cancellationToken);
         lock (_gate)
         {
             _written.Add(artifact);

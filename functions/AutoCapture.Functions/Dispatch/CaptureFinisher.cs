@@ -18,6 +18,7 @@ public sealed class CaptureFinisher(
     BaselineComparisons comparisons,
     ChatDispatcher chat,
     TimeProvider clock,
+    IHostApplicationLifetime lifetime,
     ILogger<CaptureFinisher> logger)
 {
     /// <summary>Finishes from the collector's result; only artifacts found intact in the store are listed.</summary>
@@ -69,10 +70,13 @@ public sealed class CaptureFinisher(
                     logger.LogWarning("Capture {CaptureId} failed: {Reason}", captureId, finished.Error);
                 }
 
-                await limits.ReleaseInFlightAsync(captureId, cancellationToken);
-                foreach (var due in await comparisons.AfterFinishAsync(finished, cancellationToken))
+                // Owed now, whatever becomes of the caller: a collector that gives up waiting for its completion
+                // call (a comparison or chat may take a while, honouring Retry-After) must not cancel the message.
+                // Only this move sends it, and a repeated completion finds the capture finished.
+                await limits.ReleaseInFlightAsync(captureId, lifetime.ApplicationStopping);
+                foreach (var due in await comparisons.AfterFinishAsync(finished, lifetime.ApplicationStopping))
                 {
-                    await chat.NotifyAsync(due, cancellationToken);
+                    await chat.NotifyAsync(due, lifetime.ApplicationStopping);
                 }
 
                 break;

@@ -16,13 +16,21 @@ public enum CollectorVerdict
     Accepted,
     Refused,
     Unreachable,
+
+    /// <summary>
+    /// A request may have reached the collector but no answer came back (it timed out, or the connection broke
+    /// after the request went out): the collector may be running the capture.
+    /// </summary>
+    NoAnswer,
 }
 
 public sealed record CollectorAnswer(CollectorVerdict Verdict, string Message);
 
 /// <summary>
 /// Sends signed capture requests to a collector. Network faults and 5xx answers are retried with jittered
-/// backoff; a 4xx is the collector's answer (bad signature, busy, invalid request) and is not.
+/// backoff; a 4xx is the collector's answer (bad signature, busy, invalid request) and is not. A request that
+/// got no answer is told apart from one that never got through (connection refused), because only the first
+/// may have started a capture.
 /// </summary>
 public sealed class CollectorClient
 {
@@ -67,6 +75,7 @@ public sealed class CollectorClient
         var body = AutoCaptureJson.Serialize(request);
         var key = new SigningKey(_options.Collector.KeyId, _options.Collector.SigningKey!);
         var uri = new Uri(new Uri(collector.TrimEnd('/') + "/"), "v1/captures");
+        var mayHaveArrived = false;
         try
         {
             using var response = await _resilience.ExecuteAsync(async token =>
@@ -77,7 +86,15 @@ public sealed class CollectorClient
                 };
                 // Sign each attempt afresh: a retried request must carry a new nonce or the collector refuses it as a replay.
                 RequestSigning.Sign(message, key, body, _clock.GetUtcNow());
-                return await _http.SendAsync(message, token);
+                try
+                {
+                    return await _http.SendAsync(message, token);
+                }
+                catch (Exception e) when (!NeverSent(e))
+                {
+                    mayHaveArrived = true;
+                    throw;
+                }
             }, cancellationToken);
             var text = await ReadMessageAsync(response, cancellationToken);
             return response.StatusCode switch
@@ -89,9 +106,15 @@ public sealed class CollectorClient
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return new CollectorAnswer(CollectorVerdict.Unreachable, $"collector at {uri.Authority} unreachable: {e.Message}");
+            return mayHaveArrived
+                ? new CollectorAnswer(CollectorVerdict.NoAnswer, $"collector at {uri.Authority} did not answer: {e.Message}")
+                : new CollectorAnswer(CollectorVerdict.Unreachable, $"collector at {uri.Authority} unreachable: {e.Message}");
         }
     }
+
+    /// <summary>Failures that happen before a byte of the request can reach the collector.</summary>
+    private static bool NeverSent(Exception e) =>
+        e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError };
 
     private static async Task<string> ReadMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

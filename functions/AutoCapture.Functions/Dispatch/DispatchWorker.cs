@@ -61,6 +61,15 @@ public sealed class DispatchWorker(
             return;
         }
 
+        if (answer.Verdict == CollectorVerdict.NoAnswer)
+        {
+            // The collector may be running it: failing it now would contradict a capture that then completes. Its
+            // progress or result moves the manifest on; if nothing comes, housekeeping asks again, and the
+            // collector never runs one capture id twice.
+            logger.LogWarning("Capture {CaptureId}: {Reason}; left pending for the collector's report or housekeeping", captureId, answer.Message);
+            return;
+        }
+
         logger.LogWarning("Capture {CaptureId} failed at dispatch: {Reason}", captureId, answer.Message);
         await finisher.FailAsync(captureId, answer.Message, cancellationToken, addedDispatchAttempts: 1);
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AutoCapture.Core.Storage;
 using AutoCapture.Functions.Pipeline;
 
 namespace AutoCapture.Functions.Endpoints;
@@ -31,6 +32,12 @@ public static class AlertEndpoints
                 }
 
                 return RequestBodies.Error(e.StatusCode, e.Message);
+            }
+            catch (StoreException e)
+            {
+                // Not a 202: what could not be recorded was not accepted, and the sender (Alertmanager retries 5xx)
+                // must deliver it again. Captures recorded before the failure are kept and answered as duplicates then.
+                return RequestBodies.Error(StatusCodes.Status503ServiceUnavailable, $"the store is unavailable, so the alert was not accepted; send it again: {e.Message}");
             }
 
             return Results.Json(WebhookAnswer.From(context), WebhookAnswerJson.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);

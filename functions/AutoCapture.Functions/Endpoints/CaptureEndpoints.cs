@@ -72,7 +72,9 @@ public static class CaptureEndpoints
         }
 
         var now = clock.GetUtcNow();
-        var moved = await manifests.MoveAsync(id, progress.State, m => m with { UpdatedAt = now }, cancellationToken);
+        // A collector at work was dispatched to, even if its report overtook the dispatcher's own record (or that
+        // instance died first): housekeeping's deadline counts from the dispatch, not from when the alert came in.
+        var moved = await manifests.MoveAsync(id, progress.State, m => m with { UpdatedAt = now, DispatchedAt = m.DispatchedAt ?? now }, cancellationToken);
         if (moved.Outcome == TransitionOutcome.Illegal)
         {
             loggers.CreateLogger("AutoCapture.Progress").LogWarning("Capture {CaptureId}: refused to move from {From} to {To}", id, moved.From, progress.State);

@@ -28,10 +28,10 @@ public sealed record HousekeepingReport(int Redispatched, int GaveUp, int Finali
 }
 
 /// <summary>
-/// Periodic clean-up that keeps the store honest when an instance or a collector died mid-way: captures whose
-/// manifest is still <c>pending</c> past a deadline are dispatched again (a bounded number of times, then failed
-/// and reported); captures a collector took but never finished are finished from the collector's result in the
-/// store if it is there (the completion callback was lost), or failed with the reason once past their deadline;
+/// Periodic clean-up that keeps the store honest when an instance or a collector died mid-way: a capture left
+/// unfinished past a deadline is finished from the collector's result in the store if it is there (the completion
+/// callback was lost); otherwise one still <c>pending</c> is dispatched again (a bounded number of times, then
+/// failed and reported), and one a collector took is failed with the reason once past its deadline;
 /// and rate-limit state has its expired reservations pruned, documents left empty being deleted. It also starts the
 /// scheduled baselines that are due and renews the current baselines so retention keeps them.
 /// Safe to run on many instances at once: each re-dispatch is claimed with compare-and-swap, and an empty
@@ -118,9 +118,17 @@ public sealed class Housekeeping(
                     continue;
                 }
 
+                // Even a pending capture may have run: its dispatch was never recorded (the instance died, the answer
+                // was lost). Its result, not a second capture, settles it.
+                if (await FinishFromResultAsync(manifest, cancellationToken) is { } finishedFromStore)
+                {
+                    pass.Finalised += finishedFromStore ? 1 : 0;
+                    continue;
+                }
+
                 if (manifest.Status != CaptureStatus.Pending)
                 {
-                    pass.Finalised += await FinaliseAsync(manifest, now, cancellationToken) ? 1 : 0;
+                    pass.Finalised += await FailPastDeadlineAsync(manifest, now, cancellationToken) ? 1 : 0;
                     continue;
                 }
 
@@ -157,18 +165,21 @@ public sealed class Housekeeping(
             ? current with { UpdatedAt = now }
             : null, cancellationToken);
 
-    /// <summary>
-    /// A capture the collector took: finish it from the collector's <c>result.json</c> if the completion callback
-    /// was lost, or fail it once it is past the time its captures could possibly take.
-    /// </summary>
-    private async Task<bool> FinaliseAsync(CaptureManifest manifest, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Finishes the capture from the collector's <c>result.json</c> when its completion callback was lost; null if there is none.</summary>
+    private async Task<bool?> FinishFromResultAsync(CaptureManifest manifest, CancellationToken cancellationToken)
     {
-        if (await store.ReadAsync<CaptureResult>(CaptureIds.ResultKey(manifest.Id), cancellationToken) is { } result)
+        if (await store.ReadAsync<CaptureResult>(CaptureIds.ResultKey(manifest.Id), cancellationToken) is not { } result)
         {
-            logger.LogWarning("Capture {CaptureId}: the collector's result is in the store but its completion never arrived; finishing from the store", manifest.Id);
-            return (await finisher.CompleteAsync(result.Value, cancellationToken)).Moved;
+            return null;
         }
 
+        logger.LogWarning("Capture {CaptureId}: the collector's result is in the store but its completion never arrived; finishing from the store", manifest.Id);
+        return (await finisher.CompleteAsync(result.Value, cancellationToken)).Moved;
+    }
+
+    /// <summary>A capture the collector took but never finished: failed once it is past the time its captures could possibly take.</summary>
+    private async Task<bool> FailPastDeadlineAsync(CaptureManifest manifest, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var started = manifest.DispatchedAt ?? manifest.CreatedAt;
         var expected = TimeSpan.FromSeconds(manifest.Captures.Sum(c => c.DurationSeconds ?? 0));
         var deadline = started + expected + Settings.CaptureGrace;

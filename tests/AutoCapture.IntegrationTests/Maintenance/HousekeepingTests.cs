@@ -129,6 +129,8 @@ public sealed class HousekeepingTests : IAsyncLifetime
         var silent = await WriteManifestAsync(CaptureStatus.Uploading, dispatchAttempts: 1);
         var recent = await WriteManifestAsync(CaptureStatus.Dispatched, dispatchAttempts: 1, age: TimeSpan.FromSeconds(5));
         var housekeeping = _webhook.App.Services.GetRequiredService<Housekeeping>();
+        // File times come from the kernel's coarse clock: the manifest written last must be older than the 1 ms deadline.
+        await Task.Delay(TimeSpan.FromMilliseconds(20));
 
         var report = await housekeeping.RunAsync(CancellationToken.None);
 
@@ -144,5 +146,23 @@ public sealed class HousekeepingTests : IAsyncLifetime
         Assert.Equal(CaptureStatus.Failed, failed.Status);
         Assert.Contains("never reported back: the capture was uploading since", failed.Error, StringComparison.Ordinal);
         Assert.Equal(CaptureStatus.Dispatched, (await _env.Manifests.ReadAsync(recent, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
+    public async Task A_pending_capture_whose_result_is_in_the_store_is_finished_from_it_not_captured_again()
+    {
+        // The collector ran it, but the dispatch was never recorded and the completion never arrived (the instance died).
+        var ran = await WriteManifestAsync(CaptureStatus.Pending, dispatchAttempts: 0);
+        await WriteResultAsync(ran, "Thread 1:\n  Main()\n", Sha256("Thread 1:\n  Main()\n"));
+        var housekeeping = _webhook.App.Services.GetRequiredService<Housekeeping>();
+        await Task.Delay(TimeSpan.FromMilliseconds(20));
+
+        var report = await housekeeping.RunAsync(CancellationToken.None);
+
+        Assert.Equal(new HousekeepingReport(Redispatched: 0, GaveUp: 0, Finalised: 1, LimitStatesRemoved: 0), report);
+        var finished = await _env.WaitForOutcomeAsync(ran, TimeSpan.FromSeconds(30));
+        Assert.Equal(CaptureStatus.Complete, finished.Status);
+        Assert.Equal(0, finished.DispatchAttempts);
+        Assert.Equal("stacks.txt", Assert.Single(finished.Artifacts).Name);
     }
 }

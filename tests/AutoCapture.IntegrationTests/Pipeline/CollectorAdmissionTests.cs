@@ -23,9 +23,9 @@ public sealed class CollectorAdmissionTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _env.DisposeAsync();
 
-    private async Task<HttpResponseMessage> RequestAsync(ProcessSelector process, string kind)
+    private async Task<HttpResponseMessage> RequestAsync(ProcessSelector process, string kind, string? captureId = null)
     {
-        var body = AutoCaptureJson.Serialize(new CaptureRequest(CaptureIds.NewRandom(DateTimeOffset.UtcNow), process, [new CaptureSpec(kind, CaptureKinds.IsTimed(kind) ? 3 : null)], null));
+        var body = AutoCaptureJson.Serialize(new CaptureRequest(captureId ?? CaptureIds.NewRandom(DateTimeOffset.UtcNow), process, [new CaptureSpec(kind, CaptureKinds.IsTimed(kind) ? 3 : null)], null));
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{_collector.Url}/v1/captures")
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
@@ -58,6 +58,23 @@ public sealed class CollectorAdmissionTests : IAsyncLifetime
         await TestEnvironment.WaitForCollectorIdleAsync(_collector);
         using var afterwards = await RequestAsync(new ProcessSelector(Pid: first.Pid), CaptureKinds.Stacks);
         Assert.Equal(HttpStatusCode.Accepted, afterwards.StatusCode);
+        await TestEnvironment.WaitForCollectorIdleAsync(_collector);
+    }
+
+    [Fact]
+    public async Task A_capture_asked_for_again_while_it_runs_is_accepted_without_a_second_run()
+    {
+        using var target = await TestTargetProcess.StartAsync("cpu");
+        var id = CaptureIds.NewRandom(DateTimeOffset.UtcNow);
+
+        using var first = await RequestAsync(new ProcessSelector(Pid: target.Pid), CaptureKinds.Cpu, id);
+        using var again = await RequestAsync(new ProcessSelector(Pid: target.Pid), CaptureKinds.Cpu, id);
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Contains("\"accepted\"", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // Not 409 "busy": the webhook side asks again when it could not tell whether its first request arrived.
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        Assert.Contains("\"already running\"", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await TestEnvironment.WaitForCollectorIdleAsync(_collector);
     }
 }

@@ -11,10 +11,10 @@ namespace AutoCapture.IntegrationTests.Support;
 /// Stands in for Slack's incoming webhooks on loopback, checking what Slack itself enforces: a JSON body with
 /// text or blocks, at most 50 blocks, section text at most 3,000 characters, at most 10 fields of 2,000,
 /// header text plain_text of at most 150, button URLs present. Answers like Slack: 200 "ok" or 400 with the reason.
-/// It can be told to throttle first (429 with Retry-After). It also plays the Web API a bot token uses:
-/// <c>chat.postMessage</c> and <c>chat.update</c> with <c>Authorization: Bearer xoxb-…</c>, a known channel, and
-/// thread_ts / ts naming a message it handed out; it answers HTTP 200 with <c>{"ok":true,"channel","ts"}</c> or
-/// <c>{"ok":false,"error"}</c> as Slack does.
+/// It can be told to throttle first (429 with Retry-After), to fail (500) or to leave requests unanswered. It also
+/// plays the Web API a bot token uses: <c>chat.postMessage</c> and <c>chat.update</c> with
+/// <c>Authorization: Bearer xoxb-…</c>, a known channel, and thread_ts / ts naming a message it handed out; it
+/// answers HTTP 200 with <c>{"ok":true,"channel","ts"}</c> or <c>{"ok":false,"error"}</c> as Slack does.
 /// </summary>
 public sealed class FakeSlack : IAsyncDisposable
 {
@@ -49,6 +49,21 @@ public sealed class FakeSlack : IAsyncDisposable
 
     public void ThrottleNext(int count) => _throttleRemaining = count;
 
+    private int _failRemaining;
+    private int _hangRemaining;
+
+    /// <summary>The next <paramref name="count"/> messages are answered 500, as Slack does when it has an outage.</summary>
+    public void FailNext(int count) => _failRemaining = count;
+
+    /// <summary>The next <paramref name="count"/> messages get no answer at all until the sender gives up.</summary>
+    public void HangNext(int count) => _hangRemaining = count;
+
+    /// <summary>Requests that got no answer (see <see cref="HangNext"/>).</summary>
+    public int Hung => _hung;
+
+    private int _hung;
+    private readonly CancellationTokenSource _stopping = new();
+
     public static async Task<FakeSlack> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -63,6 +78,19 @@ public sealed class FakeSlack : IAsyncDisposable
             {
                 request.HttpContext.Response.Headers.RetryAfter = "1";
                 return Results.Text("rate_limited", statusCode: 429);
+            }
+
+            if (Interlocked.Decrement(ref slack._failRemaining) >= 0)
+            {
+                return Results.Text("internal_error", statusCode: 500);
+            }
+
+            if (Interlocked.Decrement(ref slack._hangRemaining) >= 0)
+            {
+                Interlocked.Increment(ref slack._hung);
+                using var unanswered = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted, slack._stopping.Token);
+                await Task.Delay(Timeout.Infinite, unanswered.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                return Results.Empty;
             }
 
             if (request.ContentType?.StartsWith("application/json", StringComparison.Ordinal) != true)
@@ -230,7 +258,9 @@ public sealed class FakeSlack : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _stopping.Dispose();
     }
 }
