@@ -129,6 +129,12 @@ public sealed record CaptureManifest
     /// <summary>Final chat messages tried so far; housekeeping re-sends an owed message a bounded number of times.</summary>
     public int NotifyAttempts { get; init; }
 
+    /// <summary>
+    /// Since when a final message is being prepared or sent (set when the capture ends or housekeeping claims the
+    /// message, cleared when the attempt is recorded), so housekeeping does not send it a second time meanwhile.
+    /// </summary>
+    public DateTimeOffset? NotifyingSince { get; init; }
+
     /// <summary>The chat post made when the capture started, which the final message follows up (Slack bot: channel and ts).</summary>
     public ChatPost? ChatPost { get; init; }
 

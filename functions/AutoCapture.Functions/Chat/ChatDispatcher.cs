@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using AutoCapture.Core.Captures;
+using AutoCapture.Functions.Baselines;
 using AutoCapture.Functions.Dispatch;
 using AutoCapture.Functions.Options;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,12 @@ public sealed class ChatDispatcher(
     ILogger<ChatDispatcher> logger)
 {
     private static readonly TimeSpan StartPostWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a message may be in preparation (a comparison with the baseline, the start post it follows up) and
+    /// in flight before housekeeping takes it for lost (the instance sending it died) and sends it again.
+    /// </summary>
+    public static readonly TimeSpan SendLease = BaselineComparisons.Timeout + StartPostWait + ChatHttp.MaxExchange + TimeSpan.FromMinutes(1);
 
     // Start posts in progress on this instance: a capture can end while its start is still being posted, and its
     // final message should then follow that post up rather than appear as a second, unrelated message.
@@ -106,13 +113,15 @@ public sealed class ChatDispatcher(
             NotifiedAt = error is null ? now : m.NotifiedAt,
             NotifyError = error,
             NotifyAttempts = m.NotifyAttempts + 1,
+            NotifyingSince = null,
             UpdatedAt = now,
         }, cancellationToken);
     }
 
     /// <summary>Whether housekeeping still owes this capture its final message.</summary>
-    public bool IsOwed(CaptureManifest manifest) =>
-        manifest.Status.IsTerminal() && !manifest.Quiet && manifest.NotifiedAt is null && manifest.NotifyAttempts < options.Value.Chat.MaxNotifyAttempts;
+    public bool IsOwed(CaptureManifest manifest, DateTimeOffset now) =>
+        manifest.Status.IsTerminal() && !manifest.Quiet && manifest.NotifiedAt is null && manifest.NotifyAttempts < options.Value.Chat.MaxNotifyAttempts
+        && (manifest.NotifyingSince is not { } since || now - since > SendLease);
 
     private ChatMessage Message(CaptureManifest manifest) =>
         ChatMessage.For(manifest, urls) with { FollowUp = manifest.ChatPost, Manifest = manifest };

@@ -12,10 +12,13 @@ public static class ChatHttp
 {
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(2);
 
+    /// <summary>The longest one message's exchange may take, retries and waits included.</summary>
+    public static readonly TimeSpan MaxExchange = TimeSpan.FromMinutes(3);
+
     public static ResiliencePipeline<HttpResponseMessage> Pipeline() =>
         new ResiliencePipelineBuilder<HttpResponseMessage>()
             // Over the whole exchange: four waits of up to two minutes would otherwise hold a capture's message for long.
-            .AddTimeout(TimeSpan.FromMinutes(3))
+            .AddTimeout(MaxExchange)
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 MaxRetryAttempts = 4,

@@ -23,7 +23,8 @@ public sealed class ChatOutbox(ManifestStore manifests, ChatDispatcher chat, ILo
         {
             try
             {
-                if (await manifests.ReadAsync(captureId, stoppingToken) is { NotifiedAt: null } manifest && chat.IsOwed(manifest))
+                // Its first attempt: the skip marked the message as being sent, so housekeeping holds off until it is recorded.
+                if (await manifests.ReadAsync(captureId, stoppingToken) is { NotifiedAt: null, NotifyAttempts: 0, Quiet: false } manifest)
                 {
                     await chat.NotifyAsync(manifest, stoppingToken);
                 }

@@ -56,7 +56,9 @@ public sealed class CaptureFinisher(
 
     private async Task<Transition> FinishAsync(string captureId, CaptureStatus to, Func<CaptureManifest, CaptureManifest> apply, CancellationToken cancellationToken)
     {
-        var transition = await manifests.MoveAsync(captureId, to, apply, cancellationToken);
+        // The message is owed from this moment and this instance sends it; housekeeping leaves it alone meanwhile.
+        var notifyingSince = clock.GetUtcNow();
+        var transition = await manifests.MoveAsync(captureId, to, m => apply(m) with { NotifyingSince = notifyingSince }, cancellationToken);
         switch (transition.Outcome)
         {
             case TransitionOutcome.Moved:

@@ -108,7 +108,7 @@ public sealed class Housekeeping(
 
                 if (manifest.Status.IsTerminal())
                 {
-                    if (chat.IsOwed(manifest) && await ClaimNotifyAsync(manifest, now, cancellationToken) is { } owed)
+                    if (chat.IsOwed(manifest, now) && await ClaimNotifyAsync(manifest, now, cancellationToken) is { } owed)
                     {
                         logger.LogInformation("Capture {CaptureId}: sending its chat message again (attempt {Attempt}; last error: {Error})", owed.Id, owed.NotifyAttempts + 1, owed.NotifyError ?? "none");
                         await chat.NotifyAsync(owed, cancellationToken);
@@ -162,7 +162,7 @@ public sealed class Housekeeping(
     /// <summary>Only one instance re-sends a message: the one whose compare-and-swap on the version it saw wins.</summary>
     private Task<CaptureManifest?> ClaimNotifyAsync(CaptureManifest seen, DateTimeOffset now, CancellationToken cancellationToken) =>
         manifests.UpdateAsync(seen.Id, current => current.NotifiedAt is null && current.UpdatedAt == seen.UpdatedAt && current.NotifyAttempts == seen.NotifyAttempts
-            ? current with { UpdatedAt = now }
+            ? current with { NotifyingSince = now, UpdatedAt = now }
             : null, cancellationToken);
 
     /// <summary>Finishes the capture from the collector's <c>result.json</c> when its completion callback was lost; null if there is none.</summary>

@@ -32,7 +32,7 @@ public sealed class RateLimitStage(CaptureLimits limits, ManifestStore manifests
             var now = clock.GetUtcNow();
             var tell = decision.Skipped && await notices.ShouldTellAsync(capture, decision, cancellationToken);
             var updated = decision.Skipped
-                ? capture.Manifest! with { Status = CaptureStatus.Skipped, SkipReason = decision.SkipReason, Captures = [], UpdatedAt = now, CompletedAt = now, Quiet = !tell }
+                ? capture.Manifest! with { Status = CaptureStatus.Skipped, SkipReason = decision.SkipReason, Captures = [], UpdatedAt = now, CompletedAt = now, Quiet = !tell, NotifyingSince = tell ? now : null }
                 : capture.Manifest! with { Captures = [.. capture.Specs], Notes = [.. capture.Notes], UpdatedAt = now };
             var written = await manifests.WriteAsync(updated, WriteCondition.IfMatch(capture.ManifestETag!), cancellationToken);
             if (!written.Written)
