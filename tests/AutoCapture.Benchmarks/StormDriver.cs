@@ -32,12 +32,21 @@ internal static class StormDriver
                   host: "{{ labels.pod }}"
                   process: { name: checkout }
                 captures: [cpu, stacks]
+              - name: warm-up
+                match: ['alertname = "WarmUp"']
+                target:
+                  collector: "http://127.0.0.1:9"
+                  host: "{{ labels.pod }}"
+                  process: { name: checkout }
+                captures: [cpu, stacks]
             """);
         var settings = new Dictionary<string, string?>
         {
             ["AutoCapture:RulesFile"] = rules,
             ["AutoCapture:Store:Path"] = Path.Combine(root, "store"),
             ["AutoCapture:Sources:Alertmanager:BearerToken"] = AckServers.Token,
+            // Measured is what dedup and the limits cost; the per-source throttle would answer the excess 429 instead.
+            ["AutoCapture:Sources:Alertmanager:MaxRequestsPerSecond"] = "0",
             ["AutoCapture:Collector:SigningKey"] = "benchmark-collector-key-0123456789",
             ["AutoCapture:Links:SigningKey"] = "benchmark-link-key-0123456789",
             ["AutoCapture:Collector:MaxAttempts"] = "1",
@@ -62,13 +71,36 @@ internal static class StormDriver
         await app.StartAsync();
         var url = $"{app.Urls.First()}/api/alerts/alertmanager";
 
-        var bodies = Deliveries(deliveries);
-        var alertsDelivered = bodies.Sum(b => b.Alerts);
         using var http = new HttpClient();
+        // A storm meets a running instance: JIT and first-use costs are paid by a smaller storm of another alert
+        // (its own rule, so its own limits) and left out of the figures.
+        await SendAsync(http, url, Deliveries(500, "WarmUp"), concurrency, new double[500], new System.Collections.Concurrent.ConcurrentDictionary<int, int>());
+        var (readsBefore, writesBefore, listsBefore, deletesBefore) = (counting!.Reads, counting.Writes, counting.Lists, counting.Deletes);
+
+        var bodies = Deliveries(deliveries, "HighErrorRate");
+        var alertsDelivered = bodies.Sum(b => b.Alerts);
         var latencies = new double[bodies.Count];
-        var failures = 0;
         var statuses = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
         var clock = Stopwatch.StartNew();
+        await SendAsync(http, url, bodies, concurrency, latencies, statuses);
+        var failures = statuses.Where(p => p.Key != 202).Sum(p => p.Value);
+        var elapsed = clock.Elapsed;
+        Array.Sort(latencies);
+        double Percentile(double p) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(p / 100 * latencies.Length) - 1)];
+        var (reads, writes, lists, deletes) = (counting.Reads - readsBefore, counting.Writes - writesBefore, counting.Lists - listsBefore, counting.Deletes - deletesBefore);
+        var operations = reads + writes + lists + deletes;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
+            store: {counting.Description}
+            deliveries {bodies.Count} ({alertsDelivered} alerts, {bodies.Select(b => b.Body).Distinct().Count()} distinct bodies) at {concurrency} concurrent, non-202: {failures} ({string.Join(", ", statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))})
+            ack latency ms: p50 {Percentile(50):F1}  p90 {Percentile(90):F1}  p99 {Percentile(99):F1}  max {latencies[^1]:F1}
+            throughput: {bodies.Count / elapsed.TotalSeconds:F0} deliveries/s, {alertsDelivered / elapsed.TotalSeconds:F0} alerts/s
+            store operations: {operations} ({reads} reads, {writes} writes, {lists} lists, {deletes} deletes) = {(double)operations / alertsDelivered:F3} per alert delivered, {(double)operations / 300:F1} per distinct alert instance
+            """));
+        await app.StopAsync();
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task SendAsync(HttpClient http, string url, List<(string Body, int Alerts)> bodies, int concurrency, double[] latencies, System.Collections.Concurrent.ConcurrentDictionary<int, int> statuses) =>
         await Parallel.ForEachAsync(Enumerable.Range(0, bodies.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, token) =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(bodies[i].Body, Encoding.UTF8, "application/json") };
@@ -78,27 +110,9 @@ internal static class StormDriver
             await response.Content.ReadAsByteArrayAsync(token);
             latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
-            if ((int)response.StatusCode != 202)
-            {
-                Interlocked.Increment(ref failures);
-            }
         });
-        var elapsed = clock.Elapsed;
-        Array.Sort(latencies);
-        double Percentile(double p) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(p / 100 * latencies.Length) - 1)];
-        var operations = counting!.Reads + counting.Writes + counting.Lists + counting.Deletes;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
-            store: {counting!.Description}
-            deliveries {bodies.Count} ({alertsDelivered} alerts, {bodies.Select(b => b.Body).Distinct().Count()} distinct bodies) at {concurrency} concurrent, non-202: {failures} ({string.Join(", ", statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))})
-            ack latency ms: p50 {Percentile(50):F1}  p90 {Percentile(90):F1}  p99 {Percentile(99):F1}  max {latencies[^1]:F1}
-            throughput: {bodies.Count / elapsed.TotalSeconds:F0} deliveries/s, {alertsDelivered / elapsed.TotalSeconds:F0} alerts/s
-            store operations: {operations} ({counting.Reads} reads, {counting.Writes} writes, {counting.Lists} lists, {counting.Deletes} deletes) = {(double)operations / alertsDelivered:F3} per alert delivered, {(double)operations / 300:F1} per distinct alert instance
-            """));
-        await app.StopAsync();
-        return failures == 0 ? 0 : 1;
-    }
 
-    private static List<(string Body, int Alerts)> Deliveries(int count)
+    private static List<(string Body, int Alerts)> Deliveries(int count, string alertName)
     {
         var random = new Random(5000);
         var startsAt = DateTimeOffset.UtcNow.AddMinutes(-5).ToString("O", CultureInfo.InvariantCulture);
@@ -110,13 +124,13 @@ internal static class StormDriver
             var body = JsonSerializer.Serialize(new
             {
                 version = "4",
-                groupKey = "{}:{alertname=\"HighErrorRate\"}",
+                groupKey = $"{{}}:{{alertname=\"{alertName}\"}}",
                 status = "firing",
                 receiver = "autocapture",
                 alerts = batch.Select(pod => new
                 {
                     status = "firing",
-                    labels = new Dictionary<string, string> { ["alertname"] = "HighErrorRate", ["pod"] = pod, ["namespace"] = "shop", ["severity"] = "page" },
+                    labels = new Dictionary<string, string> { ["alertname"] = alertName, ["pod"] = pod, ["namespace"] = "shop", ["severity"] = "page" },
                     annotations = new Dictionary<string, string> { ["summary"] = "5xx above 5%" },
                     startsAt,
                     endsAt = "0001-01-01T00:00:00Z",

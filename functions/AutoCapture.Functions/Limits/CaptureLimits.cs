@@ -126,7 +126,12 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
 
         foreach (var policy in held)
         {
-            await limiter.CommitAsync(policy, id, now, cancellationToken);
+            if (!await limiter.CommitAsync(policy, id, clock.GetUtcNow(), cancellationToken))
+            {
+                // A reservation expired while the others were being taken; those already committed are given back too.
+                logger.LogWarning("Capture {CaptureId}: a limit reservation expired before it was committed; deciding again", id);
+                return await ReleaseAsync(held, id, now, cancellationToken);
+            }
         }
 
         return new LimitDecision(allowed, notes, null);

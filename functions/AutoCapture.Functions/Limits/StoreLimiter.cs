@@ -73,12 +73,19 @@ public sealed class StoreLimiter(IArtifactStore store)
         return result;
     }
 
-    public Task CommitAsync(LimitPolicy policy, string captureId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        store.UpdateAsync<LimitState>(policy.StoreKey, current =>
+    /// <summary>
+    /// Commits the capture's reservation; false if it no longer holds one (it stayed pending past
+    /// <see cref="PendingTimeout"/> and another capture may have taken the slot), and the decision must start over.
+    /// </summary>
+    public async Task<bool> CommitAsync(LimitPolicy policy, string captureId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var held = false;
+        await store.UpdateAsync<LimitState>(policy.StoreKey, current =>
         {
             var entries = Active(current, now);
             var mine = entries.FindIndex(e => e.CaptureId == captureId);
-            if (mine < 0 || entries[mine].Committed)
+            held = mine >= 0;
+            if (!held || entries[mine].Committed)
             {
                 return null;
             }
@@ -86,6 +93,8 @@ public sealed class StoreLimiter(IArtifactStore store)
             entries[mine] = entries[mine] with { Committed = true };
             return new LimitState(entries);
         }, cancellationToken);
+        return held;
+    }
 
     public Task ReleaseAsync(LimitPolicy policy, string captureId, DateTimeOffset now, CancellationToken cancellationToken) =>
         store.UpdateAsync<LimitState>(policy.StoreKey, current =>

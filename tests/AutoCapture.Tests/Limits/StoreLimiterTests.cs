@@ -31,6 +31,19 @@ public sealed class StoreLimiterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_reservation_left_pending_past_its_timeout_cannot_be_committed_once_another_took_the_slot()
+    {
+        var policy = new LimitPolicy("state/limits/test.json", 1);
+        await Reserve(policy, "slow");
+        var late = StoreLimiter.PendingTimeout + TimeSpan.FromSeconds(1);
+        Assert.Equal(Admission.Reserved, (await Reserve(policy, "b", offset: late)).Outcome);
+
+        Assert.False(await _limiter.CommitAsync(policy, "slow", _now + late, CancellationToken.None));
+        Assert.True(await _limiter.CommitAsync(policy, "b", _now + late, CancellationToken.None));
+        Assert.Equal("b", Assert.Single((await Reserve(policy, "c", offset: late)).Holders).CaptureId);
+    }
+
+    [Fact]
     public async Task Releasing_a_pending_reservation_lets_the_next_capture_in()
     {
         var policy = new LimitPolicy("state/limits/test.json", 1);
