@@ -124,7 +124,7 @@ internal static class CapturePage
 
         if (diff.Notes.Count > 0)
         {
-            page.Raw("<p>").Text("Not compared: " + string.Join("; ", diff.Notes)).Raw("</p>");
+            page.Raw("<p>").Text("Notes: " + string.Join("; ", diff.Notes)).Raw("</p>");
         }
 
         var artifacts = manifest.Artifacts.Where(a => diff.Artifacts.Contains(a.Name)).ToList();

@@ -121,7 +121,7 @@ public sealed class CapturePageTests : IDisposable
         Assert.Contains("<td class=\"num\">&#x2212;45.5</td>", html, StringComparison.Ordinal);
         Assert.Contains("<table id=\"diff-goroutines\">", html, StringComparison.Ordinal);
         Assert.Contains("<td>appeared</td><td>chan receive</td><td>main.start</td><td class=\"frame\">main.leak&lt;T&gt;</td>", html, StringComparison.Ordinal);
-        Assert.Contains("Not compared: heap: not compared: the baseline has no heap capture", html, StringComparison.Ordinal);
+        Assert.Contains("Notes: heap: not compared: the baseline has no heap capture", html, StringComparison.Ordinal);
         var links = html[html.IndexOf("<ul id=\"diff-artifacts\">", StringComparison.Ordinal)..];
         Assert.Contains("https://autocapture.example.com/api/captures/20261121-00000000000000aa/artifacts/diff.json?token=", links, StringComparison.Ordinal);
         Assert.Contains(">cpu.diff.pb.gz</a>: this capture minus the baseline as a pprof profile (go tool pprof -top)", links, StringComparison.Ordinal);
