@@ -23,6 +23,9 @@ public static class CaptureDiffer
     /// <summary>Entries per list on the manifest; diff.json keeps the full top lists.</summary>
     public const int ManifestTop = 5;
 
+    /// <summary>The basis of a diff with a baseline someone named (the capture API's <c>?baseline=</c>).</summary>
+    public const string ChosenBasis = "chosen";
+
     /// <summary>Profiles larger than this are not read whole into memory for a diff.</summary>
     public const long MaxProfileBytes = 512L * 1024 * 1024;
 

@@ -68,7 +68,7 @@ internal sealed class DiffBenchmarks(string[] args)
             await child.WaitForExitAsync();
         }
 
-        Console.WriteLine(Measure.RunProcess("anchor: go tool pprof -top -nodecount=20 -normalize -diff_base (same files)", 3, "go", "tool", "pprof", "-top", "-nodecount=20", "-normalize", $"-diff_base={baseline}", incident));
+        Console.WriteLine(Measure.RunProcessWithPeak("anchor: go tool pprof -top -nodecount=20 -normalize -diff_base (same files)", 3, "go", "tool", "pprof", "-top", "-nodecount=20", "-normalize", $"-diff_base={baseline}", incident));
     }
 
     private async Task PprofFilesAsync(string baseline, string incident, int runs)
@@ -108,7 +108,7 @@ internal sealed class DiffBenchmarks(string[] args)
         Console.WriteLine(result);
 
         // Not like for like: the debug=0 profiles hold the goroutines already aggregated into a few records.
-        Console.WriteLine(Measure.RunProcess("anchor: go tool pprof -top -diff_base on the debug=0 goroutine profiles", 3, "go", "tool", "pprof", "-top", "-nodecount=20", $"-diff_base={baselineProto}", incidentProto));
+        Console.WriteLine(Measure.RunProcessWithPeak("anchor: go tool pprof -top -diff_base on the debug=0 goroutine profiles", 3, "go", "tool", "pprof", "-top", "-nodecount=20", $"-diff_base={baselineProto}", incidentProto));
     }
 
     private static FileCapture Capture(string id, string runtime, string kind, params (string Name, string Path)[] files) =>

@@ -11,6 +11,8 @@ internal static class Measure
 
         public override string ToString() => PeakResidentBytes == 0
             ? $"{Name}: median {Median:0.000} s over {Seconds.Count} runs ({string.Join(", ", Seconds.Select(s => s.ToString("0.000")))})"
+            : AllocatedBytesPerRun == 0
+            ? $"{Name}: median {Median:0.000} s over {Seconds.Count} runs ({string.Join(", ", Seconds.Select(s => s.ToString("0.000")))}); peak RSS {PeakResidentBytes / 1048576.0:0.0} MiB (largest run)"
             : $"{Name}: median {Median:0.000} s over {Seconds.Count} runs ({string.Join(", ", Seconds.Select(s => s.ToString("0.000")))}); "
             + $"allocated {AllocatedBytesPerRun / 1048576.0:0.0} MiB per run; peak RSS {PeakResidentBytes / 1048576.0:0.0} MiB (before: {ResidentBeforeBytes / 1048576.0:0.0} MiB)";
     }
@@ -33,12 +35,31 @@ internal static class Measure
     }
 
     /// <summary>Wall time of an external command, repeated.</summary>
-    public static Result RunProcess(string name, int runs, string file, params string[] arguments)
+    public static Result RunProcess(string name, int runs, string file, params string[] arguments) =>
+        RunProcess(name, runs, peak: false, file, arguments);
+
+    /// <summary>
+    /// Wall time and peak resident memory of an external command, repeated: run under GNU time, whose maximum RSS
+    /// covers the command and the children it waited for (<c>go tool pprof</c> runs pprof as one).
+    /// </summary>
+    public static Result RunProcessWithPeak(string name, int runs, string file, params string[] arguments) =>
+        RunProcess(name, runs, peak: true, file, arguments);
+
+    private static Result RunProcess(string name, int runs, bool peak, string file, string[] arguments)
     {
+        const string PeakMarker = "peak-rss-kib ";
         var seconds = new List<double>();
+        long peakBytes = 0;
         for (var i = 0; i < runs; i++)
         {
-            var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+            var start = new ProcessStartInfo(peak ? "/usr/bin/time" : file) { RedirectStandardOutput = true, RedirectStandardError = true };
+            if (peak)
+            {
+                start.ArgumentList.Add("-f");
+                start.ArgumentList.Add(PeakMarker + "%M");
+                start.ArgumentList.Add(file);
+            }
+
             foreach (var argument in arguments)
             {
                 start.ArgumentList.Add(argument);
@@ -54,9 +75,15 @@ internal static class Measure
             {
                 throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed: {output.Result} {errors.Result}");
             }
+
+            if (peak)
+            {
+                var line = errors.Result.Split('\n').Last(l => l.StartsWith(PeakMarker, StringComparison.Ordinal));
+                peakBytes = Math.Max(peakBytes, long.Parse(line[PeakMarker.Length..], System.Globalization.CultureInfo.InvariantCulture) * 1024);
+            }
         }
 
-        return new Result(name, seconds, 0, 0, 0);
+        return new Result(name, seconds, 0, peakBytes, 0);
     }
 
     private static long Status(string field)

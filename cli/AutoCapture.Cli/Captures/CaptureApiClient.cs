@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Json;
+using AutoCapture.Core.Summaries;
 
 namespace AutoCapture.Cli.Captures;
 
@@ -20,6 +21,13 @@ internal sealed class CaptureApiClient(HttpClient http, Uri baseUrl, string toke
     {
         using var response = await SendAsync($"api/captures/{Uri.EscapeDataString(captureId)}?format=json", HttpCompletionOption.ResponseContentRead, cancellationToken);
         return await ReadJsonAsync<CaptureManifest>(response, cancellationToken);
+    }
+
+    /// <summary>Has the server compare a capture with a baseline capture named by hand; neither capture changes.</summary>
+    public async Task<CaptureDiff> DiffAsync(string captureId, string baselineId, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync($"api/captures/{Uri.EscapeDataString(captureId)}/diff?baseline={Uri.EscapeDataString(baselineId)}", HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return await ReadJsonAsync<CaptureDiff>(response, cancellationToken);
     }
 
     /// <summary>Opens an artifact's download; the caller disposes the response.</summary>

@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace AutoCapture.Cli.Commands;
 
 /// <summary>
-/// <c>autocapture captures list|show|download</c>: archived captures through the webhook app's read-only API, with a
+/// <c>autocapture captures list|show|download|diff</c>: archived captures through the webhook app's read-only API, with a
 /// read token (<c>--url</c>/<c>AUTOCAPTURE_URL</c>, <c>--token</c>/<c>AUTOCAPTURE_TOKEN</c>). Tables and progress bars
 /// on a terminal; plain tab-separated lines when output is redirected.
 /// </summary>
@@ -36,10 +36,11 @@ internal static class CapturesCommands
 
     public static Command Create(Func<HttpClient>? http = null)
     {
-        var command = new Command("captures", "List, show and download archived captures (through the webhook app's API).") { Url, Token };
+        var command = new Command("captures", "List, show, download and compare archived captures (through the webhook app's API).") { Url, Token };
         command.Subcommands.Add(List(http));
         command.Subcommands.Add(Show(http));
         command.Subcommands.Add(Download(http));
+        command.Subcommands.Add(Diff(http));
         return command;
     }
 
@@ -152,6 +153,39 @@ internal static class CapturesCommands
             }
 
             return outcomes.All(o => o.Verified) ? 0 : ChecksumMismatch;
+        }));
+        return command;
+    }
+
+    private static Command Diff(Func<HttpClient>? http)
+    {
+        var id = new Argument<string>("ID") { Description = "The capture id (yyyyMMdd-…)." };
+        var baseline = new Argument<string?>("BASELINE_ID")
+        {
+            Description = "Compare with this complete capture instead of printing the diff stored with the capture.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("diff", "What changed against a baseline: the capture's own diff, or a comparison with BASELINE_ID made now.") { id, baseline };
+        command.SetAction((parse, cancellationToken) => RunAsync(parse, http, async api =>
+        {
+            var captureId = CheckId(parse.GetValue(id)!);
+            if (parse.GetValue(baseline) is { } baselineId)
+            {
+                var compared = await api.DiffAsync(captureId, CheckId(baselineId), cancellationToken);
+                DiffReport.Print(captureId, compared, []);
+                return 0;
+            }
+
+            var manifest = await api.GetAsync(captureId, cancellationToken);
+            if (manifest.Diff is not { } diff)
+            {
+                throw new CliException(manifest.Baseline is not null
+                    ? $"capture {captureId} is a baseline itself; name a capture to compare: autocapture captures diff OTHER_ID {captureId}"
+                    : $"capture {captureId} has no diff (its rule has no baseline, or none was ready); compare with a capture you choose: autocapture captures diff {captureId} BASELINE_ID");
+            }
+
+            DiffReport.Print(captureId, diff, [.. manifest.Artifacts.Where(a => diff.Artifacts.Contains(a.Name))]);
+            return 0;
         }));
         return command;
     }

@@ -3,6 +3,8 @@ using AutoCapture.Core.Captures;
 using AutoCapture.Core.Json;
 using AutoCapture.Core.Security;
 using AutoCapture.Core.Storage;
+using AutoCapture.Diffs;
+using AutoCapture.Functions.Baselines;
 using AutoCapture.Functions.Dispatch;
 using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Pipeline;
@@ -21,6 +23,7 @@ public static class CaptureEndpoints
         app.MapGet("/api/captures", ListCapturesAsync);
         app.MapGet("/api/captures/{id}", GetCaptureAsync);
         app.MapGet("/api/captures/{id}/artifacts/{name}", GetArtifactAsync);
+        app.MapGet("/api/captures/{id}/diff", GetDiffAsync);
     }
 
     private static async Task<IResult> CompleteAsync(
@@ -188,6 +191,63 @@ public static class CaptureEndpoints
         }
 
         return Results.Stream(stored.Content, artifact!.ContentType, fileDownloadName: name, enableRangeProcessing: true);
+    }
+
+    /// <summary>
+    /// Compares a capture with a baseline named by hand (<c>?baseline=ID</c>), from their stored artifacts, and
+    /// answers the full diff; read token only. Nothing is written: neither manifest nor any artifact changes.
+    /// </summary>
+    private static async Task<IResult> GetDiffAsync(string id, HttpRequest request, ApiAuthorization api, ManifestStore manifests, IArtifactStore store, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (api.Check(request) is var verdict && verdict != ApiAuthorization.Verdict.Valid)
+        {
+            return ApiAuthorization.Refusal(verdict, request.HttpContext.Response);
+        }
+
+        if (!CaptureIds.IsValid(id))
+        {
+            return RequestBodies.Error(400, "not a capture id");
+        }
+
+        if (request.Query["baseline"] is not [{ Length: > 0 } baselineId])
+        {
+            return RequestBodies.Error(400, "name one baseline capture to compare with: ?baseline=ID");
+        }
+
+        if (!CaptureIds.IsValid(baselineId))
+        {
+            return RequestBodies.Error(400, "baseline is not a capture id");
+        }
+
+        if (baselineId == id)
+        {
+            return RequestBodies.Error(400, "a capture cannot be its own baseline");
+        }
+
+        var incident = await manifests.ReadAsync(id, cancellationToken);
+        var baseline = await manifests.ReadAsync(baselineId, cancellationToken);
+        if (incident is null || baseline is null)
+        {
+            return RequestBodies.Error(404, incident is null ? $"capture {id} does not exist" : $"baseline capture {baselineId} does not exist");
+        }
+
+        if (incident.Status != CaptureStatus.Complete || baseline.Status != CaptureStatus.Complete)
+        {
+            var (which, unfinished) = incident.Status != CaptureStatus.Complete ? ("capture", incident) : ("baseline capture", baseline);
+            return RequestBodies.Error(400, $"{which} {unfinished.Id} is {unfinished.Status.ToString().ToLowerInvariant()}{(unfinished.Error ?? unfinished.SkipReason) switch { { } why => $" ({why})", _ => string.Empty }}: only complete captures can be compared");
+        }
+
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(BaselineComparisons.Timeout);
+        try
+        {
+            var diff = await CaptureDiffer.DiffAsync(new StoreCaptureFiles(store, incident), new StoreCaptureFiles(store, baseline), CaptureDiffer.ChosenBasis, writer: null, budget.Token);
+            return Results.Bytes(AutoCaptureJson.Serialize(diff), "application/json");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return RequestBodies.Error(503, $"the comparison took longer than {BaselineComparisons.Timeout.TotalSeconds:0} s and was given up");
+        }
     }
 
     /// <summary>A signed link for exactly this capture page or artifact, or the API's read token for any.</summary>

@@ -28,6 +28,10 @@ internal static class CapturePage
         page.Raw("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><link rel=\"icon\" href=\"").Raw(FlameGraphViewer.IconPath).Raw("\"><title>")
             .Text($"AutoCapture {manifest.Id}").Raw("</title><style>").Raw(Style).Raw("</style></head><body>");
         page.Raw("<h1>").Text(message.Title).Raw("</h1><p class=\"status\">").Text(message.Headline).Raw("</p>");
+        if (manifest.Diff is { } diff)
+        {
+            Comparison(page, manifest, diff, urls);
+        }
 
         page.Raw("<h2>Capture</h2>");
         var rows = message.Fields.Select(f => new[] { f.Name, f.Value }).ToList();
@@ -60,6 +64,109 @@ internal static class CapturePage
         Artifacts(page, manifest, urls);
         page.Raw("</body></html>");
         return page.ToString();
+    }
+
+    /// <summary>What changed against the baseline, first: it answers "what is different from normal" before the details.</summary>
+    private static void Comparison(Html page, CaptureManifest manifest, CaptureDiff diff, PublicUrls urls)
+    {
+        var basis = diff.Basis switch
+        {
+            BaselineMark.Schedule => "the scheduled baseline",
+            BaselineMark.Peer => "a healthy peer captured alongside",
+            _ => "a baseline chosen by hand",
+        };
+        var finished = diff.BaselineCompletedAt is { } at ? $", finished {Time(at)}" : string.Empty;
+        page.Raw("<section id=\"diff\"><h2>").Text($"Compared with baseline {diff.BaselineId}").Raw("</h2><p>")
+            .Text($"Against {basis}: {diff.BaselineTarget}{finished}. Shares are of each side's own total, so a busier or longer capture does not look different by itself.").Raw("</p>");
+        if (diff.Headlines.Count > 0)
+        {
+            page.Raw("<ul id=\"diff-headlines\">");
+            foreach (var headline in diff.Headlines)
+            {
+                page.Raw("<li>").Text(headline).Raw("</li>");
+            }
+
+            page.Raw("</ul>");
+        }
+        else
+        {
+            page.Raw("<p>").Text(diff.Notes.Count > 0 ? "Nothing could be compared." : "No notable change.").Raw("</p>");
+        }
+
+        foreach (var (kind, profile) in diff.Profiles?.OrderBy(p => p.Key, StringComparer.Ordinal) ?? Enumerable.Empty<KeyValuePair<string, ProfileDiff>>())
+        {
+            page.Raw("<h3>").Text($"{kind}: top movers ({profile.SampleType}, flat share of each side's total)").Raw("</h3>");
+            page.Table($"diff-{kind}", ["change (pts)", "baseline %", "now %", "function"], profile.Increased.Concat(profile.Decreased).Select(f => new[]
+            {
+                f.Delta.ToString("+0.0;−0.0", CultureInfo.InvariantCulture), $"{f.BaselineFlatPercent:0.0}", $"{f.FlatPercent:0.0}", f.Function,
+            }), numericColumns: 3);
+        }
+
+        GroupChanges(page, "goroutines", diff.Goroutines);
+        GroupChanges(page, "threads", diff.Threads);
+        if (diff.HeapTypes is { } heap)
+        {
+            page.Raw("<h3>").Text($"Heap types grown most ({ChatMessage.FormatBytes(heap.BaselineBytes)} → {ChatMessage.FormatBytes(heap.Bytes)})").Raw("</h3>");
+            page.Table("diff-heap-types", ["baseline bytes", "bytes", "baseline objects", "objects", "type"], heap.ByBytes.Select(t => new[]
+            {
+                ChatMessage.FormatBytes(t.BaselineBytes), ChatMessage.FormatBytes(t.Bytes), N(t.BaselineObjects), N(t.Objects), t.Type,
+            }), numericColumns: 4);
+        }
+
+        if (diff.Counters is { Beyond.Count: > 0 } counters)
+        {
+            page.Raw("<h3>Counters beyond their normal range</h3>");
+            page.Table("diff-counters", ["counter", "value", "normal range", "unit"], counters.Beyond.Select(c => new[]
+            {
+                c.DisplayName, $"{c.Value:0.##}", $"{c.NormalLow:0.##} to {c.NormalHigh:0.##}", c.Unit,
+            }));
+        }
+
+        if (diff.Notes.Count > 0)
+        {
+            page.Raw("<p>").Text("Notes: " + string.Join("; ", diff.Notes)).Raw("</p>");
+        }
+
+        var artifacts = manifest.Artifacts.Where(a => diff.Artifacts.Contains(a.Name)).ToList();
+        if (artifacts.Count > 0)
+        {
+            page.Raw("<ul id=\"diff-artifacts\">");
+            foreach (var artifact in artifacts)
+            {
+                page.Raw("<li><a href=\"").Attribute(urls.Artifact(manifest.Id, artifact.Name)).Raw("\" download>").Text(artifact.Name).Raw("</a>: ").Text(ComparisonFile(artifact.Name));
+                if (FlameGraphViewer.IsInstalled && FlameGraphViewer.CanOpen(artifact))
+                {
+                    page.Raw(" <a href=\"").Attribute(FlameGraphViewer.ViewerUrl(urls.AppArtifactPath(manifest.Id, artifact.Name), artifact.Name)).Raw("\" target=\"_blank\" rel=\"noopener\">flame graph</a>");
+                }
+
+                page.Raw("</li>");
+            }
+
+            page.Raw("</ul>");
+        }
+
+        page.Raw("</section>");
+    }
+
+    private static string ComparisonFile(string name) => name switch
+    {
+        _ when name.EndsWith(".diff.pb.gz", StringComparison.Ordinal) => "this capture minus the baseline as a pprof profile (go tool pprof -top)",
+        _ when name.EndsWith(".diff.speedscope.json", StringComparison.Ordinal) => "both profiles side by side in speedscope",
+        _ => "the full comparison (JSON)",
+    };
+
+    private static void GroupChanges(Html page, string what, GroupsDiff? groups)
+    {
+        if (groups is not { Changes.Count: > 0 })
+        {
+            return;
+        }
+
+        page.Raw("<h3>").Text($"{char.ToUpperInvariant(what[0])}{what[1..]}: {N(groups.BaselineTotal)} → {N(groups.Total)}").Raw("</h3>");
+        page.Table($"diff-{what}", ["before", "after", "change", "state", "created by", "where"], groups.Changes.Select(c => new[]
+        {
+            N(c.Before), N(c.After), c.Change, c.State, c.CreatedBy ?? "-", c.Where,
+        }), numericColumns: 2);
     }
 
     private static void Summaries(Html page, CaptureSummary summary)

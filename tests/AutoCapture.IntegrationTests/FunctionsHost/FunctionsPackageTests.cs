@@ -36,6 +36,7 @@ public sealed class FunctionsPackageTests : IAsyncLifetime
         ["CaptureGet"] = ($"/api/captures/{CaptureId}", HttpStatusCode.Forbidden, "a signed link is required"),
         ["ArtifactGet"] = ($"/api/captures/{CaptureId}/artifacts/stacks.txt", HttpStatusCode.Forbidden, "a signed link is required"),
         ["CaptureList"] = ("/api/captures", HttpStatusCode.Forbidden, "the capture API is disabled"),
+        ["CaptureDiff"] = ($"/api/captures/{CaptureId}/diff", HttpStatusCode.Forbidden, "the capture API is disabled"),
         ["Viewer"] = ("/api/viewer/index.html", HttpStatusCode.OK, "speedscope"),
     };
 
@@ -74,7 +75,7 @@ public sealed class FunctionsPackageTests : IAsyncLifetime
         var functions = Directory.GetDirectories(_package)
             .Where(d => File.Exists(Path.Combine(d, "function.json")))
             .ToDictionary(d => Path.GetFileName(d), d => JsonNode.Parse(File.ReadAllText(Path.Combine(d, "function.json")))!);
-        Assert.Equal(["Alerts", "ArtifactGet", "CaptureComplete", "CaptureGet", "CaptureList", "CaptureProgress", "Housekeeping", "Viewer"], functions.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["Alerts", "ArtifactGet", "CaptureComplete", "CaptureDiff", "CaptureGet", "CaptureList", "CaptureProgress", "Housekeeping", "Viewer"], functions.Keys.Order(StringComparer.Ordinal));
 
         await StartHandlerAsync(executable);
 

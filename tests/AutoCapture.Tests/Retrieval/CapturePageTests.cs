@@ -65,6 +65,87 @@ public sealed class CapturePageTests : IDisposable
         Assert.Contains("main.spin", html, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_capture_with_a_diff_leads_with_the_comparison_encoded_and_linked()
+    {
+        var manifest = new CaptureManifest
+        {
+            Id = "20261121-00000000000000aa",
+            Status = CaptureStatus.Complete,
+            Alert = new Alert("alertmanager", "GoroutinesHigh", AlertStatus.Firing, new Dictionary<string, string>(), new Dictionary<string, string>(), DateTimeOffset.UnixEpoch, null, "fp", "fp@0"),
+            Rule = "orders-go",
+            Target = new CaptureTarget("http://c:7080", "web-3", new ProcessSelector(Name: "orders")),
+            Captures = [new CaptureSpec(CaptureKinds.Cpu)],
+            CreatedAt = DateTimeOffset.UnixEpoch,
+            Artifacts =
+            [
+                new ArtifactInfo("diff.json", "diff", "application/json", 900, new string('d', 64)),
+                new ArtifactInfo("cpu.diff.pb.gz", "diff", "application/octet-stream", 700, new string('e', 64)),
+                new ArtifactInfo("cpu.pb.gz", CaptureKinds.Cpu, "application/octet-stream", 2048, new string('a', 64)),
+            ],
+            Summary = new CaptureSummary
+            {
+                Profiles = new Dictionary<string, PprofSummary>
+                {
+                    ["cpu"] = new("cpu", "nanoseconds", 3_000_000_000, 300, 3, 10_000_000, "cpu", "nanoseconds", [], [new PprofFrameStat("main.spin", 2_900_000_000, 96.7)], []),
+                },
+            },
+            Diff = new CaptureDiff
+            {
+                BaselineId = "20261120-00000000000000bb",
+                Basis = BaselineMark.Schedule,
+                BaselineTarget = "name=orders on web-3",
+                BaselineCompletedAt = DateTimeOffset.UnixEpoch,
+                Headlines = ["+500 goroutines [chan receive] in main.leak<T> (0 → 500)"],
+                Profiles = new Dictionary<string, ProfileDiff>
+                {
+                    ["cpu"] = new("cpu", "nanoseconds", 1_000_000_000, 2_000_000_000, 5,
+                        [new FunctionDelta("main.hot<script>", 0, 900_000_000, 0, 45.5, 0, 45.5, 45.5)],
+                        [new FunctionDelta("main.steady", 1_000_000_000, 1_100_000_000, 100, 54.5, 100, 54.5, -45.5)]),
+                },
+                Goroutines = new GroupsDiff(26, 526, 7, [new GroupDelta("appeared", 0, 500, "chan receive", "main.leak<T>", ["main.leak<T>"], "main.start")]),
+                Notes = ["heap: not compared: the baseline has no heap capture"],
+                Artifacts = ["diff.json", "cpu.diff.pb.gz"],
+            },
+        };
+
+        var html = CapturePage.Render(manifest, Urls());
+
+        var comparison = html.IndexOf("<section id=\"diff\"><h2>Compared with baseline 20261120-00000000000000bb</h2>", StringComparison.Ordinal);
+        Assert.True(comparison > 0, html);
+        Assert.True(comparison < html.IndexOf("<h2>Capture</h2>", StringComparison.Ordinal), "the comparison comes before the capture's details");
+        Assert.True(comparison < html.IndexOf("<table id=\"pprof-cpu\">", StringComparison.Ordinal));
+        Assert.Contains("Against the scheduled baseline: name=orders on web-3, finished 1970-01-01 00:00:00Z.", html, StringComparison.Ordinal);
+        Assert.Contains("<li>&#x2B;500 goroutines [chan receive] in main.leak&lt;T&gt; (0 &#x2192; 500)</li>", html, StringComparison.Ordinal);
+        Assert.Contains("<tr><td class=\"num\">&#x2B;45.5</td><td class=\"num\">0.0</td><td class=\"num\">45.5</td><td class=\"frame\">main.hot&lt;script&gt;</td></tr>", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"num\">&#x2212;45.5</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<table id=\"diff-goroutines\">", html, StringComparison.Ordinal);
+        Assert.Contains("<td>appeared</td><td>chan receive</td><td>main.start</td><td class=\"frame\">main.leak&lt;T&gt;</td>", html, StringComparison.Ordinal);
+        Assert.Contains("Notes: heap: not compared: the baseline has no heap capture", html, StringComparison.Ordinal);
+        var links = html[html.IndexOf("<ul id=\"diff-artifacts\">", StringComparison.Ordinal)..];
+        Assert.Contains("https://autocapture.example.com/api/captures/20261121-00000000000000aa/artifacts/diff.json?token=", links, StringComparison.Ordinal);
+        Assert.Contains(">cpu.diff.pb.gz</a>: this capture minus the baseline as a pprof profile (go tool pprof -top)", links, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void A_capture_without_a_diff_has_no_comparison_section()
+    {
+        var html = CapturePage.Render(new CaptureManifest
+        {
+            Id = "20261121-00000000000000cc",
+            Status = CaptureStatus.Complete,
+            Alert = new Alert("alertmanager", "HighCPU", AlertStatus.Firing, new Dictionary<string, string>(), new Dictionary<string, string>(), DateTimeOffset.UnixEpoch, null, "fp", "fp@0"),
+            Rule = "r",
+            Target = new CaptureTarget("http://c:7080", "web-3", new ProcessSelector(Name: "checkout")),
+            Captures = [new CaptureSpec(CaptureKinds.Cpu)],
+            CreatedAt = DateTimeOffset.UnixEpoch,
+        }, Urls());
+
+        Assert.Contains("<h2>Capture</h2>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("Compared with baseline", html, StringComparison.Ordinal);
+    }
+
     private sealed class NoServer : IServer
     {
         public IFeatureCollection Features { get; } = new FeatureCollection();
