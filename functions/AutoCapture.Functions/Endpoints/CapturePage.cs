@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Summaries;
+using AutoCapture.Diffs;
 using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Dispatch;
 
@@ -263,8 +264,12 @@ internal static class CapturePage
             return;
         }
 
-        // speedscope's own JSON keeps .NET frame names best; pprof protobufs open too.
-        var first = profiles.OrderBy(a => a.Name.EndsWith(".speedscope.json", StringComparison.Ordinal) ? 0 : 1).First();
+        // The capture's own profile, not a comparison with its baseline (those are linked above); speedscope's own
+        // JSON keeps .NET frame names best; pprof protobufs open too.
+        var first = profiles
+            .OrderBy(a => a.Kind == DiffArtifacts.Kind ? 1 : 0)
+            .ThenBy(a => a.Name.EndsWith(".speedscope.json", StringComparison.Ordinal) ? 0 : 1)
+            .First();
         var viewer = FlameGraphViewer.ViewerUrl(urls.AppArtifactPath(manifest.Id, first.Name), $"{manifest.Alert.Name} {manifest.Target.Host} {first.Name}");
         page.Raw("<p>").Text($"{first.Name} in speedscope. ").Raw("<a href=\"").Attribute(viewer).Raw("\" target=\"_blank\" rel=\"noopener\">Open full screen</a></p>");
         page.Raw("<iframe id=\"flamegraph\" title=\"flame graph\" src=\"").Attribute(viewer).Raw("\"></iframe>");

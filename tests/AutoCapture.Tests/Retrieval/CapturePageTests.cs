@@ -125,6 +125,9 @@ public sealed class CapturePageTests : IDisposable
         var links = html[html.IndexOf("<ul id=\"diff-artifacts\">", StringComparison.Ordinal)..];
         Assert.Contains("https://autocapture.example.com/api/captures/20261121-00000000000000aa/artifacts/diff.json?token=", links, StringComparison.Ordinal);
         Assert.Contains(">cpu.diff.pb.gz</a>: this capture minus the baseline as a pprof profile (go tool pprof -top)", links, StringComparison.Ordinal);
+        // The embedded flame graph is the capture's own profile; the comparison is one link away.
+        Assert.True(FlameGraphViewer.IsInstalled, "the viewer is copied into the test output");
+        Assert.Contains("<p>cpu.pb.gz in speedscope. ", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
     }
 
