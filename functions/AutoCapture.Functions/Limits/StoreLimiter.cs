@@ -74,24 +74,23 @@ public sealed class StoreLimiter(IArtifactStore store)
     }
 
     /// <summary>
-    /// Commits the capture's reservation; false if it no longer holds one (it stayed pending past
-    /// <see cref="PendingTimeout"/> and another capture may have taken the slot), and the decision must start over.
+    /// Commits the capture's reservation; false if it no longer holds one: it stayed pending past
+    /// <see cref="PendingTimeout"/> and another capture's write dropped it (and may have taken the slot), so the
+    /// decision must start over. A reservation still in the document was taken over by nobody and is committed.
     /// </summary>
     public async Task<bool> CommitAsync(LimitPolicy policy, string captureId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var held = false;
         await store.UpdateAsync<LimitState>(policy.StoreKey, current =>
         {
-            var entries = Active(current, now);
-            var mine = entries.FindIndex(e => e.CaptureId == captureId);
-            held = mine >= 0;
-            if (!held || entries[mine].Committed)
+            var mine = current?.Entries.FirstOrDefault(e => e.CaptureId == captureId);
+            held = mine is not null;
+            if (mine is null || mine.Committed)
             {
                 return null;
             }
 
-            entries[mine] = entries[mine] with { Committed = true };
-            return new LimitState(entries);
+            return new LimitState([.. Active(current, now).Where(e => e.CaptureId != captureId), mine with { Committed = true }]);
         }, cancellationToken);
         return held;
     }

@@ -44,6 +44,17 @@ public sealed class StoreLimiterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_reservation_nobody_took_over_is_committed_even_when_its_hold_has_run_out()
+    {
+        // A cooldown of zero: the reservation's hold ends the moment it is made.
+        var policy = new LimitPolicy("state/limits/test.json", 1);
+        await Reserve(policy, "a", hold: TimeSpan.Zero);
+
+        Assert.True(await _limiter.CommitAsync(policy, "a", _now + TimeSpan.FromSeconds(1), CancellationToken.None));
+        Assert.Equal(Admission.Reserved, (await Reserve(policy, "b", offset: TimeSpan.FromSeconds(1))).Outcome);
+    }
+
+    [Fact]
     public async Task Releasing_a_pending_reservation_lets_the_next_capture_in()
     {
         var policy = new LimitPolicy("state/limits/test.json", 1);
