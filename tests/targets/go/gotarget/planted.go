@@ -34,21 +34,26 @@ func plantedHotFunction(seed uint64) uint64 {
 var leakMu sync.Mutex
 var leaked []chan int
 
-// startLeak starts n goroutines that wait on channels nobody ever sends to: the leak.
+// startLeak starts n goroutines that wait on channels nobody ever sends to: the leak. It returns once every one
+// of them runs, so a dump taken after it shows all n (on a busy machine, freshly started ones may not have run yet).
 //
 //go:noinline
 func startLeak(n int) {
 	leakMu.Lock()
 	defer leakMu.Unlock()
+	var running sync.WaitGroup
+	running.Add(n)
 	for i := 0; i < n; i++ {
 		ch := make(chan int)
 		leaked = append(leaked, ch)
-		go plantedLeakyWorker(ch)
+		go plantedLeakyWorker(ch, &running)
 	}
+	running.Wait()
 }
 
 //go:noinline
-func plantedLeakyWorker(ch chan int) {
+func plantedLeakyWorker(ch chan int, running *sync.WaitGroup) {
+	running.Done()
 	<-ch
 }
 
