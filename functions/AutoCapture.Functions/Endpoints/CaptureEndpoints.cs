@@ -197,7 +197,7 @@ public static class CaptureEndpoints
     /// Compares a capture with a baseline named by hand (<c>?baseline=ID</c>), from their stored artifacts, and
     /// answers the full diff; read token only. Nothing is written: neither manifest nor any artifact changes.
     /// </summary>
-    private static async Task<IResult> GetDiffAsync(string id, HttpRequest request, ApiAuthorization api, ManifestStore manifests, IArtifactStore store, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<IResult> GetDiffAsync(string id, HttpRequest request, ApiAuthorization api, ManifestStore manifests, IArtifactStore store, CancellationToken cancellationToken)
     {
         if (api.Check(request) is var verdict && verdict != ApiAuthorization.Verdict.Valid)
         {
