@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using AutoCapture.Collector.Captures;
 using AutoCapture.Collector.Dotnet;
@@ -65,20 +64,18 @@ public sealed class DotnetCpuCaptureTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
-    public async Task Analyzer_summarises_a_three_second_trace_quickly()
+    public async Task Analyzer_summarises_a_trace_again_from_its_file_and_leaves_no_intermediate_file()
     {
+        // How fast it is, is measured by the nettrace benchmark (docs/benchmarks.md), not here.
         using var target = await TestTargetProcess.StartAsync("cpu");
         await provider.CaptureAsync(
             workspace.Context(target.Resolved, CaptureKinds.Cpu, TimeSpan.FromSeconds(3)), CancellationToken.None);
 
-        var clock = Stopwatch.StartNew();
         var again = NettraceCpuAnalyzer.Analyze(
             Path.Combine(workspace.Directory, "cpu.nettrace"), Path.Combine(workspace.Directory, "again.speedscope.json"));
-        clock.Stop();
 
-        output.WriteLine($"summarised {again.SampleCount} samples in {clock.ElapsedMilliseconds} ms");
+        output.WriteLine($"summarised {again.SampleCount} samples");
         Assert.Equal(HotMethod, again.TopExclusive[0].Frame);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"analysis took {clock.Elapsed}");
         Assert.False(File.Exists(Path.Combine(workspace.Directory, "cpu.etlx")), "the intermediate .etlx must be deleted");
     }
 
@@ -86,7 +83,6 @@ public sealed class DotnetCpuCaptureTests(ITestOutputHelper output) : IDisposabl
     public async Task Target_exiting_mid_capture_fails_the_capture_in_words_without_waiting_out_the_duration()
     {
         using var target = await TestTargetProcess.StartAsync("cpu");
-        var clock = Stopwatch.StartNew();
         var capture = provider.CaptureAsync(
             workspace.Context(target.Resolved, CaptureKinds.Cpu, TimeSpan.FromSeconds(60)), CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(1));
@@ -95,7 +91,6 @@ public sealed class DotnetCpuCaptureTests(ITestOutputHelper output) : IDisposabl
         var failure = await Assert.ThrowsAsync<CaptureFailedException>(() => capture.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains($"process {target.Pid} (autocapture-testtarget) ended the trace", failure.Message, StringComparison.Ordinal);
         Assert.Contains("it exited or dropped the diagnostics connection", failure.Message, StringComparison.Ordinal);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
         Assert.Empty(workspace.Sink.Infos);
     }
 
@@ -117,12 +112,11 @@ public sealed class DotnetCpuCaptureTests(ITestOutputHelper output) : IDisposabl
     {
         using var target = await TestTargetProcess.StartAsync("cpu");
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-        var clock = Stopwatch.StartNew();
 
+        // A 60 s capture: stopping well before its end (a hang guard, not a measurement) shows the cancellation took.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => provider.CaptureAsync(
-            workspace.Context(target.Resolved, CaptureKinds.Cpu, TimeSpan.FromSeconds(60)), cancel.Token));
+            workspace.Context(target.Resolved, CaptureKinds.Cpu, TimeSpan.FromSeconds(60)), cancel.Token).WaitAsync(TimeSpan.FromSeconds(30)));
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
         Assert.Empty(workspace.Sink.Infos);
         using var next = new CaptureWorkspace();
         var summary = await new DotnetStacksCaptureProvider().CaptureAsync(

@@ -2,8 +2,8 @@ using System.Net;
 using System.Text;
 using AutoCapture.Core.Storage;
 using AutoCapture.Core.Storage.Blob;
+using AutoCapture.IntegrationTests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace AutoCapture.IntegrationTests.Storage;
@@ -22,9 +22,7 @@ public sealed class BlobRetryTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _server = builder.Build();
+        _server = LoopbackServer.Create();
         _server.Run(async context =>
         {
             Interlocked.Increment(ref _attempts);

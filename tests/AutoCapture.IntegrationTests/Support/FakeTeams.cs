@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace AutoCapture.IntegrationTests.Support;
 
@@ -28,10 +26,7 @@ public sealed class FakeTeams : IAsyncDisposable
 
     public static async Task<FakeTeams> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackServer.Create();
         var teams = new FakeTeams(app);
         app.MapPost("/workflows/8f2c/triggers/manual/paths/invoke", async (HttpRequest request) =>
         {
