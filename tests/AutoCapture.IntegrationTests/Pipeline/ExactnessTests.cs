@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using AutoCapture.Core.Captures;
-using AutoCapture.Core.Json;
 using AutoCapture.Core.Storage;
 using AutoCapture.IntegrationTests.Support;
 
@@ -107,27 +106,8 @@ public abstract class ExactnessTests : IAsyncLifetime
         return instances;
     }
 
-    private static string Payload(string groupKey, IEnumerable<Instance> alerts) => JsonSerializer.Serialize(new Dictionary<string, object>
-    {
-        ["version"] = "4",
-        ["groupKey"] = groupKey,
-        ["truncatedAlerts"] = 0,
-        ["status"] = "firing",
-        ["receiver"] = "autocapture",
-        ["groupLabels"] = new Dictionary<string, string>(),
-        ["commonLabels"] = new Dictionary<string, string>(),
-        ["commonAnnotations"] = new Dictionary<string, string>(),
-        ["externalURL"] = "http://alertmanager:9093",
-        ["alerts"] = alerts.Select(a => new Dictionary<string, object>
-        {
-            ["status"] = "firing",
-            ["labels"] = new Dictionary<string, string> { ["alertname"] = a.Alertname, ["pod"] = a.Pod },
-            ["annotations"] = new Dictionary<string, string>(),
-            ["startsAt"] = a.StartsAt.ToString("O"),
-            ["endsAt"] = "0001-01-01T00:00:00Z",
-            ["fingerprint"] = a.Fingerprint,
-        }).ToList(),
-    }, AutoCaptureJson.Options);
+    private static string Payload(string groupKey, IEnumerable<Instance> alerts) =>
+        Alerts.GroupPayload(groupKey, alerts.Select(a => Alerts.Firing(a.Alertname, ("pod", a.Pod)) with { Fingerprint = a.Fingerprint, StartsAt = a.StartsAt }));
 
     [Fact]
     public async Task A_storm_of_repeated_and_duplicated_deliveries_starts_exactly_what_the_limits_allow()

@@ -19,13 +19,16 @@ public static class Alerts
         return new Spec(all);
     }
 
-    public static string Payload(params Spec[] alerts)
+    public static string Payload(params Spec[] alerts) => GroupPayload("{}:{alertname=\"x\"}", alerts);
+
+    /// <summary>One delivery of the alert group <paramref name="groupKey"/>.</summary>
+    public static string GroupPayload(string groupKey, IEnumerable<Spec> alerts)
     {
         var startsAt = DateTimeOffset.UtcNow;
         var payload = new Dictionary<string, object>
         {
             ["version"] = "4",
-            ["groupKey"] = "{}:{alertname=\"x\"}",
+            ["groupKey"] = groupKey,
             ["truncatedAlerts"] = 0,
             ["status"] = alerts.Any(a => a.Status == "firing") ? "firing" : "resolved",
             ["receiver"] = "autocapture",
