@@ -44,21 +44,24 @@ internal static class AckServers
                   process: { name: "{{ labels.service }}" }
                 captures: [stacks]
             """);
-        var settings = new Dictionary<string, string?>
-        {
-            ["AutoCapture:RulesFile"] = rules,
-            ["AutoCapture:Store:Path"] = Path.Combine(root, "store"),
-            ["AutoCapture:Sources:Alertmanager:BearerToken"] = Token,
-            // The per-source throttle (500/s by default) would answer most of the load 429: measured is the pipeline.
-            ["AutoCapture:Sources:Alertmanager:MaxRequestsPerSecond"] = "0",
-            ["AutoCapture:Collector:SigningKey"] = "benchmark-collector-key-0123456789",
-            ["AutoCapture:Links:SigningKey"] = "benchmark-link-key-0123456789",
-            ["AutoCapture:Collector:MaxAttempts"] = "1",
-            ["Serilog:MinimumLevel:Default"] = "Error",
-            ["Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime"] = "Error",
-        };
+        var settings = WebhookSettings(rules, root);
         return WebhookApp.Create(["--urls", $"http://127.0.0.1:{port}"], b => b.Configuration.AddInMemoryCollection(settings));
     }
+
+    /// <summary>The webhook app as both webhook benchmarks run it: folder store under <paramref name="root"/>, every log below Error off.</summary>
+    public static Dictionary<string, string?> WebhookSettings(string rulesFile, string root) => new()
+    {
+        ["AutoCapture:RulesFile"] = rulesFile,
+        ["AutoCapture:Store:Path"] = Path.Combine(root, "store"),
+        ["AutoCapture:Sources:Alertmanager:BearerToken"] = Token,
+        // Measured is the pipeline: the per-source throttle (500/s by default) would answer the excess 429 instead.
+        ["AutoCapture:Sources:Alertmanager:MaxRequestsPerSecond"] = "0",
+        ["AutoCapture:Collector:SigningKey"] = "benchmark-collector-key-0123456789",
+        ["AutoCapture:Links:SigningKey"] = "benchmark-link-key-0123456789",
+        ["AutoCapture:Collector:MaxAttempts"] = "1",
+        ["Serilog:MinimumLevel:Default"] = "Error",
+        ["Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime"] = "Error",
+    };
 
     private static WebApplication Bare(int port)
     {

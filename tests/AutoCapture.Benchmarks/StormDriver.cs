@@ -40,19 +40,7 @@ internal static class StormDriver
                   process: { name: checkout }
                 captures: [cpu, stacks]
             """);
-        var settings = new Dictionary<string, string?>
-        {
-            ["AutoCapture:RulesFile"] = rules,
-            ["AutoCapture:Store:Path"] = Path.Combine(root, "store"),
-            ["AutoCapture:Sources:Alertmanager:BearerToken"] = AckServers.Token,
-            // Measured is what dedup and the limits cost; the per-source throttle would answer the excess 429 instead.
-            ["AutoCapture:Sources:Alertmanager:MaxRequestsPerSecond"] = "0",
-            ["AutoCapture:Collector:SigningKey"] = "benchmark-collector-key-0123456789",
-            ["AutoCapture:Links:SigningKey"] = "benchmark-link-key-0123456789",
-            ["AutoCapture:Collector:MaxAttempts"] = "1",
-            ["Serilog:MinimumLevel:Default"] = "Error",
-            ["Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime"] = "Error",
-        };
+        var settings = AckServers.WebhookSettings(rules, root);
         if (azurite is not null)
         {
             settings["AutoCapture:Store:Kind"] = StoreOptions.AzureBlob;
