@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Storage;
@@ -25,23 +24,8 @@ public sealed class CapturesCommandTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _env.DisposeAsync();
 
-    private async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _env.Root };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "autocapture.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["AUTOCAPTURE_URL"] = _app.Url;
-        start.Environment["AUTOCAPTURE_TOKEN"] = _token;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        return (process.ExitCode, await output, await error);
-    }
+    private Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) =>
+        CliProcess.RunAsync(args, new Dictionary<string, string> { ["AUTOCAPTURE_URL"] = _app.Url, ["AUTOCAPTURE_TOKEN"] = _token }, _env.Root);
 
     private static List<string> Ids(string output)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using AutoCapture.Core.Captures;
@@ -34,21 +33,8 @@ public sealed class CapturesDiffCommandTests(ITestOutputHelper output) : IAsyncL
 
     private async Task<(int ExitCode, string Output, string Error)> RunAsync(RunningApp webhook, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _env.Root };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "autocapture.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["AUTOCAPTURE_URL"] = webhook.Url;
-        start.Environment["AUTOCAPTURE_TOKEN"] = _token;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
-        var result = (process.ExitCode, await stdout, await stderr);
-        output.WriteLine($"$ autocapture {string.Join(' ', args)}\n{result.Item2}{result.Item3}");
+        var result = await CliProcess.RunAsync(args, new Dictionary<string, string> { ["AUTOCAPTURE_URL"] = webhook.Url, ["AUTOCAPTURE_TOKEN"] = _token }, _env.Root);
+        output.WriteLine($"$ autocapture {string.Join(' ', args)}\n{result.Output}{result.Error}");
         return result;
     }
 
