@@ -1,6 +1,7 @@
 using System.Globalization;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Summaries;
+using AutoCapture.Diffs;
 using AutoCapture.Functions.Dispatch;
 
 namespace AutoCapture.Functions.Chat;
@@ -51,7 +52,7 @@ public sealed record ChatMessage(
         {
             var size = manifest.Artifacts.Where(a => a.Kind == kind.Kind).Sum(a => a.Size);
             fields.Add((kind.Kind, kind.Outcome == KindOutcome.Succeeded
-                ? $"{kind.Seconds:0.#} s, {FormatBytes(size)}"
+                ? $"{kind.Seconds:0.#} s, {Units.Bytes(size)}"
                 : $"failed: {kind.Error}"));
         }
 
@@ -86,7 +87,7 @@ public sealed record ChatMessage(
 
         findings.AddRange(manifest.Notes);
         var links = new List<ChatLink> { new("Capture page", urls.CapturePage(manifest.Id)) };
-        links.AddRange(manifest.Artifacts.Select(a => new ChatLink($"{a.Name} ({FormatBytes(a.Size)})", urls.Artifact(manifest.Id, a.Name))));
+        links.AddRange(manifest.Artifacts.Select(a => new ChatLink($"{a.Name} ({Units.Bytes(a.Size)})", urls.Artifact(manifest.Id, a.Name))));
         return new ChatMessage(manifest.Id, $"{icon} {manifest.Alert.Name}: {manifest.Target.Host}", headline, fields, findings, links);
     }
 
@@ -112,11 +113,11 @@ public sealed record ChatMessage(
 
         var objects = heap.TotalObjects is { } count ? $" in {count.ToString("N0", CultureInfo.InvariantCulture)} objects" : string.Empty;
         var pause = heap.PauseMilliseconds is { } ms ? $" (snapshot GC paused the process {ms:0.#} ms)" : string.Empty;
-        yield return $"Heap: {FormatBytes(heap.TotalBytes)}{objects}{pause}. Largest by {(heap.GroupedBy == "type" ? "type" : "allocating function")}:";
+        yield return $"Heap: {Units.Bytes(heap.TotalBytes)}{objects}{pause}. Largest by {(heap.GroupedBy == "type" ? "type" : "allocating function")}:";
         foreach (var entry in heap.Top.Take(3))
         {
             var entryObjects = entry.Objects is { } n ? $", {n.ToString("N0", CultureInfo.InvariantCulture)} objects" : string.Empty;
-            yield return $"  {entry.Percent,5:0.0}%  {entry.Name} ({FormatBytes(entry.Bytes)}{entryObjects})";
+            yield return $"  {entry.Percent,5:0.0}%  {entry.Name} ({Units.Bytes(entry.Bytes)}{entryObjects})";
         }
     }
 
@@ -163,8 +164,8 @@ public sealed record ChatMessage(
         Check("monitor-lock-contention-count", c => c.Max >= 10, c => $"{c.Max:0} lock contentions/s");
         Check("exception-count", c => c.Max >= 1, c => $"{c.Max:0} exceptions/s");
         Check("gc-heap-size", _ => false, c => $"GC heap {c.Last:0.#} MB");
-        Check("alloc-rate", c => c.Max >= 500 * 1024 * 1024, c => $"allocating up to {FormatBytes((long)c.Max)}/s");
-        Check("heap-alloc", _ => false, c => $"Go heap {FormatBytes((long)c.Last)}");
+        Check("alloc-rate", c => c.Max >= 500 * 1024 * 1024, c => $"allocating up to {Units.Bytes((long)c.Max)}/s");
+        Check("heap-alloc", _ => false, c => $"Go heap {Units.Bytes((long)c.Last)}");
         Check("goroutines", c => c.Last >= 10_000, c => $"{c.Last:0} goroutines");
         var window = counters.WindowSeconds > 0 ? $" over {counters.WindowSeconds:0.#} s" : string.Empty;
         var shown = notable.Select(n => $"⚠ {n}").Concat(context).Take(6).ToList();
@@ -180,12 +181,4 @@ public sealed record ChatMessage(
 
     private static string ProcessName(CaptureManifest manifest) =>
         manifest.Process is { } p ? p.ToString() : manifest.Target.Process.ToString();
-
-    public static string FormatBytes(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KiB",
-        < 1024L * 1024 * 1024 => $"{bytes / (1024.0 * 1024):0.#} MiB",
-        _ => $"{bytes / (1024.0 * 1024 * 1024):0.##} GiB",
-    };
 }

@@ -107,10 +107,10 @@ internal static class CapturePage
         GroupChanges(page, "threads", diff.Threads);
         if (diff.HeapTypes is { } heap)
         {
-            page.Raw("<h3>").Text($"Heap types grown most ({ChatMessage.FormatBytes(heap.BaselineBytes)} → {ChatMessage.FormatBytes(heap.Bytes)})").Raw("</h3>");
+            page.Raw("<h3>").Text($"Heap types grown most ({Units.Bytes(heap.BaselineBytes)} → {Units.Bytes(heap.Bytes)})").Raw("</h3>");
             page.Table("diff-heap-types", ["baseline bytes", "bytes", "baseline objects", "objects", "type"], heap.ByBytes.Select(t => new[]
             {
-                ChatMessage.FormatBytes(t.BaselineBytes), ChatMessage.FormatBytes(t.Bytes), N(t.BaselineObjects), N(t.Objects), t.Type,
+                Units.Bytes(t.BaselineBytes), Units.Bytes(t.Bytes), N(t.BaselineObjects), N(t.Objects), t.Type,
             }), numericColumns: 4);
         }
 
@@ -207,10 +207,10 @@ internal static class CapturePage
         {
             var objects = heap.TotalObjects is { } count ? $" in {N(count)} objects" : string.Empty;
             var pause = heap.PauseMilliseconds is { } ms ? $"; the snapshot's GC paused the process {ms:0.#} ms" : string.Empty;
-            page.Raw("<h2>Heap</h2><p>").Text($"{ChatMessage.FormatBytes(heap.TotalBytes)}{objects}{pause}. Largest by {(heap.GroupedBy == "type" ? "type" : "allocating function")}:").Raw("</p>");
+            page.Raw("<h2>Heap</h2><p>").Text($"{Units.Bytes(heap.TotalBytes)}{objects}{pause}. Largest by {(heap.GroupedBy == "type" ? "type" : "allocating function")}:").Raw("</p>");
             page.Table("heap", ["%", "bytes", "objects", heap.GroupedBy == "type" ? "type" : "function"], heap.Top.Select(e => new[]
             {
-                $"{e.Percent:0.0}", ChatMessage.FormatBytes(e.Bytes), e.Objects is { } o ? N(o) : "-", e.Name,
+                $"{e.Percent:0.0}", Units.Bytes(e.Bytes), e.Objects is { } o ? N(o) : "-", e.Name,
             }), numericColumns: 3);
         }
 
@@ -238,7 +238,7 @@ internal static class CapturePage
         if (summary.Dump is { } dump)
         {
             page.Raw("<h2>Dump</h2>");
-            page.Table("dump", null, [["Type", dump.DumpType], ["Size", ChatMessage.FormatBytes(dump.Bytes)], ["Took", $"{dump.Seconds:0.#} s"]]);
+            page.Table("dump", null, [["Type", dump.DumpType], ["Size", Units.Bytes(dump.Bytes)], ["Took", $"{dump.Seconds:0.#} s"]]);
         }
 
         foreach (var (kind, profile) in summary.Profiles ?? new Dictionary<string, PprofSummary>())
@@ -286,7 +286,7 @@ internal static class CapturePage
         foreach (var artifact in manifest.Artifacts)
         {
             page.Raw("<tr><td><a href=\"").Attribute(urls.Artifact(manifest.Id, artifact.Name)).Raw("\" download>").Text(artifact.Name).Raw("</a></td><td>")
-                .Text(artifact.Kind).Raw("</td><td class=\"num\">").Text(ChatMessage.FormatBytes(artifact.Size)).Raw("</td><td><code>").Text(artifact.Sha256).Raw("</code></td><td>");
+                .Text(artifact.Kind).Raw("</td><td class=\"num\">").Text(Units.Bytes(artifact.Size)).Raw("</td><td><code>").Text(artifact.Sha256).Raw("</code></td><td>");
             if (FlameGraphViewer.IsInstalled && FlameGraphViewer.CanOpen(artifact))
             {
                 var viewer = FlameGraphViewer.ViewerUrl(urls.AppArtifactPath(manifest.Id, artifact.Name), artifact.Name);

@@ -11,6 +11,9 @@ namespace AutoCapture.Functions.Endpoints;
 public sealed record CaptureQuery(CaptureFilter Filter, int Limit, string? Cursor)
 {
     private const int MaxValueLength = 256;
+    // The search reads the day before `since` and, without it, up to DefaultSearchDays (at most ten years) before
+    // `until`; no capture is this old, and a floor far from DateTime's first day keeps that day arithmetic in range.
+    private static readonly DateTimeOffset Earliest = new(1000, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly string[] Known = ["alert", "host", "process", "rule", "source", "status", "label", "since", "until", "limit", "cursor"];
 
     /// <exception cref="FormatException">A parameter is unknown, repeated or malformed; the message names it.</exception>
@@ -91,13 +94,16 @@ public sealed record CaptureQuery(CaptureFilter Filter, int Limit, string? Curso
             return null;
         }
 
+        DateTimeOffset instant;
         if (Durations.TryParse(text, out var ago))
         {
-            return ago < now - DateTimeOffset.MinValue ? now - ago : throw new FormatException($"{name} '{text}' reaches before the calendar begins");
+            instant = ago <= now - Earliest ? now - ago : DateTimeOffset.MinValue;
+        }
+        else if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out instant))
+        {
+            throw new FormatException($"{name} '{text}' is neither an ISO 8601 time (2026-11-21T14:00:00Z) nor a duration ago (36h, 7d)");
         }
 
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant)
-            ? instant
-            : throw new FormatException($"{name} '{text}' is neither an ISO 8601 time (2026-11-21T14:00:00Z) nor a duration ago (36h, 7d)");
+        return instant >= Earliest ? instant : throw new FormatException($"{name} '{text}' reaches before the calendar begins (the year {Earliest.Year})");
     }
 }

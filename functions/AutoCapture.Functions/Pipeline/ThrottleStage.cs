@@ -11,11 +11,14 @@ namespace AutoCapture.Functions.Pipeline;
 /// </summary>
 public sealed class ThrottleStage(IOptions<AutoCaptureOptions> options, ILogger<ThrottleStage> logger) : IWebhookStage, IDisposable
 {
+    // The source is whatever the URL says, so unknown names share one key: a prober cannot grow the map without bound.
+    private const string UnknownSource = "";
     private readonly ConcurrentDictionary<string, TokenBucketRateLimiter?> _buckets = new(StringComparer.Ordinal);
 
     public Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken)
     {
-        var bucket = _buckets.GetOrAdd(context.Source, Create);
+        var key = options.Value.Sources.For(context.Source) is null ? UnknownSource : context.Source;
+        var bucket = _buckets.GetOrAdd(key, Create);
         if (bucket is null)
         {
             return Task.CompletedTask;

@@ -153,6 +153,8 @@ public sealed class CaptureApiTests : IAsyncLifetime
     [InlineData("?since=1d&until=2d", "since is after until")]
     [InlineData("?label=novalue", "label 'novalue' is not NAME=VALUE")]
     [InlineData("?since=1000000w", "reaches before the calendar begins")]
+    [InlineData("?since=0001-01-01T00:00:00Z", "since '0001-01-01T00:00:00Z' reaches before the calendar begins")]
+    [InlineData("?until=0001-01-05T00:00:00Z", "until '0001-01-05T00:00:00Z' reaches before the calendar begins")]
     public async Task Bad_queries_get_400_saying_what_is_wrong(string query, string says)
     {
         var (status, body, _) = await GetAsync("/api/captures" + query);
