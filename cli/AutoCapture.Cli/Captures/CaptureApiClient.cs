@@ -61,7 +61,11 @@ internal sealed class CaptureApiClient(HttpClient http, Uri baseUrl, string toke
             try
             {
                 using var error = JsonDocument.Parse(body);
-                message = error.RootElement.TryGetProperty("error", out var e) ? e.GetString() ?? body : body;
+                // A proxy's error page may be any JSON (an array, a number, an object without a string "error").
+                if (error.RootElement.ValueKind == JsonValueKind.Object && error.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String)
+                {
+                    message = e.GetString()!;
+                }
             }
             catch (JsonException)
             {

@@ -137,8 +137,17 @@ internal static class CapturesCommands
 
             var artifacts = manifest.Artifacts.Where(a => wanted.Length == 0 || wanted.Contains(a.Name)).ToList();
             var folder = Path.GetFullPath(parse.GetValue(output) ?? captureId);
-            Directory.CreateDirectory(folder);
-            await File.WriteAllBytesAsync(Path.Combine(folder, "manifest.json"), AutoCaptureJson.Serialize(manifest, indented: true), cancellationToken);
+            try
+            {
+                Directory.CreateDirectory(folder);
+                await File.WriteAllBytesAsync(Path.Combine(folder, "manifest.json"), AutoCaptureJson.Serialize(manifest, indented: true), cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // --out naming a file, or a folder the user may not write into.
+                throw new CliException($"cannot write into {folder}: {e.Message}");
+            }
+
             var outcomes = await DownloadAllAsync(new ArtifactDownloader(api), captureId, artifacts, folder, cancellationToken);
             foreach (var outcome in outcomes)
             {

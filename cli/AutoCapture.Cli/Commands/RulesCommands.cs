@@ -41,8 +41,10 @@ internal static class RulesCommands
     private static Command Test()
     {
         var file = new Argument<FileInfo>("FILE") { Description = "The YAML rules file." };
-        var alert = new Option<FileInfo>("--alert") { Description = "A webhook payload (Alertmanager, Grafana or Azure Monitor JSON).", Required = true };
-        var source = new Option<string?>("--source") { Description = "alertmanager, grafana or azuremonitor (default: recognised from the payload)." };
+        // Checked by the parser, so a missing file or an unknown source is a one-line usage error, not a stack trace.
+        var alert = new Option<FileInfo>("--alert") { Description = "A webhook payload (Alertmanager, Grafana or Azure Monitor JSON).", Required = true }.AcceptExistingOnly();
+        var source = new Option<string?>("--source") { Description = "alertmanager, grafana or azuremonitor (default: recognised from the payload)." }
+            .AcceptOnlyFromAmong("alertmanager", "grafana", "azuremonitor");
         var command = new Command("test", "Show which rule each alert of a payload matches, the target and captures it would get, and the limits that apply.") { file, alert, source };
         command.SetAction(parse =>
         {

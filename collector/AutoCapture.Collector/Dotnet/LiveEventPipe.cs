@@ -1,5 +1,6 @@
 using AutoCapture.Collector.Captures;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.IO;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
 
@@ -55,22 +56,8 @@ internal static class LiveEventPipe
     }
 
     /// <summary>Hands the parser everything it reads and copies the same bytes to the trace file.</summary>
-    private sealed class TeeStream(Stream source, Stream copy) : Stream
+    private sealed class TeeStream(Stream source, Stream copy) : ReadOnlyStream
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
@@ -79,15 +66,5 @@ internal static class LiveEventPipe
             copy.Write(buffer[..read]);
             return read;
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

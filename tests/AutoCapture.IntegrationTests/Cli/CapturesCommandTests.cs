@@ -138,4 +138,17 @@ public sealed class CapturesCommandTests : IAsyncLifetime
         Assert.Equal(1, noUrlExit);
         Assert.Contains("--url (or $AUTOCAPTURE_URL) must be the webhook app's http(s) address", noUrlError, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Download_into_a_path_that_is_a_file_says_so_instead_of_crashing()
+    {
+        var blocker = Path.Combine(_env.Root, "not-a-folder");
+        await File.WriteAllTextAsync(blocker, "x");
+
+        var (exit, _, error) = await RunAsync("captures", "download", _captures[0].Id, "--out", blocker);
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"cannot write into {blocker}", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", error, StringComparison.Ordinal);
+    }
 }

@@ -72,4 +72,20 @@ public sealed class RulesCommandTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("alerts is required", error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("missing.json", null, "File does not exist")]
+    [InlineData("alert.json", "pagerduty", "Argument 'pagerduty' not recognized")]
+    public async Task Test_answers_a_missing_payload_file_or_an_unknown_source_with_a_usage_error(string payloadName, string? source, string expected)
+    {
+        var rules = Write("rules.yaml", "rules: []\n");
+        Write("alert.json", """{"version":"4"}""");
+        string[] args = ["rules", "test", rules, "--alert", Path.Combine(_directory, payloadName)];
+
+        var (exit, _, error) = await RunAsync(source is null ? args : [.. args, "--source", source]);
+
+        Assert.Equal(1, exit);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", error, StringComparison.Ordinal);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.CompilerServices;
+using AutoCapture.Core.IO;
 
 namespace AutoCapture.Core.Storage.Blob;
 
@@ -351,22 +352,8 @@ public sealed class BlobStore : IArtifactStore, IRangedReads, IObjectMetadata, I
     }
 
     /// <summary>The body of a download; disposing it releases the HTTP response and its connection.</summary>
-    private sealed class ResponseStream(Stream inner, HttpResponseMessage response) : Stream
+    private sealed class ResponseStream(Stream inner, HttpResponseMessage response) : ReadOnlyStream
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
 
         public override int Read(Span<byte> buffer) => inner.Read(buffer);
@@ -374,16 +361,6 @@ public sealed class BlobStore : IArtifactStore, IRangedReads, IObjectMetadata, I
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
