@@ -113,6 +113,15 @@ public sealed class CaptureSearch(ManifestStore manifests, TimeProvider clock)
     public const int DefaultLimit = 50;
     public const int MaxLimit = 200;
     public const int MaxReadsPerPage = 2000;
+
+    /// <summary>Days a page walks at most, captures or not: a `since` years back must not list every empty day in one request.</summary>
+    public const int MaxDaysPerPage = 400;
+
+    /// <summary>
+    /// No capture is older. Times and cursors before it are refused: the search reads the day before `since` and
+    /// days before `until`, and a floor far from DateTime's first day keeps that day arithmetic in range.
+    /// </summary>
+    public static readonly DateTimeOffset Earliest = new(1000, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private const int ReadParallelism = 8;
 
     public async Task<CaptureListPage> SearchAsync(CaptureFilter filter, int limit, string? cursor, int defaultDays, CancellationToken cancellationToken)
@@ -155,9 +164,10 @@ public sealed class CaptureSearch(ManifestStore manifests, TimeProvider clock)
 
         var found = new List<CaptureListItem>();
         var read = 0;
+        var walked = 0;
         foreach (var (day, ids) in days)
         {
-            if (read >= MaxReadsPerPage)
+            if (read >= MaxReadsPerPage || walked++ >= MaxDaysPerPage)
             {
                 return new CaptureListPage(found, SearchCursor.StartOf(day).Format(), lastDay, read);
             }
@@ -268,7 +278,8 @@ internal sealed record SearchCursor(DateOnly Day, DateTimeOffset? CreatedAt, str
 
         var parts = text.Split('|');
         if (parts.Length != 4 || parts[0] != "1"
-            || !DateOnly.TryParseExact(parts[1], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            || !DateOnly.TryParseExact(parts[1], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+            || day < DateOnly.FromDateTime(CaptureSearch.Earliest.UtcDateTime))
         {
             throw new FormatException("the cursor is not one a listing handed out");
         }

@@ -11,9 +11,6 @@ namespace AutoCapture.Functions.Endpoints;
 public sealed record CaptureQuery(CaptureFilter Filter, int Limit, string? Cursor)
 {
     private const int MaxValueLength = 256;
-    // The search reads the day before `since` and, without it, up to DefaultSearchDays (at most ten years) before
-    // `until`; no capture is this old, and a floor far from DateTime's first day keeps that day arithmetic in range.
-    private static readonly DateTimeOffset Earliest = new(1000, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly string[] Known = ["alert", "host", "process", "rule", "source", "status", "label", "since", "until", "limit", "cursor"];
 
     /// <exception cref="FormatException">A parameter is unknown, repeated or malformed; the message names it.</exception>
@@ -97,13 +94,13 @@ public sealed record CaptureQuery(CaptureFilter Filter, int Limit, string? Curso
         DateTimeOffset instant;
         if (Durations.TryParse(text, out var ago))
         {
-            instant = ago <= now - Earliest ? now - ago : DateTimeOffset.MinValue;
+            instant = ago <= now - CaptureSearch.Earliest ? now - ago : DateTimeOffset.MinValue;
         }
         else if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out instant))
         {
             throw new FormatException($"{name} '{text}' is neither an ISO 8601 time (2026-11-21T14:00:00Z) nor a duration ago (36h, 7d)");
         }
 
-        return instant >= Earliest ? instant : throw new FormatException($"{name} '{text}' reaches before the calendar begins (the year {Earliest.Year})");
+        return instant >= CaptureSearch.Earliest ? instant : throw new FormatException($"{name} '{text}' reaches before the calendar begins (the year {CaptureSearch.Earliest.Year})");
     }
 }

@@ -49,6 +49,23 @@ public abstract class CaptureIndexContractTests
     }
 
     [Fact]
+    public async Task A_walk_over_years_of_empty_days_is_split_into_pages_and_still_finds_every_capture()
+    {
+        var store = NewStore();
+        var seeded = await CaptureSeeder.SeedAsync(store, DateTimeOffset.UtcNow, 6, perDay: 3);
+        var search = Search(store);
+        // A label filter is not in the index, so the search lists day folders: 1,000 of them, nearly all empty.
+        var filter = new CaptureFilter { Since = DateTimeOffset.UtcNow.AddDays(-1000), Labels = new Dictionary<string, string> { ["env"] = "prod" } };
+
+        var first = await search.SearchAsync(filter, 50, null, defaultDays: 30, CancellationToken.None);
+        var all = await AllAsync(search, filter, limit: 50);
+
+        Assert.NotNull(first.NextCursor);
+        Assert.Equal(seeded.Where(m => m.Alert.Labels["env"] == "prod").NewestFirst().Select(m => m.Id), all);
+        Assert.NotEmpty(all);
+    }
+
+    [Fact]
     public async Task Tags_follow_the_last_write_when_many_writers_update_manifests_at_once()
     {
         var store = NewStore();
