@@ -29,70 +29,68 @@ public static class CaptureEndpoint
         var options = services.GetRequiredService<IOptions<CollectorOptions>>();
         var logger = services.GetRequiredService<ILogger<CaptureRunner>>();
         var cancellationToken = context.RequestAborted;
+        if (request.ContentLength > MaxBodyBytes)
         {
-            if (request.ContentLength > MaxBodyBytes)
-            {
-                return Error(413, $"body is larger than {MaxBodyBytes} bytes");
-            }
+            return Error(413, $"body is larger than {MaxBodyBytes} bytes");
+        }
 
-            byte[] body;
-            using (var buffer = new MemoryStream())
+        byte[] body;
+        using (var buffer = new MemoryStream())
+        {
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
             {
-                var chunk = new byte[16 * 1024];
-                int read;
-                while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+                if (buffer.Length + read > MaxBodyBytes)
                 {
-                    if (buffer.Length + read > MaxBodyBytes)
-                    {
-                        return Error(413, $"body is larger than {MaxBodyBytes} bytes");
-                    }
-
-                    buffer.Write(chunk, 0, read);
+                    return Error(413, $"body is larger than {MaxBodyBytes} bytes");
                 }
 
-                body = buffer.ToArray();
+                buffer.Write(chunk, 0, read);
             }
 
-            var check = verifier.Verify(request.Method, request.Path + request.QueryString, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, body);
-            if (!check.IsValid)
-            {
-                logger.LogWarning("Refused a capture request from {Remote}: {Reason}", request.HttpContext.Connection.RemoteIpAddress, check.Message);
-                return Error(401, check.Message);
-            }
-
-            CaptureRequest capture;
-            try
-            {
-                capture = AutoCaptureJson.Deserialize<CaptureRequest>(body);
-            }
-            catch (JsonException e)
-            {
-                return Error(400, $"body is not a capture request: {e.Message}");
-            }
-
-            if (Validate(capture, options.Value) is { } problem)
-            {
-                return Error(400, problem);
-            }
-
-            var answer = runner.Start(capture);
-            if (!answer.Accepted)
-            {
-                logger.LogInformation("Capture {CaptureId} refused: {Reason}", capture.CaptureId, answer.Message);
-                return Error(answer.Status, answer.Message);
-            }
-
-            if (answer == StartAnswer.AlreadyRunning)
-            {
-                logger.LogInformation("Capture {CaptureId} asked for again while it runs: accepted, not started twice", capture.CaptureId);
-            }
-            else
-            {
-                logger.LogInformation("Capture {CaptureId} accepted: {Kinds} of {Process}", capture.CaptureId, string.Join(", ", capture.Captures.Select(c => c.Kind)), capture.Process);
-            }
-
-            return Results.Json(new { captureId = capture.CaptureId, status = answer.Message }, statusCode: 202);
+            body = buffer.ToArray();
         }
+
+        var check = verifier.Verify(request.Method, request.Path + request.QueryString, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, body);
+        if (!check.IsValid)
+        {
+            logger.LogWarning("Refused a capture request from {Remote}: {Reason}", request.HttpContext.Connection.RemoteIpAddress, check.Message);
+            return Error(401, check.Message);
+        }
+
+        CaptureRequest capture;
+        try
+        {
+            capture = AutoCaptureJson.Deserialize<CaptureRequest>(body);
+        }
+        catch (JsonException e)
+        {
+            return Error(400, $"body is not a capture request: {e.Message}");
+        }
+
+        if (Validate(capture, options.Value) is { } problem)
+        {
+            return Error(400, problem);
+        }
+
+        var answer = runner.Start(capture);
+        if (!answer.Accepted)
+        {
+            logger.LogInformation("Capture {CaptureId} refused: {Reason}", capture.CaptureId, answer.Message);
+            return Error(answer.Status, answer.Message);
+        }
+
+        if (answer == StartAnswer.AlreadyRunning)
+        {
+            logger.LogInformation("Capture {CaptureId} asked for again while it runs: accepted, not started twice", capture.CaptureId);
+        }
+        else
+        {
+            logger.LogInformation("Capture {CaptureId} accepted: {Kinds} of {Process}", capture.CaptureId, string.Join(", ", capture.Captures.Select(c => c.Kind)), capture.Process);
+        }
+
+        return Results.Json(new { captureId = capture.CaptureId, status = answer.Message }, statusCode: 202);
     }
 
     /// <summary>Everything in a request that reaches a file name, a process lookup or an HTTP call is checked here.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using AutoCapture.Collector.Captures;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.IO;
 using AutoCapture.Core.Storage;
 
 namespace AutoCapture.Collector.Runs;
@@ -69,21 +70,13 @@ public sealed class StoreArtifactSink(IArtifactStore store, string captureId, St
     }
 
     /// <summary>A read-only pass-through that counts and hashes what is read.</summary>
-    private sealed class HashingStream(Stream inner) : Stream
+    private sealed class HashingStream(Stream inner) : ReadOnlyStream
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
         public long BytesRead { get; private set; }
 
         public string HashHex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
 
         public override long Position
         {
@@ -115,16 +108,6 @@ public sealed class StoreArtifactSink(IArtifactStore store, string captureId, St
             _hash.AppendData(data);
             BytesRead += data.Length;
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

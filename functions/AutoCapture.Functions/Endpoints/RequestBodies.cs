@@ -12,7 +12,9 @@ internal static class RequestBodies
             throw new WebhookRejectedException(413, $"body is {request.ContentLength} bytes; the limit is {limit}");
         }
 
-        var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 16 * 1024);
+        // Sized by the bytes that arrive, not by what Content-Length claims: a caller not yet authenticated must not
+        // make the app set aside megabytes by announcing them.
+        var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 16 * 1024, 64 * 1024));
         var chunk = new byte[16 * 1024];
         int read;
         while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using AutoCapture.Core.IO;
 
 namespace AutoCapture.IntegrationTests.Support;
 
@@ -56,22 +57,8 @@ public sealed class PatternStream(long size, int seed) : ReadOnlySourceStream
     }
 }
 
-public abstract class ReadOnlySourceStream : Stream
+public abstract class ReadOnlySourceStream : ReadOnlyStream
 {
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     public abstract override int Read(Span<byte> buffer);
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
@@ -81,14 +68,4 @@ public abstract class ReadOnlySourceStream : Stream
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         Task.FromResult(Read(buffer.AsSpan(offset, count)));
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
