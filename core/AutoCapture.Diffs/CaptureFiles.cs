@@ -53,15 +53,10 @@ public sealed class StoreDiffArtifactWriter(IArtifactStore store, string capture
         var scratch = Path.Combine(Path.GetTempPath(), $"autocapture-diff-{Guid.NewGuid():N}");
         try
         {
+            string sha256;
             await using (var file = new FileStream(scratch, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
             {
-                await write(file, cancellationToken);
-            }
-
-            string sha256;
-            await using (var file = File.OpenRead(scratch))
-            {
-                sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
+                sha256 = await HashedWrite.ToAsync(file, write, cancellationToken);
             }
 
             await using (var file = File.OpenRead(scratch))
@@ -91,12 +86,24 @@ public sealed class FolderDiffArtifactWriter(string folder) : IDiffArtifactWrite
     {
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, name);
-        await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+        var sha256 = await HashedWrite.ToAsync(file, write, cancellationToken);
+        return new ArtifactInfo(name, DiffArtifacts.Kind, contentType, file.Length, sha256);
+    }
+}
+
+/// <summary>Writes an artifact and hashes it in the same pass, rather than reading the file back to hash it.</summary>
+internal static class HashedWrite
+{
+    /// <returns>The lowercase hex SHA-256 of what <paramref name="write"/> wrote to <paramref name="file"/>.</returns>
+    public static async Task<string> ToAsync(Stream file, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        using var sha256 = SHA256.Create();
+        await using (var hashing = new CryptoStream(file, sha256, CryptoStreamMode.Write, leaveOpen: true))
         {
-            await write(file, cancellationToken);
+            await write(hashing, cancellationToken);
         }
 
-        await using var read = File.OpenRead(path);
-        return new ArtifactInfo(name, DiffArtifacts.Kind, contentType, read.Length, Convert.ToHexStringLower(await SHA256.HashDataAsync(read, cancellationToken)));
+        return Convert.ToHexStringLower(sha256.Hash!);
     }
 }
