@@ -65,6 +65,7 @@ public sealed class CaptureAdmission(
     private async Task<List<PlannedCapture>> DecideAsync(List<PlannedCapture> captures, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        var decision = Guid.NewGuid().ToString("N");
         var book = new Dictionary<string, LimitDocument>(StringComparer.Ordinal);
         await LoadAsync(book, captures.SelectMany(limits.SharedPolicies), now, cancellationToken);
 
@@ -73,7 +74,7 @@ public sealed class CaptureAdmission(
         while (true)
         {
             captures = [.. captures.Where(c => c.Decision == CaptureDecision.Proceeding)];
-            plan = Decide(captures, book, now);
+            plan = Decide(captures, book, decision, now);
             // Cooldowns are read only for captures the shared limits would let in, so sampled-out alerts cost nothing.
             var unread = plan.Admitted.SelectMany(a => CooldownPolicies(a.Capture)).Where(p => !book.ContainsKey(p.StoreKey)).ToList();
             var unverified = plan.Admitted.Where(a => checkedExist.Add(a.Capture.CaptureId)).Select(a => a.Capture).ToList();
@@ -136,7 +137,7 @@ public sealed class CaptureAdmission(
     /// free (the caller reads it and decides again). Each admitted capture's reservations are added to the documents,
     /// so later captures of the batch see them as the store will.
     /// </summary>
-    private Plan Decide(IReadOnlyList<PlannedCapture> captures, Dictionary<string, LimitDocument> book, DateTimeOffset now)
+    private Plan Decide(IReadOnlyList<PlannedCapture> captures, Dictionary<string, LimitDocument> book, string decision, DateTimeOffset now)
     {
         foreach (var document in book.Values)
         {
@@ -244,7 +245,7 @@ public sealed class CaptureAdmission(
             {
                 foreach (var (document, key, until) in reservations)
                 {
-                    document.Add(new LimitEntry(id, key, now, until, Committed: false));
+                    document.Add(new LimitEntry(id, key, now, until, Committed: false, decision));
                 }
 
                 plan.Admitted.Add(new AdmittedCapture(capture, allowed, notes));
@@ -264,14 +265,16 @@ public sealed class CaptureAdmission(
         }
 
         logger.LogDebug("Limits changed while {Count} documents were being written; deciding again", documents.Count);
-        await ReleaseAsync(documents, documents.SelectMany(d => d.Added).Select(e => e.CaptureId).ToHashSet(StringComparer.Ordinal), now, cancellationToken);
+        await ReleaseAsync(documents, _ => true, now, cancellationToken);
         return false;
     }
 
-    private async Task ReleaseAsync(IEnumerable<LimitDocument> documents, IReadOnlyCollection<string> captureIds, DateTimeOffset now, CancellationToken cancellationToken) =>
+    /// <summary>Gives back reservations this decision added (never another decision's of the same capture).</summary>
+    private async Task ReleaseAsync(IReadOnlyList<LimitDocument> documents, Func<LimitEntry, bool> which, DateTimeOffset now, CancellationToken cancellationToken) =>
         await Task.WhenAll(documents
-            .Where(d => d.Added.Any(e => captureIds.Contains(e.CaptureId)))
-            .Select(d => limiter.ReleaseAsync(d.Policy, captureIds, now, cancellationToken)));
+            .Select(d => (d.Policy, Mine: d.Added.Where(which).ToHashSet()))
+            .Where(d => d.Mine.Count > 0)
+            .Select(d => limiter.ReleaseAsync(d.Policy, e => d.Mine.Contains(e with { Committed = false }), now, cancellationToken)));
 
     private async Task StartAsync(AdmittedCapture admitted, IReadOnlyList<LimitDocument> touched, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -292,7 +295,7 @@ public sealed class CaptureAdmission(
         {
             // Decided long ago (its limit entries have expired) by a decision that wrote its manifest since we looked.
             capture.MarkDuplicate();
-            await ReleaseAsync(touched, [capture.CaptureId], now, cancellationToken);
+            await ReleaseAsync(touched, e => e.CaptureId == capture.CaptureId, now, cancellationToken);
             return;
         }
 

@@ -62,7 +62,7 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
 
     /// <summary>Frees the capture's in-flight slot once it has ended for good (and chat has heard of it).</summary>
     public Task ReleaseInFlightAsync(string captureId, CancellationToken cancellationToken) =>
-        limiter.ReleaseAsync(InFlight(), [captureId], clock.GetUtcNow(), cancellationToken);
+        limiter.ReleaseAsync(InFlight(), e => e.CaptureId == captureId, clock.GetUtcNow(), cancellationToken);
 
     private int StormTargets(PlannedCapture capture) => capture.Rule.StormTargets ?? Settings.StormTargets;
 

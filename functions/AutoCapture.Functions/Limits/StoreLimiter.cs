@@ -2,8 +2,12 @@ using AutoCapture.Core.Storage;
 
 namespace AutoCapture.Functions.Limits;
 
-/// <summary>One reservation in a limit's state: a capture holding a slot until a time, pending or committed.</summary>
-public sealed record LimitEntry(string CaptureId, string Key, DateTimeOffset At, DateTimeOffset Until, bool Committed);
+/// <summary>
+/// One reservation in a limit's state: a capture holding a slot until a time, pending or committed, written by one
+/// decision. Two instances can decide the same alert at once (an HA pair delivers each alert twice): the decision id
+/// keeps one from committing or releasing the other's reservation.
+/// </summary>
+public sealed record LimitEntry(string CaptureId, string Key, DateTimeOffset At, DateTimeOffset Until, bool Committed, string? Decision = null);
 
 public sealed record LimitState(IReadOnlyList<LimitEntry> Entries);
 
@@ -79,31 +83,32 @@ public sealed class StoreLimiter(IArtifactStore store)
     /// </summary>
     public async Task<bool> CommitAsync(LimitDocument document, CancellationToken cancellationToken)
     {
-        var ids = document.Added.Select(e => e.CaptureId).ToHashSet(StringComparer.Ordinal);
+        var added = document.Added.ToHashSet();
         var held = true;
         await store.UpdateFromAsync<LimitState>(document.Policy.StoreKey, document.Version, current =>
         {
-            var mine = current?.Entries.Where(e => ids.Contains(e.CaptureId)).ToList() ?? [];
-            held = mine.Count == ids.Count;
-            if (!held || mine.All(e => e.Committed))
+            var mine = current?.Entries.Where(added.Contains).ToList() ?? [];
+            held = mine.Count == added.Count;
+            if (!held)
             {
                 return null;
             }
 
-            return new LimitState([.. Active(current, document.Now).Where(e => !ids.Contains(e.CaptureId)), .. mine.Select(e => e with { Committed = true })]);
+            return new LimitState([.. Active(current, document.Now).Where(e => !added.Contains(e)), .. mine.Select(e => e with { Committed = true })]);
         }, cancellationToken);
         return held;
     }
 
-    public Task ReleaseAsync(LimitPolicy policy, IReadOnlyCollection<string> captureIds, DateTimeOffset now, CancellationToken cancellationToken) =>
+    /// <summary>Removes the reservations <paramref name="which"/> picks (and prunes expired ones while writing anyway).</summary>
+    public Task ReleaseAsync(LimitPolicy policy, Func<LimitEntry, bool> which, DateTimeOffset now, CancellationToken cancellationToken) =>
         store.UpdateAsync<LimitState>(policy.StoreKey, current =>
         {
-            if (current is null || !current.Entries.Any(e => captureIds.Contains(e.CaptureId)))
+            if (current is null || !current.Entries.Any(which))
             {
                 return null;
             }
 
-            return new LimitState([.. Active(current, now).Where(e => !captureIds.Contains(e.CaptureId))]);
+            return new LimitState([.. Active(current, now).Where(e => !which(e))]);
         }, cancellationToken);
 
     /// <summary>

@@ -189,7 +189,7 @@ public sealed class Housekeeping(
         if (orphans.Count > 0)
         {
             logger.LogWarning("Freeing {Count} in-flight slots no open capture holds: {CaptureIds}", orphans.Count, orphans);
-            await limiter.ReleaseAsync(limits.InFlight(), orphans, now, cancellationToken);
+            await limiter.ReleaseAsync(limits.InFlight(), e => orphans.Contains(e.CaptureId), now, cancellationToken);
         }
 
         return orphans.Count;

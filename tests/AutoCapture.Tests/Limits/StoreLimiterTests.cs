@@ -121,7 +121,7 @@ public sealed class StoreLimiterTests : IDisposable
         var policy = new LimitPolicy("state/limits/test.json", 1);
         await Reserve(policy, "a");
 
-        await _limiter.ReleaseAsync(policy, ["a"], _now, CancellationToken.None);
+        await _limiter.ReleaseAsync(policy, e => e.CaptureId == "a", _now, CancellationToken.None);
 
         Assert.Equal(LimitOutcome.Fits, (await Reserve(policy, "b")).Check.Outcome);
     }
