@@ -210,3 +210,54 @@ public sealed class CaptureAdmissionTests : IAsyncLifetime
         }
     }
 }
+
+/// <summary>A delivery's regular-expression matching stops at its budget; the rest of its alerts are answered as skipped.</summary>
+public sealed class MatchBudgetTests : IAsyncLifetime
+{
+    // Exponential backtracking on a run of a's that ends in something else.
+    private const string Rules = """
+        rules:
+          - name: slow
+            match: ['service =~ "(a|aa)+"']
+            target: { collector: "http://127.0.0.1:7080", host: "h", process: { name: checkout } }
+            captures: [stacks]
+        """;
+
+    private readonly AdmissionKit _kit = new(Rules);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _kit.DisposeAsync();
+
+    [Fact]
+    public async Task Alerts_past_the_budget_are_skipped_with_the_reason_and_the_delivery_is_still_answered()
+    {
+        var instance = _kit.NewInstance(settings: new() { ["AutoCapture:Limits:MatchBudget"] = "00:00:00.300" });
+        var alerts = Enumerable.Range(0, 40)
+            .Select(i => AdmissionKit.Firing("Slow", _kit.Clock.GetUtcNow(), "g", ("service", new string('a', 40) + i)))
+            .ToList();
+        var context = new Functions.Pipeline.WebhookContext("alertmanager", _ => null, _ => null, "application/json", _ => Task.FromResult(ReadOnlyMemory<byte>.Empty), DateTimeOffset.UtcNow);
+        context.Alerts.AddRange(alerts);
+
+        await ((Functions.Pipeline.RouteStage)instance.Services.GetService(typeof(Functions.Pipeline.RouteStage))!).ExecuteAsync(context, CancellationToken.None);
+
+        // Each evaluation that backtracks runs until the 100 ms regex timeout: the 300 ms budget is spent after a few.
+        var skipped = context.AlertNotes.Values.Count(n => n.Contains("AutoCapture:Limits:MatchBudget", StringComparison.Ordinal));
+        Assert.InRange(skipped, 30, 39);
+        Assert.All(context.AlertNotes.Values.Where(n => !n.Contains("MatchBudget", StringComparison.Ordinal)), n => Assert.Equal("no rule matched", n));
+    }
+
+    [Theory]
+    [InlineData("(a+)+", true)]
+    [InlineData("(a|aa)+", false)]
+    [InlineData("(x*y)*z", true)]
+    [InlineData("((ab)+c)+", true)]
+    [InlineData("[(a+)]+", false)]
+    [InlineData(@"\(a+\)+", false)]
+    [InlineData("checkout-(eu|us)-[0-9]+", false)]
+    public void Nested_quantifiers_are_recognised(string pattern, bool nested)
+    {
+        Assert.True(Functions.Rules.LabelMatcher.TryParse($"service =~ \"{pattern.Replace("\\", "\\\\", StringComparison.Ordinal)}\"", out var matcher, out var error), error);
+        Assert.Equal(nested, matcher!.NestsQuantifiers);
+    }
+}
