@@ -325,9 +325,10 @@ public sealed class CaptureAdmission(
     }
 
     /// <summary>
-    /// Storm-sampled and undecided captures leave nothing in the store: during a storm that would be a write per pod,
-    /// and the alert's next repeat is decided afresh. Other skips are recorded on a skipped manifest (that alert
-    /// instance is then decided for good), and chat hears of the ones <see cref="SkipNotices"/> picks.
+    /// A skip is answered and logged; it is written to the store only when chat hears of it (<see cref="SkipNotices"/>
+    /// picks at most one per rule and cause per interval), as a skipped manifest the message links to. Writing every
+    /// skip would cost a write per alert exactly when alerts storm in, and an alert skipped unrecorded is decided afresh
+    /// on its next repeat: captured then if the limits allow.
     /// </summary>
     private async Task RecordSkipsAsync(IReadOnlyList<SkippedCapture> skipped, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -337,26 +338,19 @@ public sealed class CaptureAdmission(
             skip.Capture.Skip(skip.Cause, skip.Reason);
         }
 
-        var recorded = skipped.Where(s => s.Cause != SkipCause.Storm).ToList();
-        var told = await notices.PickAsync([.. recorded.Select(s => s.Capture)], cancellationToken);
-        await Parallel.ForEachAsync(recorded, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken }, async (skip, token) =>
+        var told = await notices.PickAsync([.. skipped.Select(s => s.Capture)], cancellationToken);
+        await Parallel.ForEachAsync(told, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken }, async (capture, token) =>
         {
-            var capture = skip.Capture;
-            var tell = told.Contains(capture);
             var manifest = NewManifest(capture, CaptureStatus.Skipped, now) with
             {
-                SkipReason = skip.Reason,
+                SkipReason = capture.Reason,
                 Captures = [],
                 Notes = [.. capture.Notes],
                 CompletedAt = now,
-                Quiet = !tell,
-                NotifyingSince = tell ? now : null,
+                Quiet = false,
+                NotifyingSince = now,
             };
-            if (tell)
-            {
-                await open.OpenAsync(capture.CaptureId, now, token);
-            }
-
+            await open.OpenAsync(capture.CaptureId, now, token);
             var written = await manifests.WriteAsync(manifest, WriteCondition.IfAbsent, token);
             known.Add(capture.CaptureId);
             if (!written.Written)
@@ -367,7 +361,7 @@ public sealed class CaptureAdmission(
 
             capture.Manifest = manifest;
             capture.ManifestETag = written.ETag;
-            if (tell && !chat.Enqueue(capture.CaptureId))
+            if (!chat.Enqueue(capture.CaptureId))
             {
                 logger.LogWarning("Capture {CaptureId}: chat queue full; housekeeping will send the skip message", capture.CaptureId);
             }

@@ -10,7 +10,7 @@ namespace AutoCapture.Functions.Admission;
 /// Which skipped captures chat hears about. A storm-sampled skip never: during a storm that would be one message per
 /// pod. A skip by cooldown, budget or in-flight cap is told, but at most once per rule and cause per
 /// <see cref="ChatOptions.SkipNoticeInterval"/> — decided in the store like the limits themselves, so it holds across
-/// instances. Every skip stays in the webhook answer and the delivery's log line either way.
+/// instances. Baselines are never told. Every skip is in the webhook answer and the delivery's log line either way.
 /// </summary>
 public sealed class SkipNotices(StoreLimiter limiter, IOptions<AutoCaptureOptions> options, TimeProvider clock)
 {
@@ -19,7 +19,7 @@ public sealed class SkipNotices(StoreLimiter limiter, IOptions<AutoCaptureOption
     {
         var picked = new HashSet<PlannedCapture>();
         var firsts = skipped
-            .Where(c => c.SkippedBy is { } cause && cause != SkipCause.Storm)
+            .Where(c => c.SkippedBy is SkipCause.Cooldown or SkipCause.Budget or SkipCause.InFlight && c.Baseline is null)
             .GroupBy(c => (c.Rule.Name, c.SkippedBy))
             .Select(g => g.First());
         foreach (var capture in firsts)

@@ -147,19 +147,21 @@ public sealed class LimitDocument(LimitPolicy policy, StoreVersion<LimitState> v
 
     public LimitCheck Check(string captureId, string key)
     {
-        var addsOne = !Policy.DistinctKeys || (Active.All(e => e.Key != key) && _added.All(e => e.Key != key));
+        // A reservation whose hold ends at once (a zero cooldown) holds nothing, even within one decision.
+        List<LimitEntry> added = [.. _added.Where(e => e.Until > Now)];
+        var addsOne = !Policy.DistinctKeys || (Active.All(e => e.Key != key) && added.All(e => e.Key != key));
         if (!addsOne)
         {
             return new(LimitOutcome.Fits, []);
         }
 
-        List<LimitEntry> committed = [.. Active.Where(e => e.Committed), .. _added];
+        List<LimitEntry> committed = [.. Active.Where(e => e.Committed), .. added];
         if (Count(committed) >= Policy.Capacity)
         {
             return new(LimitOutcome.Refused, committed);
         }
 
-        return Count([.. Active, .. _added]) >= Policy.Capacity ? new(LimitOutcome.Busy, []) : new(LimitOutcome.Fits, []);
+        return Count([.. Active, .. added]) >= Policy.Capacity ? new(LimitOutcome.Busy, []) : new(LimitOutcome.Fits, []);
     }
 
     public void Add(LimitEntry entry) => _added.Add(entry);

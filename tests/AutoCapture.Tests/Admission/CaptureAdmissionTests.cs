@@ -91,8 +91,10 @@ public sealed class CaptureAdmissionTests : IAsyncLifetime
         Assert.Contains("stacks skipped: cooldown on name=svc-0", captures[0].Reason, StringComparison.Ordinal);
         Assert.Equal(["svc-1", "svc-2", "svc-3"], captures.Where(c => c.Decision == CaptureDecision.Started).Select(c => c.Target.Process.Name));
         Assert.Equal(SkipCause.Storm, captures[4].SkippedBy);
-        // The cooldown skip is recorded (that alert instance is decided for good); the storm one is not.
-        Assert.Equal(CaptureStatus.Skipped, (await new ManifestStore(_kit.Folder).ReadAsync(captures[0].CaptureId, CancellationToken.None))!.Status);
+        // The rule's first cooldown skip is told in chat, so it is written for the message to link to; storm skips never are.
+        var told = (await new ManifestStore(_kit.Folder).ReadAsync(captures[0].CaptureId, CancellationToken.None))!;
+        Assert.Equal(CaptureStatus.Skipped, told.Status);
+        Assert.False(told.Quiet);
         Assert.Null(await new ManifestStore(_kit.Folder).ReadAsync(captures[4].CaptureId, CancellationToken.None));
     }
 

@@ -116,6 +116,16 @@ public sealed class StoreLimiterTests : IDisposable
     }
 
     [Fact]
+    public async Task Within_one_decision_a_reservation_whose_hold_ends_at_once_holds_nothing()
+    {
+        // A zero cooldown: two captures of the same target in one batch both fit.
+        var document = await _limiter.ReadAsync(new LimitPolicy("state/limits/cooldown.json", 1), _now, CancellationToken.None);
+        document.Add(new LimitEntry("a", "a", _now, _now, Committed: false));
+
+        Assert.Equal(LimitOutcome.Fits, document.Check("b", "b").Outcome);
+    }
+
+    [Fact]
     public async Task Releasing_a_pending_reservation_lets_the_next_capture_in()
     {
         var policy = new LimitPolicy("state/limits/test.json", 1);
