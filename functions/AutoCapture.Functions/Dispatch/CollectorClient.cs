@@ -130,7 +130,7 @@ public sealed class CollectorClient
         HttpStatusCode.BadRequest => "the collector refused the request as invalid",
         HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed => "no collector answers at this address",
         HttpStatusCode.TooManyRequests => "the collector is throttling requests",
-        >= HttpStatusCode.InternalServerError => "the collector failed or is unavailable",
+        >= HttpStatusCode.InternalServerError => "the collector failed or is unavailable; its log says why",
         _ => "not an answer a collector gives",
     };
 
