@@ -7,7 +7,7 @@ public interface IWebhookStage
 }
 
 /// <summary>
-/// authenticate → throttle → parse → route → dedup → rate-limit → peer baselines → dispatch, run in order. A stage stops the pipeline by
+/// authenticate → throttle → parse → route → admit → peer baselines → dispatch, run in order. A stage stops the pipeline by
 /// throwing <see cref="WebhookRejectedException"/>; decisions about single captures are recorded on them instead.
 /// </summary>
 public sealed class WebhookPipeline(
@@ -15,13 +15,12 @@ public sealed class WebhookPipeline(
     AuthenticateStage authenticate,
     ParseStage parse,
     RouteStage route,
-    DedupStage dedup,
-    RateLimitStage rateLimit,
+    AdmitStage admit,
     PeerBaselineStage peerBaselines,
     DispatchStage dispatch)
 {
     // Authentication first: unauthenticated requests must never spend an authenticated sender's budget.
-    private readonly IWebhookStage[] _stages = [authenticate, throttle, parse, route, dedup, rateLimit, peerBaselines, dispatch];
+    private readonly IWebhookStage[] _stages = [authenticate, throttle, parse, route, admit, peerBaselines, dispatch];
 
     public async Task RunAsync(WebhookContext context, CancellationToken cancellationToken)
     {
