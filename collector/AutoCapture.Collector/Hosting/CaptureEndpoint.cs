@@ -61,6 +61,7 @@ public static class CaptureEndpoint
             {
                 logger.LogWarning("Refused a capture request from {Remote}: {Reason} ({Folded} more refused from there since the last such line)", remote, check.Message, folded);
             }
+
             return Error(401, check.Message);
         }
 

@@ -119,6 +119,7 @@ public static class CaptureEndpoints
             {
                 loggers.CreateLogger("AutoCapture.Completion").LogWarning("Refused a signed callback for capture {CaptureId} from {Remote}: {Reason} ({Folded} more refused since the last such line)", id, request.HttpContext.Connection.RemoteIpAddress, check.Message, folded);
             }
+
             return (null, RequestBodies.Error(401, check.Message));
         }
 
