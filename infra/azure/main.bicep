@@ -47,6 +47,10 @@ param collectorSigningKey string
 @secure()
 param linkSigningKey string
 
+@description('Collectors the app may call, as host[:port] or CIDR[:port] (AutoCapture:Collector:AllowedCollectors). Required: rules.yaml takes the collector host from alert labels, and the app refuses to start without an allowlist then.')
+@minLength(1)
+param allowedCollectors array
+
 @description('Slack incoming-webhook URL; empty for console-only chat.')
 @secure()
 param slackWebhookUrl string = ''
@@ -230,6 +234,8 @@ var baseSettings = [
   { name: 'AutoCapture__Links__SigningKey', value: '@Microsoft.KeyVault(SecretUri=${linkKeySecret.properties.secretUri})' }
 ]
 
+var collectorSettings = [for (entry, i) in allowedCollectors: { name: 'AutoCapture__Collector__AllowedCollectors__${i}', value: entry }]
+
 var chatSettings = empty(slackWebhookUrl) ? [] : [
   { name: 'AutoCapture__Chat__Default', value: 'slack' }
   { name: 'AutoCapture__Chat__Slack__WebhookUrl', value: '@Microsoft.KeyVault(SecretUri=${slackSecret.properties.secretUri})' }
@@ -267,7 +273,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     }
     siteConfig: {
       minTlsVersion: '1.2'
-      appSettings: concat(baseSettings, chatSettings)
+      appSettings: concat(baseSettings, collectorSettings, chatSettings)
     }
   }
 }

@@ -22,6 +22,10 @@ param instanceMemoryMB = 2048
 // Keep account-key access so collectors can get a service SAS (write-only, captures container).
 param allowSharedKeyAccess = true
 
+// Collectors the app may call (rules.yaml takes the collector host from alert labels): your collectors'
+// subnet and port. Link-local and metadata addresses stay refused unless an entry names them.
+param allowedCollectors = ['10.0.0.0/8:7080']
+
 // Supplied by deploy.sh at deployment time.
 param alertmanagerToken = readEnvironmentVariable('AUTOCAPTURE_ALERTMANAGER_TOKEN', '')
 param collectorSigningKey = readEnvironmentVariable('AUTOCAPTURE_COLLECTOR_KEY', '')

@@ -2,6 +2,7 @@ using System.Text.Json;
 using AutoCapture.Collector.Options;
 using AutoCapture.Collector.Runs;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.Hosting;
 using AutoCapture.Core.Json;
 using AutoCapture.Core.Security;
 using Microsoft.Extensions.Options;
@@ -55,7 +56,12 @@ public static class CaptureEndpoint
         var check = verifier.Verify(request.Method, request.Path + request.QueryString, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, body);
         if (!check.IsValid)
         {
-            logger.LogWarning("Refused a capture request from {Remote}: {Reason}", request.HttpContext.Connection.RemoteIpAddress, check.Message);
+            var remote = request.HttpContext.Connection.RemoteIpAddress;
+            if (services.GetRequiredService<RejectionLog>().ShouldLog($"{remote}", out var folded))
+            {
+                logger.LogWarning("Refused a capture request from {Remote}: {Reason} ({Folded} more refused from there since the last such line)", remote, check.Message, folded);
+            }
+
             return Error(401, check.Message);
         }
 

@@ -7,6 +7,7 @@ using AutoCapture.Collector.Runs;
 using AutoCapture.Core.Hosting;
 using AutoCapture.Core.Security;
 using AutoCapture.Core.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Collector.Hosting;
@@ -37,7 +38,8 @@ public static class CollectorApp
         var services = builder.Services;
         services.AddOptions<CollectorOptions>().Bind(builder.Configuration.GetSection(CollectorOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsValidator>();
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<RejectionLog>();
         services.AddOptions<StoreOptions>().Bind(builder.Configuration.GetSection(StoreOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>();
         services.AddSingleton(sp => ArtifactStores.Create(sp.GetRequiredService<IOptions<StoreOptions>>().Value));

@@ -12,6 +12,19 @@ namespace AutoCapture.Core.Security;
 /// </summary>
 public sealed class AllowedAddress
 {
+    // Link-local ranges and the cloud metadata / host agent endpoints (AWS, Azure, GCP, Alibaba): they answer any
+    // caller on the machine, some with credentials, so a broad entry or an empty list never opens them.
+    private static readonly IPNetwork[] LinkLocalOrMetadata =
+    [
+        IPNetwork.Parse("169.254.0.0/16"),
+        IPNetwork.Parse("fe80::/10"),
+        IPNetwork.Parse("fd00:ec2::254/128"),
+        IPNetwork.Parse("168.63.129.16/32"),
+        IPNetwork.Parse("100.100.100.200/32"),
+    ];
+
+    private static readonly string[] MetadataNames = ["metadata.google.internal", "metadata", "instance-data"];
+
     private AllowedAddress(string text, string? host, IPNetwork? network, int? port)
     {
         Text = text;
@@ -94,6 +107,25 @@ public sealed class AllowedAddress
 
         return IPAddress.TryParse(address.IdnHost.Trim('[', ']'), out var ip) && Network!.Value.Contains(ip);
     }
+
+    /// <summary>Whether the address is link-local or a cloud metadata endpoint (by IP, IPv4-mapped IPv6 included, or by its well-known name).</summary>
+    public static bool IsLinkLocalOrMetadata(Uri address)
+    {
+        if (address.HostNameType == UriHostNameType.Dns)
+        {
+            return MetadataNames.Contains(address.IdnHost.TrimEnd('.'), StringComparer.OrdinalIgnoreCase);
+        }
+
+        return IPAddress.TryParse(address.IdnHost.Trim('[', ']'), out var ip)
+            && LinkLocalOrMetadata.Any(range => range.Contains(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip));
+    }
+
+    /// <summary>
+    /// Whether this entry allows a link-local or metadata address by naming it: the name itself, or a range that lies
+    /// inside a link-local or metadata range. 0.0.0.0/0 covers 169.254.169.254 but does not name it.
+    /// </summary>
+    public bool Names(Uri address) =>
+        Allows(address) && (Host is not null || LinkLocalOrMetadata.Any(range => range.PrefixLength <= Network!.Value.PrefixLength && range.Contains(Network.Value.BaseAddress)));
 
     public override string ToString() => Text;
 

@@ -38,12 +38,14 @@ public sealed class CollectorClient
     private readonly AutoCaptureOptions _options;
     private readonly TimeProvider _clock;
     private readonly ResiliencePipeline<HttpResponseMessage> _resilience;
+    private readonly ILogger<CollectorClient> _logger;
 
     public CollectorClient(HttpClient http, IOptions<AutoCaptureOptions> options, TimeProvider clock, ILogger<CollectorClient> logger)
     {
         _http = http;
         _options = options.Value;
         _clock = clock;
+        _logger = logger;
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
         if (_options.Collector.MaxAttempts > 1)
         {
@@ -60,7 +62,7 @@ public sealed class CollectorClient
                     .HandleResult(r => (int)r.StatusCode >= 500),
                 OnRetry = args =>
                 {
-                    logger.LogWarning("Collector request failed ({Reason}); retry {Attempt} in {Delay}", args.Outcome.Exception?.Message ?? $"HTTP {(int)args.Outcome.Result!.StatusCode}", args.AttemptNumber + 1, args.RetryDelay);
+                    logger.LogWarning("Collector request failed ({Reason}); retry {Attempt} in {Delay}", args.Outcome.Exception is { } e ? Describe(e) : $"HTTP {(int)args.Outcome.Result!.StatusCode}", args.AttemptNumber + 1, args.RetryDelay);
                     args.Outcome.Result?.Dispose();
                     return ValueTask.CompletedTask;
                 },
@@ -96,21 +98,51 @@ public sealed class CollectorClient
                     throw;
                 }
             }, cancellationToken);
-            var text = await ReadMessageAsync(response, cancellationToken);
-            return response.StatusCode switch
+            if (response.StatusCode == HttpStatusCode.Accepted)
             {
-                HttpStatusCode.Accepted => new CollectorAnswer(CollectorVerdict.Accepted, text),
-                HttpStatusCode.Conflict => new CollectorAnswer(CollectorVerdict.Refused, $"collector at {uri.Authority} is busy: {text}"),
-                _ => new CollectorAnswer((int)response.StatusCode >= 500 ? CollectorVerdict.Unreachable : CollectorVerdict.Refused, $"collector at {uri.Authority} answered {(int)response.StatusCode}: {text}"),
-            };
+                return new CollectorAnswer(CollectorVerdict.Accepted, "accepted");
+            }
+
+            // Whatever answers at the address wrote the body, and the message goes to the manifest, the capture page
+            // and chat: only the status and a fixed text leave this method; the body is for whoever debugs.
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.LogDebug("Collector at {Collector} answered {Status}: {Body}", uri.Authority, (int)response.StatusCode, await ReadMessageAsync(response, cancellationToken));
+            }
+
+            var status = (int)response.StatusCode;
+            return new CollectorAnswer(status >= 500 ? CollectorVerdict.Unreachable : CollectorVerdict.Refused, $"collector at {uri.Authority} answered {status}: {Meaning(response.StatusCode)}");
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
+            // Exception texts can quote the peer ("invalid status line: 'SSH-2.0-…'"), so they stay in the log too.
+            _logger.LogDebug(e, "Collector request to {Collector} failed", uri.Authority);
             return mayHaveArrived
-                ? new CollectorAnswer(CollectorVerdict.NoAnswer, $"collector at {uri.Authority} did not answer: {e.Message}")
-                : new CollectorAnswer(CollectorVerdict.Unreachable, $"collector at {uri.Authority} unreachable: {e.Message}");
+                ? new CollectorAnswer(CollectorVerdict.NoAnswer, $"collector at {uri.Authority} did not answer: {Describe(e)}")
+                : new CollectorAnswer(CollectorVerdict.Unreachable, $"collector at {uri.Authority} unreachable: {Describe(e)}");
         }
     }
+
+    private static string Meaning(HttpStatusCode status) => status switch
+    {
+        HttpStatusCode.Unauthorized => "the signature was refused (signing keys or clocks differ)",
+        HttpStatusCode.Conflict => "the collector is busy with other captures",
+        HttpStatusCode.BadRequest => "the collector refused the request as invalid",
+        HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed => "no collector answers at this address",
+        HttpStatusCode.TooManyRequests => "the collector is throttling requests",
+        >= HttpStatusCode.InternalServerError => "the collector failed or is unavailable; its log says why",
+        _ => "not an answer a collector gives",
+    };
+
+    private static string Describe(Exception e) => e switch
+    {
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => "the connection was refused or failed",
+        HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } => "the host name did not resolve",
+        HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } => "the TLS connection failed (untrusted certificate or wrong name)",
+        HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded } => "the answer was not HTTP from a collector",
+        HttpRequestException => "the connection broke",
+        _ => "timed out",
+    };
 
     /// <summary>Failures that happen before a byte of the request can reach the collector.</summary>
     private static bool NeverSent(Exception e) =>

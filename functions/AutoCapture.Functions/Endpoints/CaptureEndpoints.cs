@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.Hosting;
 using AutoCapture.Core.Json;
 using AutoCapture.Core.Security;
 using AutoCapture.Core.Storage;
@@ -114,7 +115,11 @@ public static class CaptureEndpoints
         var check = verifier.Verify(request.Method, request.Path + request.QueryString, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, body.Span);
         if (!check.IsValid)
         {
-            loggers.CreateLogger("AutoCapture.Completion").LogWarning("Refused a signed callback for capture {CaptureId}: {Reason}", id, check.Message);
+            if (request.HttpContext.RequestServices.GetRequiredService<RejectionLog>().ShouldLog("401 callback", out var folded))
+            {
+                loggers.CreateLogger("AutoCapture.Completion").LogWarning("Refused a signed callback for capture {CaptureId} from {Remote}: {Reason} ({Folded} more refused since the last such line)", id, request.HttpContext.Connection.RemoteIpAddress, check.Message, folded);
+            }
+
             return (null, RequestBodies.Error(401, check.Message));
         }
 

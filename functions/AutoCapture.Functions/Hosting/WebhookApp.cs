@@ -15,6 +15,7 @@ using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Pipeline;
 using AutoCapture.Functions.Rules;
 using AutoCapture.Functions.Sources;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Functions.Hosting;
@@ -51,7 +52,8 @@ public static class WebhookApp
         builder.Services.AddSingleton(RulesLoader.LoadFile(Path.GetFullPath(rulesFile)));
 
         var services = builder.Services;
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<RejectionLog>();
         services.AddSingleton(sp => ArtifactStores.Create(sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Store));
         services.AddSingleton<ManifestStore>();
         services.AddSingleton(sp => new OpenCaptures(sp.GetRequiredService<IArtifactStore>()));
@@ -85,7 +87,13 @@ public static class WebhookApp
             services.AddHostedService<HousekeepingService>();
         }
         services.AddHttpClient<CollectorClient>()
-            .ConfigurePrimaryHttpMessageHandler(sp => TrustedCertificates.Handler(sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Collector.TrustedCertificate));
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+            {
+                var handler = TrustedCertificates.Handler(sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Collector.TrustedCertificate);
+                // A redirect would carry a signed request past the collector allowlist (to a metadata address, say).
+                handler.AllowAutoRedirect = false;
+                return handler;
+            });
         services.AddSingleton<CompletionService>();
         services.AddSingleton<ArtifactVerifier>();
         services.AddSingleton<CaptureFinisher>();
@@ -97,7 +105,7 @@ public static class WebhookApp
         services.AddSingleton<SkipNotices>();
         services.AddSingleton<ChatOutbox>();
         services.AddHostedService(sp => sp.GetRequiredService<ChatOutbox>());
-        services.AddSingleton<IValidateOptions<AutoCaptureOptions>, RuleChannelsValidator>();
+        services.AddSingleton<IValidateOptions<AutoCaptureOptions>, RulesValidator>();
         services.AddSingleton<CaptureSearch>();
         services.AddSingleton<ApiAuthorization>();
         services.AddSingleton(sp =>

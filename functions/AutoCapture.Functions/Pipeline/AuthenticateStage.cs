@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using AutoCapture.Core.Hosting;
 using AutoCapture.Core.Security;
 using AutoCapture.Functions.Options;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,7 @@ namespace AutoCapture.Functions.Pipeline;
 /// HMAC signature, or a query-string secret. All comparisons take constant time; the log names the source and
 /// the reason, never the secret.
 /// </summary>
-public sealed class AuthenticateStage(IOptions<AutoCaptureOptions> options, TimeProvider clock, ILogger<AuthenticateStage> logger) : IWebhookStage
+public sealed class AuthenticateStage(IOptions<AutoCaptureOptions> options, TimeProvider clock, RejectionLog rejections, ILogger<AuthenticateStage> logger) : IWebhookStage
 {
     private static readonly TimeSpan MaxSignatureAge = TimeSpan.FromMinutes(5);
 
@@ -63,7 +64,11 @@ public sealed class AuthenticateStage(IOptions<AutoCaptureOptions> options, Time
             reasons.Add(reason);
         }
 
-        logger.LogWarning("Rejected a {Source} webhook: {Reason}", context.Source, string.Join("; ", reasons));
+        if (rejections.ShouldLog($"401 {context.Source}", out var folded))
+        {
+            logger.LogWarning("Rejected a {Source} webhook: {Reason} ({Folded} more rejected since the last such line)", context.Source, string.Join("; ", reasons), folded);
+        }
+
         throw new WebhookRejectedException(401, "missing or wrong credentials");
     }
 

@@ -83,12 +83,24 @@ public sealed class RouteStage(RuleSet rules, IOptions<AutoCaptureOptions> optio
     public bool IsAllowed(CaptureTarget target, out string error)
     {
         error = string.Empty;
-        if (_allowedCollectors.Count == 0 || _allowedCollectors.Any(entry => entry.Allows(new Uri(target.Collector))))
+        var address = new Uri(target.Collector);
+        if (AllowedAddress.IsLinkLocalOrMetadata(address))
+        {
+            if (_allowedCollectors.Any(entry => entry.Names(address)))
+            {
+                return true;
+            }
+
+            error = $"collector {address.Authority} is a link-local or cloud metadata address; only an AutoCapture:Collector:AllowedCollectors entry naming it allows it";
+            return false;
+        }
+
+        if (_allowedCollectors.Count == 0 || _allowedCollectors.Any(entry => entry.Allows(address)))
         {
             return true;
         }
 
-        error = $"collector {new Uri(target.Collector).Authority} is not in AutoCapture:Collector:AllowedCollectors";
+        error = $"collector {address.Authority} is not in AutoCapture:Collector:AllowedCollectors";
         return false;
     }
 }

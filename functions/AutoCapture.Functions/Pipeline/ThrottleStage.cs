@@ -1,24 +1,24 @@
 using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
+using AutoCapture.Core.Hosting;
 using AutoCapture.Functions.Options;
 using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Functions.Pipeline;
 
 /// <summary>
-/// First stage: each source gets a token bucket per instance, so one runaway or hostile sender cannot starve
-/// the others or the store. Runs before authentication so even unauthenticated floods cost little.
+/// Each source gets a token bucket per instance, so one runaway sender cannot starve the others or the store. It
+/// runs after authentication: were it first, a flood of wrong credentials would spend the real sender's budget and
+/// its alerts would get 429 (which Alertmanager does not retry), so they would be lost.
 /// </summary>
-public sealed class ThrottleStage(IOptions<AutoCaptureOptions> options, ILogger<ThrottleStage> logger) : IWebhookStage, IDisposable
+public sealed class ThrottleStage(IOptions<AutoCaptureOptions> options, RejectionLog rejections, ILogger<ThrottleStage> logger) : IWebhookStage, IDisposable
 {
-    // The source is whatever the URL says, so unknown names share one key: a prober cannot grow the map without bound.
-    private const string UnknownSource = "";
+    // Authentication has refused unknown sources, so the map holds at most one bucket per configured source.
     private readonly ConcurrentDictionary<string, TokenBucketRateLimiter?> _buckets = new(StringComparer.Ordinal);
 
     public Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken)
     {
-        var key = options.Value.Sources.For(context.Source) is null ? UnknownSource : context.Source;
-        var bucket = _buckets.GetOrAdd(key, Create);
+        var bucket = _buckets.GetOrAdd(context.Source, Create);
         if (bucket is null)
         {
             return Task.CompletedTask;
@@ -30,24 +30,26 @@ public sealed class ThrottleStage(IOptions<AutoCaptureOptions> options, ILogger<
             return Task.CompletedTask;
         }
 
-        logger.LogWarning("Throttled a {Source} webhook: over {Rate} requests per second", context.Source, options.Value.Sources.For(context.Source)?.MaxRequestsPerSecond);
+        if (rejections.ShouldLog($"429 {context.Source}", out var folded))
+        {
+            logger.LogWarning("Throttled a {Source} webhook: over {Rate} requests per second ({Folded} more throttled since the last such line)", context.Source, options.Value.Sources.For(context.Source)?.MaxRequestsPerSecond, folded);
+        }
+
         throw new WebhookRejectedException(429, $"too many requests from {context.Source}; retry after a second") { RetryAfterSeconds = 1 };
     }
 
     private TokenBucketRateLimiter? Create(string source)
     {
-        // Unknown sources are refused by the next stage; they share one small bucket so probing them is throttled too.
-        var settings = options.Value.Sources.For(source);
-        var perSecond = settings?.MaxRequestsPerSecond ?? 10;
-        if (perSecond == 0)
+        var settings = options.Value.Sources.For(source)!;
+        if (settings.MaxRequestsPerSecond == 0)
         {
             return null;
         }
 
         return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = settings?.Burst ?? 10,
-            TokensPerPeriod = perSecond,
+            TokenLimit = settings.Burst,
+            TokensPerPeriod = settings.MaxRequestsPerSecond,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = 0,
             AutoReplenishment = true,

@@ -7,7 +7,7 @@ public interface IWebhookStage
 }
 
 /// <summary>
-/// throttle → authenticate → parse → route → admit → peer baselines → dispatch, run in order. A stage stops the pipeline by
+/// authenticate → throttle → parse → route → admit → peer baselines → dispatch, run in order. A stage stops the pipeline by
 /// throwing <see cref="WebhookRejectedException"/>; decisions about single captures are recorded on them instead.
 /// </summary>
 public sealed class WebhookPipeline(
@@ -19,7 +19,8 @@ public sealed class WebhookPipeline(
     PeerBaselineStage peerBaselines,
     DispatchStage dispatch)
 {
-    private readonly IWebhookStage[] _stages = [throttle, authenticate, parse, route, admit, peerBaselines, dispatch];
+    // Authentication first: unauthenticated requests must never spend an authenticated sender's budget.
+    private readonly IWebhookStage[] _stages = [authenticate, throttle, parse, route, admit, peerBaselines, dispatch];
 
     public async Task RunAsync(WebhookContext context, CancellationToken cancellationToken)
     {

@@ -124,13 +124,11 @@ public sealed record TargetTemplate(Template Collector, Template? Host, string R
             return false;
         }
 
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        if (!CollectorAddress.TryParse(text, out collector, out error))
         {
-            error = $"collector '{text}' is not an http(s) address";
             return false;
         }
 
-        collector = (uri.GetLeftPart(UriPartial.Path).TrimEnd('/'), uri.Host);
         if (Collector.IsConstant)
         {
             _constantCollector = collector;

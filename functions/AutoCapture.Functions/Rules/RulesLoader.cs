@@ -221,6 +221,12 @@ public sealed class RulesLoader
         var at = $"{where}.target";
         CheckKeys(target, at, TargetKeys);
         var collector = RequiredTemplate(target, "collector", at);
+        if (collector is { IsConstant: true } && !CollectorAddress.TryParse(collector.Text, out _, out var collectorError))
+        {
+            Problem(Child(target, "collector")!.Start, $"{at}.{collectorError}");
+            return null;
+        }
+
         var host = OptionalTemplate(target, "host", at);
         var processNode = Child(target, "process");
         if (processNode is not YamlMappingNode process)

@@ -7,8 +7,8 @@ namespace AutoCapture.Functions.Rules;
 /// <summary>
 /// A rule template: literal text with <c>{{ … }}</c> expressions taken from the alert, e.g.
 /// <c>http://{{ labels.instance | host }}:7080</c>. Expressions: <c>labels.NAME</c>, <c>annotations.NAME</c>,
-/// <c>alert.name</c>, <c>alert.fingerprint</c>. Filters: <c>host</c> (drop scheme, port and path from an
-/// address), <c>default "value"</c> (used when the value is missing or empty).
+/// <c>alert.name</c>, <c>alert.fingerprint</c>. Filters: <c>host</c> (keep only the host name or IP of an
+/// address; anything else is an error), <c>default "value"</c> (used when the value is missing or empty).
 /// </summary>
 public sealed partial class Template
 {
@@ -134,11 +134,22 @@ public sealed partial class Template
             };
             foreach (var (filter, argument) in expression.Filters)
             {
-                resolved = filter switch
+                if (filter == "host" && !string.IsNullOrEmpty(resolved))
                 {
-                    "host" => resolved is null ? null : HostOf(resolved),
-                    _ => string.IsNullOrEmpty(resolved) ? argument : resolved,
-                };
+                    // Label values are attacker-controlled: whatever is not a plain host name or IP is refused, not
+                    // passed on, so "10.0.0.1:22#" cannot smuggle a port, path or fragment into the address it fills.
+                    resolved = HostOf(resolved);
+                    if (resolved is null)
+                    {
+                        value = string.Empty;
+                        error = $"{expression.Describe()} on alert {alert.Name} has no plain host name or IP address for '| host'";
+                        return false;
+                    }
+                }
+                else if (filter == "default" && string.IsNullOrEmpty(resolved))
+                {
+                    resolved = argument;
+                }
             }
 
             if (string.IsNullOrEmpty(resolved))
@@ -156,8 +167,8 @@ public sealed partial class Template
         return true;
     }
 
-    /// <summary>"http://web-3:9100/metrics" or "web-3:9100" → "web-3"; "[::1]:80" → "::1".</summary>
-    internal static string HostOf(string address)
+    /// <summary>"http://web-3:9100/metrics" or "web-3:9100" → "web-3"; "[::1]:80" → "::1"; null when what is left is no host name or IP.</summary>
+    internal static string? HostOf(string address)
     {
         var rest = address;
         var scheme = rest.IndexOf("://", StringComparison.Ordinal);
@@ -172,14 +183,19 @@ public sealed partial class Template
             rest = rest[..slash];
         }
 
+        string host;
         if (rest.StartsWith('['))
         {
             var end = rest.IndexOf(']', StringComparison.Ordinal);
-            return end > 0 ? rest[1..end] : rest;
+            host = end > 0 ? rest[1..end] : rest;
+        }
+        else
+        {
+            var colon = rest.LastIndexOf(':');
+            host = colon >= 0 && rest.IndexOf(':', StringComparison.Ordinal) == colon ? rest[..colon] : rest;
         }
 
-        var colon = rest.LastIndexOf(':');
-        return colon >= 0 && rest.IndexOf(':', StringComparison.Ordinal) == colon ? rest[..colon] : rest;
+        return Uri.CheckHostName(host) is UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6 ? host : null;
     }
 
     public override string ToString() => Text;

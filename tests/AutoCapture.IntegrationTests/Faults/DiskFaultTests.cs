@@ -32,7 +32,8 @@ public sealed class DiskFaultTests
 
         var outcome = await world.SettleAsync(TimeSpan.FromSeconds(90));
         outcome.AssertKept(expectedCompleted: 1, expectedFailedWithReason: 2);
-        Assert.Contains("the collector cannot write to its work directory: No space left on device", outcome.Manifest(full.CaptureId!).Error, StringComparison.Ordinal);
+        // Refused before it started: the collector's answer text stays in its own log, never in chat.
+        Assert.EndsWith("answered 503: the collector failed or is unavailable; its log says why", outcome.Manifest(full.CaptureId!).Error, StringComparison.Ordinal);
         Assert.Contains("No space left on device", outcome.Manifest(fillsUp.CaptureId!).Error, StringComparison.Ordinal);
         Assert.Equal(CaptureStatus.Complete, outcome.Manifest(roomAgain.CaptureId!).Status);
     }

@@ -98,6 +98,65 @@ public class RulesLoaderTests
         Assert.Contains("is not an http(s) address", error, StringComparison.Ordinal);
     }
 
+    private static string? RenderCollector(string template, string instance)
+    {
+        var rules = Load($$"""
+            rules:
+              - name: r
+                match: ['a="b"']
+                target:
+                  collector: "{{template}}"
+                  process: { name: x }
+            """);
+        return rules.Rules[0].Target.TryRender(TemplateTests.Alert(new() { ["instance"] = instance }), out var target, out _) ? target!.Collector : null;
+    }
+
+    // The security review's probes (issue 12, item 1): a label must not move the port, add a path or reach the metadata address.
+    [Theory]
+    [InlineData("http://{{ labels.instance | host }}:7080", "127.0.0.1:22#:")]
+    [InlineData("http://{{ labels.instance | host }}:7080", "169.254.169.254:80#:")]
+    [InlineData("http://{{ labels.instance | host }}:7080", "user@10.0.0.7")]
+    [InlineData("http://{{ labels.instance }}:7080", "127.0.0.1/ssrf-secret/#")]
+    [InlineData("http://{{ labels.instance }}:7080", "127.0.0.1:22#")]
+    [InlineData("http://{{ labels.instance }}:7080", "127.0.0.1:22/")]
+    [InlineData("http://{{ labels.instance }}:7080", "evil.example?")]
+    [InlineData("http://{{ labels.instance }}:7080", "user:pw@10.0.0.7")]
+    [InlineData("http://{{ labels.instance }}.svc:7080", "evil.example#")]
+    [InlineData("{{ labels.instance }}", "http://10.0.0.7:7080/ssrf-secret")]
+    [InlineData("{{ labels.instance }}", "http://10.0.0.7:7080/?x=1")]
+    public void A_label_cannot_add_a_port_path_query_fragment_or_user_to_the_collector_address(string template, string instance)
+    {
+        Assert.Null(RenderCollector(template, instance));
+    }
+
+    [Theory]
+    [InlineData("http://{{ labels.instance | host }}:7080", "10.0.0.7:9100", "http://10.0.0.7:7080")]
+    [InlineData("http://{{ labels.instance | host }}:7080", "http://web-3.internal:9100/metrics", "http://web-3.internal:7080")]
+    [InlineData("http://{{ labels.instance | host }}:7080", "10.0.0.7:22?x", "http://10.0.0.7:7080")]
+    [InlineData("http://{{ labels.instance }}:7080", "web-3", "http://web-3:7080")]
+    [InlineData("{{ labels.instance }}", "https://collector.internal:7443/", "https://collector.internal:7443")]
+    [InlineData("{{ labels.instance }}", "http://collector.internal:80", "http://collector.internal")]
+    public void A_plain_host_fills_the_collector_address(string template, string instance, string expected)
+    {
+        Assert.Equal(expected, RenderCollector(template, instance));
+    }
+
+    [Fact]
+    public void A_literal_collector_with_a_path_is_refused_at_load_with_its_line()
+    {
+        var problem = Assert.Single(ProblemsOf("""
+            rules:
+              - name: r
+                match: ['a="b"']
+                target:
+                  collector: "http://collector:7080/v1/captures"
+                  process: { name: x }
+            """));
+
+        Assert.Equal(5, problem.Line);
+        Assert.Contains("rules[0].target.collector 'http://collector:7080/v1/captures' is not an http(s) address of the form scheme://host[:port]", problem.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Problems_are_reported_with_line_and_column()
     {

@@ -65,4 +65,16 @@ public class TemplateTests
     {
         Assert.Equal(expected, Template.HostOf(address));
     }
+
+    [Theory]
+    [InlineData("127.0.0.1:22#:")]
+    [InlineData("169.254.169.254:80#:")]
+    [InlineData("user@10.0.0.7")]
+    [InlineData("web 3")]
+    public void Host_filter_refuses_what_is_not_a_plain_host(string address)
+    {
+        Assert.Null(Template.HostOf(address));
+        Assert.False(Template.Parse("http://{{ labels.instance | host }}:7080").TryRender(Alert(new() { ["instance"] = address }), out _, out var error));
+        Assert.Equal("labels.instance on alert HighCPU has no plain host name or IP address for '| host'", error);
+    }
 }

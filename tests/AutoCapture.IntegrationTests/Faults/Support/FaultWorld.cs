@@ -134,6 +134,8 @@ public sealed class FaultWorld : IAsyncDisposable
         ["AutoCapture:Collector:SigningKey"] = CollectorKey,
         ["AutoCapture:Collector:RequestTimeout"] = "00:00:02",
         ["AutoCapture:Collector:MaxAttempts"] = "2",
+        // The rule takes the collector from a label (collectors and fault proxies listen on free ports).
+        ["AutoCapture:Collector:AllowedCollectors:0"] = "127.0.0.1",
         ["AutoCapture:Links:SigningKey"] = LinkKey,
         ["AutoCapture:Chat:Default"] = "slack",
         ["AutoCapture:Chat:Slack:WebhookUrl"] = Slack.WebhookUrl,

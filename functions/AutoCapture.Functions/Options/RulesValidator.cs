@@ -1,0 +1,27 @@
+using AutoCapture.Functions.Rules;
+using Microsoft.Extensions.Options;
+
+namespace AutoCapture.Functions.Options;
+
+/// <summary>Settings the rules depend on: refuse to start rather than lose messages or let alerts choose where to connect.</summary>
+public sealed class RulesValidator(RuleSet rules) : IValidateOptions<AutoCaptureOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AutoCaptureOptions options)
+    {
+        var channels = options.Chat.AllChannels();
+        var failures = rules.Rules
+            .Where(rule => rule.Chat is { } chat && !channels.ContainsKey(chat))
+            .Select(rule => $"{rules.Path}: rule '{rule.Name}' (line {rule.Line}) sends to chat channel '{rule.Chat}', which is not configured (configured: {string.Join(", ", channels.Keys)}; add AutoCapture:Chat:Channels:{rule.Chat}:Type).")
+            .ToList();
+        if (options.Collector.AllowedCollectors.Count == 0)
+        {
+            // Alert labels are attacker-controlled: with no allowlist, whoever can send an alert picks the host the
+            // signed capture request goes to.
+            failures.AddRange(rules.Rules
+                .Where(rule => !rule.Target.Collector.IsConstant)
+                .Select(rule => $"{rules.Path}: rule '{rule.Name}' (line {rule.Line}) takes its collector address from alert data ('{rule.Target.Collector.Text}'), so AutoCapture:Collector:AllowedCollectors must list the collectors it may reach (host[:port] or CIDR[:port], e.g. AutoCapture:Collector:AllowedCollectors:0=10.1.0.0/16:7080)."));
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
