@@ -15,6 +15,9 @@ public enum CollectorVerdict
 {
     Accepted,
     Refused,
+
+    /// <summary>The collector is running another capture that this one must not overlap (409): a transient answer.</summary>
+    Busy,
     Unreachable,
 
     /// <summary>
@@ -28,7 +31,8 @@ public sealed record CollectorAnswer(CollectorVerdict Verdict, string Message);
 
 /// <summary>
 /// Sends signed capture requests to a collector. Network faults and 5xx answers are retried with jittered
-/// backoff; a 4xx is the collector's answer (bad signature, busy, invalid request) and is not. A request that
+/// backoff; a 4xx is the collector's answer (bad signature, busy, invalid request) and is not here (the dispatcher
+/// asks a busy collector again, <see cref="BusyCollectorRetry"/>). A request that
 /// got no answer is told apart from one that never got through (connection refused), because only the first
 /// may have started a capture.
 /// </summary>
@@ -100,7 +104,7 @@ public sealed class CollectorClient
             return response.StatusCode switch
             {
                 HttpStatusCode.Accepted => new CollectorAnswer(CollectorVerdict.Accepted, text),
-                HttpStatusCode.Conflict => new CollectorAnswer(CollectorVerdict.Refused, $"collector at {uri.Authority} is busy: {text}"),
+                HttpStatusCode.Conflict => new CollectorAnswer(CollectorVerdict.Busy, $"collector at {uri.Authority} is busy: {text}"),
                 _ => new CollectorAnswer((int)response.StatusCode >= 500 ? CollectorVerdict.Unreachable : CollectorVerdict.Refused, $"collector at {uri.Authority} answered {(int)response.StatusCode}: {text}"),
             };
         }
