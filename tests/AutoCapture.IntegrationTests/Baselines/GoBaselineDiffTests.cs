@@ -124,17 +124,39 @@ public sealed class GoBaselineDiffTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_steady_heap_shows_no_heap_change_though_a_goroutine_dump_was_asked_for_first()
+    {
+        using var target = await GoTargetProcess.StartAsync("-steady");
+        var instance = $"127.0.0.1:{target.Pprof.Port}";
+        // The dump is listed first: serving it allocates gzip writers and buffers in the target.
+        var webhook = await env.StartWebhookAsync(Rules($$"""
+                  schedule: every 1m
+                  targets: [ { instance: "{{instance}}" } ]
+            """, "[ goroutines, heap ]"), BaselineKit.QuietHousekeeping(slack));
+        await BaselineKit.RunHousekeepingAsync(webhook);
+        var baseline = Assert.Single(await BaselineKit.WaitForBaselinesAsync(env, 1, TimeSpan.FromSeconds(60)));
+
+        var manifest = await env.WaitForOutcomeAsync(await BaselineKit.FireAsync(env, webhook, "GoroutinesHigh", ("instance", instance)), TimeSpan.FromSeconds(60));
+
+        output.WriteLine(string.Join("\n", manifest.Diff!.Headlines));
+        Assert.Equal((CaptureStatus.Complete, CaptureStatus.Complete), (baseline.Status, manifest.Status));
+        Assert.Equal(new[] { CaptureKinds.Heap, CaptureKinds.Goroutines }, manifest.Kinds.Select(k => k.Kind));
+        Assert.DoesNotContain(manifest.Diff.Headlines, h => h.StartsWith("heap:", StringComparison.Ordinal));
+        Assert.DoesNotContain(manifest.Diff.Profiles!["heap"].Increased, f => f.Function.StartsWith("compress/", StringComparison.Ordinal) || f.Function.Contains("pprof", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_peer_captured_alongside_is_the_baseline_and_the_message_waits_for_it()
     {
         using var sick = await GoTargetProcess.StartAsync("-steady");
         using var healthy = await GoTargetProcess.StartAsync("-steady");
         var sickInstance = $"127.0.0.1:{sick.Pprof.Port}";
         var healthyInstance = $"127.0.0.1:{healthy.Pprof.Port}";
-        // No heap: a collector takes one heap capture at a time, and both targets share this one.
+        // Heap profiles of both at once on one collector: the heap guard is for .NET heap walks, not Go profiles.
         var webhook = await env.StartWebhookAsync(Rules($$"""
                   peer: true
                   targets: [ { instance: "{{sickInstance}}" }, { instance: "{{healthyInstance}}" } ]
-            """, "[ goroutines, { kind: cpu, duration: 2s } ]"), BaselineKit.QuietHousekeeping(slack));
+            """, "[ goroutines, heap, { kind: cpu, duration: 2s } ]"), BaselineKit.QuietHousekeeping(slack));
         await PlantAsync(sick, "/planted/leak?n=300");
         await PlantAsync(sick, "/planted/hot");
 
@@ -148,6 +170,8 @@ public sealed class GoBaselineDiffTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Empty(manifest.Diff.Notes);
         Assert.Equal(("appeared", 300, "main.plantedLeakyWorker"), (manifest.Diff.Goroutines!.Changes[0].Change, manifest.Diff.Goroutines.Changes[0].After, manifest.Diff.Goroutines.Changes[0].Where));
         Assert.Equal("main.plantedHotFunction", manifest.Diff.Profiles!["cpu"].Increased[0].Function);
+        Assert.Contains("heap", manifest.Diff.Profiles.Keys);
+        Assert.Empty(peer.Notes);
         // Both ran at the same time: the peer's capture overlapped the alert's.
         Assert.True(peer.CreatedAt - manifest.CreatedAt < TimeSpan.FromSeconds(5));
         var message = Assert.Single(slack.Accepted);
