@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AutoCapture.Core.Captures;
 using AutoCapture.Diffs;
+using AutoCapture.Functions.Maintenance;
 using AutoCapture.IntegrationTests.Dotnet;
 using AutoCapture.IntegrationTests.Go;
 using AutoCapture.IntegrationTests.Support;
@@ -32,7 +33,9 @@ public sealed class GoBaselineDiffTests(ITestOutputHelper output) : IAsyncLifeti
         await slack.DisposeAsync();
     }
 
-    private string Rules(string baseline, string captures = "[ goroutines, heap, { kind: cpu, duration: 2s } ]") => $$$"""
+    private const string DefaultCaptures = "[ goroutines, heap, { kind: cpu, duration: 2s } ]";
+
+    private string Rules(string baseline, string captures = DefaultCaptures) => $$$"""
         rules:
           - name: orders-go
             match: [ 'alertname = "GoroutinesHigh"' ]
@@ -52,18 +55,23 @@ public sealed class GoBaselineDiffTests(ITestOutputHelper output) : IAsyncLifeti
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>A webhook whose rule captures <paramref name="instance"/> on a schedule, and the slot's baseline taken.</summary>
+    private async Task<(RunningApp Webhook, HousekeepingReport Report, CaptureManifest Baseline)> ScheduledBaselineAsync(string instance, string? captures = null)
+    {
+        var webhook = await env.StartWebhookAsync(Rules($$"""
+                  schedule: every 1m
+                  targets: [ { instance: "{{instance}}" } ]
+            """, captures ?? DefaultCaptures), BaselineKit.QuietHousekeeping(slack));
+        var report = await BaselineKit.RunHousekeepingAsync(webhook);
+        return (webhook, report, Assert.Single(await BaselineKit.WaitForBaselinesAsync(env, 1, TimeSpan.FromSeconds(60))));
+    }
+
     [Fact]
     public async Task A_scheduled_baseline_then_planted_faults_put_each_planted_change_at_the_top_of_the_diff()
     {
         using var target = await GoTargetProcess.StartAsync("-steady");
         var instance = $"127.0.0.1:{target.Pprof.Port}";
-        var webhook = await env.StartWebhookAsync(Rules($$"""
-                  schedule: every 1m
-                  targets: [ { instance: "{{instance}}" } ]
-            """), BaselineKit.QuietHousekeeping(slack));
-
-        var report = await BaselineKit.RunHousekeepingAsync(webhook);
-        var baseline = Assert.Single(await BaselineKit.WaitForBaselinesAsync(env, 1, TimeSpan.FromSeconds(60)));
+        var (webhook, report, baseline) = await ScheduledBaselineAsync(instance);
         Assert.Equal(1, report.BaselinesStarted);
         Assert.Equal((CaptureStatus.Complete, BaselineMark.Schedule, "baseline"), (baseline.Status, baseline.Baseline!.Trigger, baseline.Alert.Source));
         // Again within the same slot: nothing new.
@@ -129,12 +137,7 @@ public sealed class GoBaselineDiffTests(ITestOutputHelper output) : IAsyncLifeti
         using var target = await GoTargetProcess.StartAsync("-steady");
         var instance = $"127.0.0.1:{target.Pprof.Port}";
         // The dump is listed first: serving it allocates gzip writers and buffers in the target.
-        var webhook = await env.StartWebhookAsync(Rules($$"""
-                  schedule: every 1m
-                  targets: [ { instance: "{{instance}}" } ]
-            """, "[ goroutines, heap ]"), BaselineKit.QuietHousekeeping(slack));
-        await BaselineKit.RunHousekeepingAsync(webhook);
-        var baseline = Assert.Single(await BaselineKit.WaitForBaselinesAsync(env, 1, TimeSpan.FromSeconds(60)));
+        var (webhook, _, baseline) = await ScheduledBaselineAsync(instance, "[ goroutines, heap ]");
 
         var manifest = await env.WaitForOutcomeAsync(await BaselineKit.FireAsync(env, webhook, "GoroutinesHigh", ("instance", instance)), TimeSpan.FromSeconds(60));
 
