@@ -37,22 +37,31 @@ public static class StoreJson
     /// leaves the stored value as it is. Returns the value that ended up stored, or null if nothing was written.
     /// </summary>
     public static async Task<T?> UpdateAsync<T>(this IArtifactStore store, string key, Func<T?, T?> update, CancellationToken cancellationToken, int maxAttempts = 100)
+        where T : class =>
+        (await store.UpdateFromAsync(key, seen: null, update, cancellationToken, maxAttempts))?.Value;
+
+    /// <summary>
+    /// <see cref="UpdateAsync{T}"/> whose first attempt starts from a version already read (<paramref name="seen"/>),
+    /// so an update nobody raced costs one write and no read. Returns the version written, or null if none was.
+    /// </summary>
+    public static async Task<StoreVersion<T>?> UpdateFromAsync<T>(this IArtifactStore store, string key, StoreVersion<T>? seen, Func<T?, T?> update, CancellationToken cancellationToken, int maxAttempts = 100)
         where T : class
     {
         for (var attempt = 0; attempt < maxAttempts; attempt++)
         {
-            var current = await store.ReadAsync<T>(key, cancellationToken);
-            var next = update(current?.Value);
+            var current = seen ?? await store.ReadVersionAsync<T>(key, cancellationToken);
+            seen = null;
+            var next = update(current.Value);
             if (next is null)
             {
                 return null;
             }
 
-            var condition = current is { } c ? WriteCondition.IfMatch(c.ETag) : WriteCondition.IfAbsent;
+            var condition = current.ETag is { } etag ? WriteCondition.IfMatch(etag) : WriteCondition.IfAbsent;
             var result = await store.WriteJsonAsync(key, next, condition, cancellationToken);
             if (result.Written)
             {
-                return next;
+                return new StoreVersion<T>(next, result.ETag);
             }
 
             await Task.Delay(Random.Shared.Next(0, Math.Min(1 + attempt * 2, 50)), cancellationToken);
@@ -60,4 +69,13 @@ public static class StoreJson
 
         throw new StoreException($"Gave up updating '{key}' in {store.Description} after {maxAttempts} conflicting writes.");
     }
+
+    /// <summary>The document as it is now: its value and ETag, both null when it does not exist.</summary>
+    public static async Task<StoreVersion<T>> ReadVersionAsync<T>(this IArtifactStore store, string key, CancellationToken cancellationToken)
+        where T : class =>
+        await store.ReadAsync<T>(key, cancellationToken) is { } read ? new StoreVersion<T>(read.Value, read.ETag) : new StoreVersion<T>(null, null);
 }
+
+/// <summary>One version of a JSON document; a null <see cref="ETag"/> means the document did not exist.</summary>
+public sealed record StoreVersion<T>(T? Value, string? ETag)
+    where T : class;

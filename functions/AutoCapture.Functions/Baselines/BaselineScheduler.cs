@@ -1,5 +1,5 @@
 using AutoCapture.Core.Captures;
-using AutoCapture.Functions.Pipeline;
+using AutoCapture.Functions.Admission;
 using AutoCapture.Functions.Rules;
 
 namespace AutoCapture.Functions.Baselines;

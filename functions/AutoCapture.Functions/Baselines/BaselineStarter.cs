@@ -1,13 +1,14 @@
-using AutoCapture.Core.Captures;
+using AutoCapture.Functions.Admission;
+using AutoCapture.Functions.Dispatch;
 using AutoCapture.Functions.Pipeline;
 
 namespace AutoCapture.Functions.Baselines;
 
 /// <summary>
-/// Starts baselines the way alert captures start — a manifest created if absent (so each one happens once across
-/// instances), the same limits, the dispatcher — by running those stages of the webhook pipeline over them.
+/// Starts baselines the way alert captures start: through <see cref="CaptureAdmission"/> (a capture id each slot or
+/// incident makes once, the same limits), then the dispatcher.
 /// </summary>
-public sealed class BaselineStarter(RouteStage route, DedupStage dedup, RateLimitStage rateLimit, DispatchStage dispatch, TimeProvider clock, ILogger<BaselineStarter> logger)
+public sealed class BaselineStarter(RouteStage route, CaptureAdmission admission, DispatchQueue dispatch, ILogger<BaselineStarter> logger)
 {
     /// <summary>Decides and starts each capture; afterwards each says whether it started, was a duplicate or was skipped.</summary>
     public async Task StartAsync(IReadOnlyList<PlannedCapture> captures, CancellationToken cancellationToken)
@@ -18,21 +19,11 @@ public sealed class BaselineStarter(RouteStage route, DedupStage dedup, RateLimi
             if (!route.IsAllowed(capture.Target, out var error))
             {
                 logger.LogWarning("Capture {CaptureId}: baseline of rule {Rule} refused: {Reason}", capture.CaptureId, capture.Rule.Name, error);
-                capture.Skip(error);
+                capture.Skip(SkipCause.CollectorNotAllowed, error);
             }
         }
 
-        var context = new WebhookContext(
-            BaselineMark.Source,
-            _ => null,
-            _ => null,
-            contentType: null,
-            _ => Task.FromResult(ReadOnlyMemory<byte>.Empty),
-            clock.GetUtcNow());
-        context.Captures.AddRange(captures);
-        foreach (IWebhookStage stage in new IWebhookStage[] { dedup, rateLimit, dispatch })
-        {
-            await stage.ExecuteAsync(context, cancellationToken);
-        }
+        await admission.AdmitAsync(captures, cancellationToken);
+        await dispatch.EnqueueStartedAsync(captures, cancellationToken);
     }
 }

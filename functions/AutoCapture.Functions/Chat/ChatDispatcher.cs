@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using AutoCapture.Core.Captures;
 using AutoCapture.Functions.Baselines;
-using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Links;
 using AutoCapture.Functions.Options;
 using Microsoft.Extensions.Options;
 
@@ -117,6 +117,10 @@ public sealed class ChatDispatcher(
             UpdatedAt = now,
         }, cancellationToken);
     }
+
+    /// <summary>Whether the capture has ended and chat is owed nothing more: its message went out, it is quiet, or it was given up.</summary>
+    public bool IsSettled(CaptureManifest manifest) =>
+        manifest.Status.IsTerminal() && (manifest.Quiet || manifest.NotifiedAt is not null || manifest.NotifyAttempts >= options.Value.Chat.MaxNotifyAttempts);
 
     /// <summary>Whether housekeeping still owes this capture its final message.</summary>
     public bool IsOwed(CaptureManifest manifest, DateTimeOffset now) =>

@@ -2,7 +2,7 @@ using System.Globalization;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Summaries;
 using AutoCapture.Diffs;
-using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Links;
 
 namespace AutoCapture.Functions.Chat;
 

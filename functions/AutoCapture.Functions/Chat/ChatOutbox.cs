@@ -5,9 +5,9 @@ namespace AutoCapture.Functions.Chat;
 
 /// <summary>
 /// Final messages the webhook request itself decided on (skips) are sent in the background, so Slack's latency
-/// never delays the 202. The manifest is already written: if this instance dies first, housekeeping sends it.
+/// never delays the 202. The manifest is already written and open: if this instance dies first, housekeeping sends it.
 /// </summary>
-public sealed class ChatOutbox(ManifestStore manifests, ChatDispatcher chat, ILogger<ChatOutbox> logger) : BackgroundService
+public sealed class ChatOutbox(ManifestStore manifests, OpenCaptures open, ChatDispatcher chat, ILogger<ChatOutbox> logger) : BackgroundService
 {
     private readonly Channel<string> _queue = Channel.CreateBounded<string>(new BoundedChannelOptions(10_000)
     {
@@ -27,6 +27,10 @@ public sealed class ChatOutbox(ManifestStore manifests, ChatDispatcher chat, ILo
                 if (await manifests.ReadAsync(captureId, stoppingToken) is { NotifiedAt: null, NotifyAttempts: 0, Quiet: false } manifest)
                 {
                     await chat.NotifyAsync(manifest, stoppingToken);
+                    if (await manifests.ReadAsync(captureId, stoppingToken) is { } told && chat.IsSettled(told))
+                    {
+                        await open.SettleAsync(captureId, stoppingToken);
+                    }
                 }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)

@@ -1,18 +1,19 @@
 using AutoCapture.Core.Captures;
 using AutoCapture.Functions.Baselines;
 using AutoCapture.Functions.Chat;
-using AutoCapture.Functions.Limits;
+using AutoCapture.Functions.Admission;
 
 namespace AutoCapture.Functions.Dispatch;
 
 /// <summary>
 /// The one way a capture ends: the manifest moves to complete or failed (only from a live state, with
-/// compare-and-swap), its in-flight slot is freed, it is compared with its baseline (<see cref="BaselineComparisons"/>)
-/// and chat hears of it. Completion callbacks, dispatch failures and housekeeping all finish captures here, so
+/// compare-and-swap), it is compared with its baseline (<see cref="BaselineComparisons"/>), chat hears of it, and then
+/// — only then — it is settled: its in-flight slot is freed and it leaves the open captures. Completion callbacks, dispatch failures and housekeeping all finish captures here, so
 /// whichever comes first wins and the rest change nothing.
 /// </summary>
 public sealed class CaptureFinisher(
     ManifestStore manifests,
+    OpenCaptures open,
     ArtifactVerifier verifier,
     CaptureLimits limits,
     BaselineComparisons comparisons,
@@ -75,10 +76,15 @@ public sealed class CaptureFinisher(
                 // Owed now, whatever becomes of the caller: a collector that gives up waiting for its completion
                 // call (a comparison or chat may take a while, honouring Retry-After) must not cancel the message.
                 // Only this move sends it, and a repeated completion finds the capture finished.
-                await limits.ReleaseInFlightAsync(captureId, lifetime.ApplicationStopping);
-                foreach (var due in await comparisons.AfterFinishAsync(finished, lifetime.ApplicationStopping))
+                var due = await comparisons.AfterFinishAsync(finished, lifetime.ApplicationStopping);
+                foreach (var manifest in due)
                 {
-                    await chat.NotifyAsync(due, lifetime.ApplicationStopping);
+                    await chat.NotifyAsync(manifest, lifetime.ApplicationStopping);
+                }
+
+                foreach (var id in due.Select(m => m.Id).Append(captureId).Distinct())
+                {
+                    await SettleIfDoneAsync(id, lifetime.ApplicationStopping);
                 }
 
                 break;
@@ -88,5 +94,21 @@ public sealed class CaptureFinisher(
         }
 
         return transition;
+    }
+
+    /// <summary>
+    /// Settles the capture if it is terminal and chat is owed nothing more (sent, quiet, or given up): frees its
+    /// in-flight slot and takes it out of the open captures. A capture still owed a message stays open for housekeeping.
+    /// </summary>
+    public async Task<bool> SettleIfDoneAsync(string captureId, CancellationToken cancellationToken)
+    {
+        if (await manifests.ReadAsync(captureId, cancellationToken) is { } manifest && !chat.IsSettled(manifest))
+        {
+            return false;
+        }
+
+        await limits.ReleaseInFlightAsync(captureId, cancellationToken);
+        await open.SettleAsync(captureId, cancellationToken);
+        return true;
     }
 }

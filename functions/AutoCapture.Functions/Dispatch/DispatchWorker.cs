@@ -1,4 +1,5 @@
 using AutoCapture.Core.Captures;
+using AutoCapture.Functions.Links;
 using AutoCapture.Functions.Chat;
 
 namespace AutoCapture.Functions.Dispatch;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AutoCapture.Core.Storage;
+using AutoCapture.Functions.Admission;
 using AutoCapture.Functions.Pipeline;
 
 namespace AutoCapture.Functions.Endpoints;
@@ -11,18 +12,21 @@ public static class AlertEndpoints
 
     public static void MapAlertEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/alerts/{source}", async (string source, HttpRequest request, WebhookPipeline pipeline, TimeProvider clock, CancellationToken cancellationToken) =>
+        app.MapPost("/api/alerts/{source}", async (string source, HttpRequest request, WebhookPipeline pipeline, TimeProvider clock, IHostApplicationLifetime lifetime) =>
         {
+            // Only reading the body stops when the sender goes away. Once the alerts are read, admission runs to the
+            // end whatever the sender does: a delivery cut off mid-way must leave its decisions whole, not half-written.
+            var aborted = request.HttpContext.RequestAborted;
             var context = new WebhookContext(
                 source,
                 name => request.Headers.TryGetValue(name, out var values) ? values.ToString() : null,
                 name => request.Query.TryGetValue(name, out var values) ? values.ToString() : null,
                 request.ContentType,
-                token => RequestBodies.ReadLimitedAsync(request, MaxBodyBytes, token),
+                _ => RequestBodies.ReadLimitedAsync(request, MaxBodyBytes, aborted),
                 clock.GetUtcNow());
             try
             {
-                await pipeline.RunAsync(context, cancellationToken);
+                await pipeline.RunAsync(context, lifetime.ApplicationStopping);
             }
             catch (WebhookRejectedException e)
             {

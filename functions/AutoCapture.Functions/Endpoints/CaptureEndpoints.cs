@@ -6,6 +6,7 @@ using AutoCapture.Core.Storage;
 using AutoCapture.Diffs;
 using AutoCapture.Functions.Baselines;
 using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Links;
 using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Pipeline;
 using Microsoft.Extensions.Options;

@@ -5,7 +5,7 @@ using AutoCapture.Core.Captures;
 using AutoCapture.Core.Summaries;
 using AutoCapture.Diffs;
 using AutoCapture.Functions.Chat;
-using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Links;
 
 namespace AutoCapture.Functions.Endpoints;
 

@@ -2,8 +2,12 @@ using AutoCapture.Core.Storage;
 
 namespace AutoCapture.Functions.Limits;
 
-/// <summary>One reservation in a limit's state: a capture holding a slot until a time, pending or committed.</summary>
-public sealed record LimitEntry(string CaptureId, string Key, DateTimeOffset At, DateTimeOffset Until, bool Committed);
+/// <summary>
+/// One reservation in a limit's state: a capture holding a slot until a time, pending or committed, written by one
+/// decision. Two instances can decide the same alert at once (an HA pair delivers each alert twice): the decision id
+/// keeps one from committing or releasing the other's reservation.
+/// </summary>
+public sealed record LimitEntry(string CaptureId, string Key, DateTimeOffset At, DateTimeOffset Until, bool Committed, string? Decision = null);
 
 public sealed record LimitState(IReadOnlyList<LimitEntry> Entries);
 
@@ -13,12 +17,12 @@ public sealed record LimitState(IReadOnlyList<LimitEntry> Entries);
 /// </summary>
 public sealed record LimitPolicy(string StoreKey, int Capacity, bool DistinctKeys = false);
 
-public enum Admission
+public enum LimitOutcome
 {
-    /// <summary>A pending reservation is held; commit or release it.</summary>
-    Reserved,
+    /// <summary>The reservation fits.</summary>
+    Fits,
 
-    /// <summary>Committed reservations of other captures fill the limit.</summary>
+    /// <summary>Committed reservations (of other captures, or earlier ones of the same decision) fill the limit.</summary>
     Refused,
 
     /// <summary>Only pending reservations of other captures fill it: they may yet be released, so ask again.</summary>
@@ -26,91 +30,86 @@ public enum Admission
 }
 
 /// <param name="Holders">For a refusal: the committed reservations that fill the limit.</param>
-public sealed record AdmissionResult(Admission Outcome, IReadOnlyList<LimitEntry> Holders);
+public sealed record LimitCheck(LimitOutcome Outcome, IReadOnlyList<LimitEntry> Holders);
 
 /// <summary>
 /// Limits enforced in the store with compare-and-swap, so every webhook app instance sees the same counts.
-/// Reservations are two-phase: a capture reserves a slot in each limit (pending), then commits all of them, or
-/// releases what it holds when a later limit refuses. A refusal is only ever based on committed reservations;
-/// a pending one makes the caller wait and ask again. That keeps the outcome exact under concurrency: no limit
-/// is exceeded, and no capture is refused because of another that in the end did not happen.
+/// A decision reads each limit document once (<see cref="ReadAsync"/>), decides in memory what it adds
+/// (<see cref="LimitDocument"/>), then reserves those entries (pending) in every document, and commits them only when
+/// all reservations hold; otherwise it releases what it holds and decides again. A refusal is only ever based on
+/// committed reservations; a pending one makes the caller wait and ask again. That keeps the outcome exact under
+/// concurrency: no limit is exceeded, and no capture is refused because of another that in the end did not happen.
 /// </summary>
 public sealed class StoreLimiter(IArtifactStore store)
 {
     /// <summary>A pending reservation older than this belongs to an instance that died mid-decision.</summary>
     public static readonly TimeSpan PendingTimeout = TimeSpan.FromSeconds(30);
 
-    public async Task<AdmissionResult> TryReserveAsync(LimitPolicy policy, string captureId, string key, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
+    public async Task<LimitDocument> ReadAsync(LimitPolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>
+        new(policy, await store.ReadVersionAsync<LimitState>(policy.StoreKey, cancellationToken), now);
+
+    /// <summary>
+    /// Writes the document's added entries as pending reservations, from the version read; after a conflicting write
+    /// it checks them again against the document as it now is. False, with nothing written, when one no longer fits.
+    /// </summary>
+    public async Task<bool> ReserveAsync(LimitDocument document, CancellationToken cancellationToken)
     {
-        AdmissionResult result = new(Admission.Reserved, []);
-        await store.UpdateAsync<LimitState>(policy.StoreKey, current =>
+        var fits = true;
+        var written = await store.UpdateFromAsync<LimitState>(document.Policy.StoreKey, document.Version, current =>
         {
-            var active = Active(current, now);
-            if (active.Any(e => e.CaptureId == captureId))
+            var recheck = new LimitDocument(document.Policy, new StoreVersion<LimitState>(current, null), document.Now);
+            foreach (var entry in document.Added)
             {
-                // Asked again (a retried decision): it already holds its reservation.
-                result = new(Admission.Reserved, []);
-                return null;
+                if (recheck.EntryOf(entry.CaptureId) is not null || recheck.Check(entry.CaptureId, entry.Key).Outcome != LimitOutcome.Fits)
+                {
+                    fits = false;
+                    return null;
+                }
+
+                recheck.Add(entry);
             }
 
-            var addsOne = !policy.DistinctKeys || active.All(e => e.Key != key);
-            var committed = active.Where(e => e.Committed).ToList();
-            if (addsOne && Count(committed, policy) >= policy.Capacity)
-            {
-                result = new(Admission.Refused, committed);
-                return null;
-            }
-
-            if (addsOne && Count(active, policy) >= policy.Capacity)
-            {
-                result = new(Admission.Busy, []);
-                return null;
-            }
-
-            result = new(Admission.Reserved, []);
-            return new LimitState([.. active, new LimitEntry(captureId, key, now, until, Committed: false)]);
+            return new LimitState([.. recheck.Active, .. recheck.Added]);
         }, cancellationToken);
-        return result;
+        document.Version = written;
+        return fits;
     }
 
     /// <summary>
-    /// Commits the capture's reservation; false if it no longer holds one: it stayed pending past
-    /// <see cref="PendingTimeout"/> and another capture's write dropped it (and may have taken the slot), so the
-    /// decision must start over. A reservation still in the document was taken over by nobody and is committed.
+    /// Commits the captures' reservations in one write (from the version <see cref="ReserveAsync"/> left, when known);
+    /// false if one no longer holds its reservation: it stayed pending past <see cref="PendingTimeout"/> and another
+    /// capture's write dropped it (and may have taken the slot), so the decision must start over. A reservation still in
+    /// the document was taken over by nobody and is committed.
     /// </summary>
-    public async Task<bool> CommitAsync(LimitPolicy policy, string captureId, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<bool> CommitAsync(LimitDocument document, CancellationToken cancellationToken)
     {
-        var held = false;
-        await store.UpdateAsync<LimitState>(policy.StoreKey, current =>
+        var added = document.Added.ToHashSet();
+        var held = true;
+        await store.UpdateFromAsync<LimitState>(document.Policy.StoreKey, document.Version, current =>
         {
-            var mine = current?.Entries.FirstOrDefault(e => e.CaptureId == captureId);
-            held = mine is not null;
-            if (mine is null || mine.Committed)
+            var mine = current?.Entries.Where(added.Contains).ToList() ?? [];
+            held = mine.Count == added.Count;
+            if (!held)
             {
                 return null;
             }
 
-            return new LimitState([.. Active(current, now).Where(e => e.CaptureId != captureId), mine with { Committed = true }]);
+            return new LimitState([.. Active(current, document.Now).Where(e => !added.Contains(e)), .. mine.Select(e => e with { Committed = true })]);
         }, cancellationToken);
         return held;
     }
 
-    public Task ReleaseAsync(LimitPolicy policy, string captureId, DateTimeOffset now, CancellationToken cancellationToken) =>
+    /// <summary>Removes the reservations <paramref name="which"/> picks (and prunes expired ones while writing anyway).</summary>
+    public Task ReleaseAsync(LimitPolicy policy, Func<LimitEntry, bool> which, DateTimeOffset now, CancellationToken cancellationToken) =>
         store.UpdateAsync<LimitState>(policy.StoreKey, current =>
         {
-            if (current is null || current.Entries.All(e => e.CaptureId != captureId))
+            if (current is null || !current.Entries.Any(which))
             {
                 return null;
             }
 
-            return new LimitState([.. Active(current, now).Where(e => e.CaptureId != captureId)]);
+            return new LimitState([.. Active(current, now).Where(e => !which(e))]);
         }, cancellationToken);
-
-    /// <summary>A committed, unexpired reservation of the limit, if any, without reserving anything.</summary>
-    public async Task<LimitEntry?> FindHolderAsync(LimitPolicy policy, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await store.ReadAsync<LimitState>(policy.StoreKey, cancellationToken) is { } state
-            ? Active(state.Value, now).FirstOrDefault(e => e.Committed)
-            : null;
 
     /// <summary>
     /// Drops expired reservations from a limit's document (housekeeping). The document itself stays: deleting it
@@ -120,9 +119,54 @@ public sealed class StoreLimiter(IArtifactStore store)
         store.UpdateAsync<LimitState>(storeKey, current =>
             current is null || Active(current, now).Count == current.Entries.Count ? null : new LimitState(Active(current, now)), cancellationToken);
 
-    private static List<LimitEntry> Active(LimitState? state, DateTimeOffset now) =>
+    internal static List<LimitEntry> Active(LimitState? state, DateTimeOffset now) =>
         state is null ? [] : [.. state.Entries.Where(e => e.Until > now && (e.Committed || e.At + PendingTimeout > now))];
+}
 
-    private static int Count(IEnumerable<LimitEntry> entries, LimitPolicy policy) =>
-        policy.DistinctKeys ? entries.Select(e => e.Key).Distinct(StringComparer.Ordinal).Count() : entries.Count();
+/// <summary>
+/// A limit document as one decision sees it: the reservations in the store when it was read, and those the decision
+/// adds. <see cref="Check"/> answers as the store would if the added ones were already committed.
+/// </summary>
+public sealed class LimitDocument(LimitPolicy policy, StoreVersion<LimitState> version, DateTimeOffset now)
+{
+    private readonly List<LimitEntry> _added = [];
+
+    public LimitPolicy Policy { get; } = policy;
+
+    public DateTimeOffset Now { get; } = now;
+
+    /// <summary>The version the next write starts from (null: read it again).</summary>
+    public StoreVersion<LimitState>? Version { get; set; } = version;
+
+    public IReadOnlyList<LimitEntry> Active { get; } = StoreLimiter.Active(version.Value, now);
+
+    public IReadOnlyList<LimitEntry> Added => _added;
+
+    /// <summary>The store's reservation of the capture, if it holds one (another instance deciding the same alert).</summary>
+    public LimitEntry? EntryOf(string captureId) => Active.FirstOrDefault(e => e.CaptureId == captureId);
+
+    public LimitCheck Check(string captureId, string key)
+    {
+        var addsOne = !Policy.DistinctKeys || (Active.All(e => e.Key != key) && _added.All(e => e.Key != key));
+        if (!addsOne)
+        {
+            return new(LimitOutcome.Fits, []);
+        }
+
+        List<LimitEntry> committed = [.. Active.Where(e => e.Committed), .. _added];
+        if (Count(committed) >= Policy.Capacity)
+        {
+            return new(LimitOutcome.Refused, committed);
+        }
+
+        return Count([.. Active, .. _added]) >= Policy.Capacity ? new(LimitOutcome.Busy, []) : new(LimitOutcome.Fits, []);
+    }
+
+    public void Add(LimitEntry entry) => _added.Add(entry);
+
+    /// <summary>Forgets what a decision added, to decide again from the same reads.</summary>
+    public void Reset() => _added.Clear();
+
+    private int Count(List<LimitEntry> entries) =>
+        Policy.DistinctKeys ? entries.Select(e => e.Key).Distinct(StringComparer.Ordinal).Count() : entries.Count;
 }

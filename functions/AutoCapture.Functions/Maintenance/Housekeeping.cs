@@ -1,5 +1,6 @@
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Storage;
+using AutoCapture.Functions.Admission;
 using AutoCapture.Functions.Baselines;
 using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Dispatch;
@@ -17,6 +18,12 @@ public sealed record HousekeepingReport(int Redispatched, int GaveUp, int Finali
     /// <summary>Manifests whose index tags did not match them (a crash between write and tagging) and were tagged again.</summary>
     public int Reindexed { get; init; }
 
+    /// <summary>Open captures settled here: ended with nothing owed to chat, or opened by an instance that died before writing the manifest.</summary>
+    public int Settled { get; init; }
+
+    /// <summary>In-flight slots freed because no open capture holds them (an instance died between admitting and opening it).</summary>
+    public int SlotsFreed { get; init; }
+
     /// <summary>Scheduled baselines started because their slot came.</summary>
     public int BaselinesStarted { get; init; }
 
@@ -24,26 +31,29 @@ public sealed record HousekeepingReport(int Redispatched, int GaveUp, int Finali
     public int BaselineObjectsRenewed { get; init; }
 
     public override string ToString() =>
-        $"{Redispatched} captures re-dispatched, {GaveUp} given up, {Finalised} finished from the store or failed past their deadline, {LimitStatesRemoved} expired rate-limit documents removed, {Renotified} chat messages re-sent, {Reindexed} manifests re-indexed, {BaselinesStarted} scheduled baselines started, {BaselineObjectsRenewed} baseline objects renewed";
+        $"{Redispatched} captures re-dispatched, {GaveUp} given up, {Finalised} finished from the store or failed past their deadline, {Settled} settled, {SlotsFreed} orphaned in-flight slots freed, {LimitStatesRemoved} expired rate-limit documents removed, {Renotified} chat messages re-sent, {Reindexed} manifests re-indexed, {BaselinesStarted} scheduled baselines started, {BaselineObjectsRenewed} baseline objects renewed";
 }
 
 /// <summary>
-/// Periodic clean-up that keeps the store honest when an instance or a collector died mid-way: a capture left
-/// unfinished past a deadline is finished from the collector's result in the store if it is there (the completion
-/// callback was lost); otherwise one still <c>pending</c> is dispatched again (a bounded number of times, then
-/// failed and reported), and one a collector took is failed with the reason once past its deadline;
-/// and rate-limit state has its expired reservations pruned, documents left empty being deleted. It also starts the
-/// scheduled baselines that are due and renews the current baselines so retention keeps them.
-/// Safe to run on many instances at once: each re-dispatch is claimed with compare-and-swap, and an empty
-/// limit document is deleted only if it is still the version read (a reservation added meanwhile keeps it). Final
-/// chat messages that failed are sent again (at most <see cref="ChatOptions.MaxNotifyAttempts"/> attempts, each claimed
-/// with compare-and-swap), and recently written manifests whose index tags are missing are tagged again. Runs from
-/// <see cref="HousekeepingService"/> standalone, or from the timer function under Azure Functions.
+/// Periodic clean-up that keeps the store honest when an instance or a collector died mid-way. It walks the open
+/// captures (<see cref="OpenCaptures"/>) — never date folders, so a capture of an alert that started weeks ago is seen
+/// like any other: one left unfinished past a deadline is finished from the collector's result in the store if it is
+/// there (the completion callback was lost); otherwise one still <c>pending</c> is dispatched again (a bounded number
+/// of times, then failed and reported), and one a collector took is failed with the reason once past its deadline.
+/// Only admitted captures are open, so nothing it dispatches escaped the limits. Final chat messages that failed are
+/// sent again (at most <see cref="ChatOptions.MaxNotifyAttempts"/> attempts, each claimed with compare-and-swap), and a
+/// capture is settled — in-flight slot freed, taken out of the open captures — only once it is terminal with its
+/// message out. Rate-limit state has its expired reservations pruned, empty documents deleted, and in-flight slots no
+/// open capture holds freed. It also starts the scheduled baselines that are due and renews the current baselines so
+/// retention keeps them. Safe to run on many instances at once: each re-dispatch and re-send is claimed with
+/// compare-and-swap. Runs from <see cref="HousekeepingService"/> standalone, or from the timer function under Azure Functions.
 /// </summary>
 public sealed class Housekeeping(
     IArtifactStore store,
     ManifestStore manifests,
+    OpenCaptures open,
     StoreLimiter limiter,
+    CaptureLimits limits,
     DispatchWorker dispatcher,
     CaptureFinisher finisher,
     ChatDispatcher chat,
@@ -58,12 +68,15 @@ public sealed class Housekeeping(
     public async Task<HousekeepingReport> RunAsync(CancellationToken cancellationToken)
     {
         var pass = new CapturePass();
-        await SweepCapturesAsync(pass, cancellationToken);
+        var openIds = await SweepOpenCapturesAsync(pass, cancellationToken);
+        var slotsFreed = await FreeOrphanedSlotsAsync(openIds, cancellationToken);
         var expired = await ExpireLimitStateAsync(cancellationToken);
         var report = new HousekeepingReport(pass.Redispatched, pass.GaveUp, pass.Finalised, expired)
         {
             Renotified = pass.Renotified,
             Reindexed = pass.Reindexed,
+            Settled = pass.Settled,
+            SlotsFreed = slotsFreed,
             BaselinesStarted = await baselines.StartDueAsync(cancellationToken),
             BaselineObjectsRenewed = await retention.KeepAsync(cancellationToken),
         };
@@ -78,85 +91,113 @@ public sealed class Housekeeping(
         public int Finalised { get; set; }
         public int Renotified { get; set; }
         public int Reindexed { get; set; }
+        public int Settled { get; set; }
     }
 
-    private async Task SweepCapturesAsync(CapturePass pass, CancellationToken cancellationToken)
+    /// <returns>The ids of every open capture, for telling orphaned in-flight slots apart.</returns>
+    private async Task<HashSet<string>> SweepOpenCapturesAsync(CapturePass pass, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        // Capture ids carry their day, so only the recent days' folders need reading.
-        for (var day = 0; day <= Settings.LookbackDays; day++)
+        var openIds = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var entry in open.ListAsync(cancellationToken))
         {
-            var date = now.UtcDateTime.Date.AddDays(-day);
-            await foreach (var item in store.ListAsync($"captures/{date:yyyy}/{date:MM}/{date:dd}/", cancellationToken))
+            openIds.Add(entry.CaptureId);
+            if (now - entry.Since < Settings.PendingDeadline)
             {
-                if (!item.Key.EndsWith("/manifest.json", StringComparison.Ordinal) || now - item.LastModified < Settings.PendingDeadline)
-                {
-                    continue;
-                }
-
-                var manifest = await manifests.ReadAsync(item.Key.Split('/')[^2], cancellationToken);
-                if (manifest is null || now - LastTouched(manifest) < Settings.PendingDeadline)
-                {
-                    continue;
-                }
-
-                if (now - item.LastModified < ReindexWindow && await NeedsIndexAsync(item.Key, manifest, cancellationToken))
-                {
-                    await manifests.IndexAsync(manifest.Id, cancellationToken);
-                    pass.Reindexed++;
-                }
-
-                if (manifest.Status.IsTerminal())
-                {
-                    if (chat.IsOwed(manifest, now) && await ClaimNotifyAsync(manifest, now, cancellationToken) is { } owed)
-                    {
-                        logger.LogInformation("Capture {CaptureId}: sending its chat message again (attempt {Attempt}; last error: {Error})", owed.Id, owed.NotifyAttempts + 1, owed.NotifyError ?? "none");
-                        await chat.NotifyAsync(owed, cancellationToken);
-                        pass.Renotified++;
-                    }
-
-                    continue;
-                }
-
-                // Even a pending capture may have run: its dispatch was never recorded (the instance died, the answer
-                // was lost). Its result, not a second capture, settles it.
-                if (await FinishFromResultAsync(manifest, cancellationToken) is { } finishedFromStore)
-                {
-                    pass.Finalised += finishedFromStore ? 1 : 0;
-                    continue;
-                }
-
-                if (manifest.Status != CaptureStatus.Pending)
-                {
-                    pass.Finalised += await FailPastDeadlineAsync(manifest, now, cancellationToken) ? 1 : 0;
-                    continue;
-                }
-
-                if (await ClaimAsync(manifest, now, cancellationToken) is not { } claimed)
-                {
-                    continue;
-                }
-
-                if (claimed.DispatchAttempts > Settings.MaxDispatchAttempts)
-                {
-                    await finisher.FailAsync(claimed.Id, $"never reached the collector: still pending after {Settings.MaxDispatchAttempts} dispatch attempts", cancellationToken);
-                    pass.GaveUp++;
-                    continue;
-                }
-
-                logger.LogWarning("Capture {CaptureId} was still pending at {Age:c}; dispatching again (attempt {Attempt} of {Max})", claimed.Id, now - manifest.CreatedAt, claimed.DispatchAttempts, Settings.MaxDispatchAttempts);
-                await dispatcher.DispatchAsync(claimed.Id, cancellationToken);
-                pass.Redispatched++;
+                continue;
             }
+
+            var manifest = await manifests.ReadAsync(entry.CaptureId, cancellationToken);
+            if (manifest is null)
+            {
+                // Opened by an instance that died before it wrote the manifest: there is no capture to finish.
+                logger.LogWarning("Capture {CaptureId} was opened at {Since:u} but has no manifest; clearing it", entry.CaptureId, entry.Since);
+                pass.Settled += await finisher.SettleIfDoneAsync(entry.CaptureId, cancellationToken) ? 1 : 0;
+                continue;
+            }
+
+            if (now - LastTouched(manifest) < Settings.PendingDeadline)
+            {
+                continue;
+            }
+
+            if (await NeedsIndexAsync(manifest, cancellationToken))
+            {
+                await manifests.IndexAsync(manifest.Id, cancellationToken);
+                pass.Reindexed++;
+            }
+
+            if (manifest.Status.IsTerminal())
+            {
+                if (chat.IsOwed(manifest, now) && await ClaimNotifyAsync(manifest, now, cancellationToken) is { } owed)
+                {
+                    logger.LogInformation("Capture {CaptureId}: sending its chat message again (attempt {Attempt}; last error: {Error})", owed.Id, owed.NotifyAttempts + 1, owed.NotifyError ?? "none");
+                    await chat.NotifyAsync(owed, cancellationToken);
+                    pass.Renotified++;
+                }
+
+                pass.Settled += await finisher.SettleIfDoneAsync(manifest.Id, cancellationToken) ? 1 : 0;
+                continue;
+            }
+
+            // Even a pending capture may have run: its dispatch was never recorded (the instance died, the answer
+            // was lost). Its result, not a second capture, settles it.
+            if (await FinishFromResultAsync(manifest, cancellationToken) is { } finishedFromStore)
+            {
+                pass.Finalised += finishedFromStore ? 1 : 0;
+                continue;
+            }
+
+            if (manifest.Status != CaptureStatus.Pending)
+            {
+                pass.Finalised += await FailPastDeadlineAsync(manifest, now, cancellationToken) ? 1 : 0;
+                continue;
+            }
+
+            if (await ClaimAsync(manifest, now, cancellationToken) is not { } claimed)
+            {
+                continue;
+            }
+
+            if (claimed.DispatchAttempts > Settings.MaxDispatchAttempts)
+            {
+                await finisher.FailAsync(claimed.Id, $"never reached the collector: still pending after {Settings.MaxDispatchAttempts} dispatch attempts", cancellationToken);
+                pass.GaveUp++;
+                continue;
+            }
+
+            logger.LogWarning("Capture {CaptureId} was still pending at {Age:c}; dispatching again (attempt {Attempt} of {Max})", claimed.Id, now - manifest.CreatedAt, claimed.DispatchAttempts, Settings.MaxDispatchAttempts);
+            await dispatcher.DispatchAsync(claimed.Id, cancellationToken);
+            pass.Redispatched++;
         }
+
+        return openIds;
     }
 
-    /// <summary>Tags are only checked for manifests written lately: older ones were checked by earlier runs.</summary>
-    private static readonly TimeSpan ReindexWindow = TimeSpan.FromHours(1);
+    /// <summary>
+    /// An in-flight slot whose capture is not open belongs to an instance that died between committing the limits and
+    /// opening the capture: nothing will ever run in it. Recent ones are left alone, as that instance may be about to open it.
+    /// </summary>
+    private async Task<int> FreeOrphanedSlotsAsync(HashSet<string> openIds, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var inFlight = await limiter.ReadAsync(limits.InFlight(), now, cancellationToken);
+        var orphans = inFlight.Active
+            .Where(e => e.Committed && !openIds.Contains(e.CaptureId) && now - e.At >= Settings.PendingDeadline)
+            .Select(e => e.CaptureId)
+            .ToHashSet(StringComparer.Ordinal);
+        if (orphans.Count > 0)
+        {
+            logger.LogWarning("Freeing {Count} in-flight slots no open capture holds: {CaptureIds}", orphans.Count, orphans);
+            await limiter.ReleaseAsync(limits.InFlight(), e => orphans.Contains(e.CaptureId), now, cancellationToken);
+        }
 
-    private async Task<bool> NeedsIndexAsync(string key, CaptureManifest manifest, CancellationToken cancellationToken) =>
+        return orphans.Count;
+    }
+
+    private async Task<bool> NeedsIndexAsync(CaptureManifest manifest, CancellationToken cancellationToken) =>
         store is ITaggedStore tagged
-        && await tagged.GetTagsAsync(key, cancellationToken) is { } tags
+        && await tagged.GetTagsAsync(CaptureIds.ManifestKey(manifest.Id), cancellationToken) is { } tags
         && !(tags.TryGetValue(CaptureTags.Status, out var status) && status == CaptureTags.StatusName(manifest.Status));
 
     /// <summary>Only one instance re-sends a message: the one whose compare-and-swap on the version it saw wins.</summary>

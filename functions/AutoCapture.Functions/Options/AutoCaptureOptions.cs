@@ -46,7 +46,7 @@ public sealed class AutoCaptureOptions
         yield return new("Limits", Limits.Describe());
         yield return new("Chat", Chat.Describe());
         yield return new("Api", $"{Api.ReadTokens.Count} read tokens ({string.Join(", ", Api.ReadTokens.Select(t => Secrets.Mask(t)))}), searches without filters look back {Api.DefaultSearchDays} days");
-        yield return new("Housekeeping", $"every {Housekeeping.Interval}, pending deadline {Housekeeping.PendingDeadline}, {Housekeeping.MaxDispatchAttempts} dispatch attempts, {Housekeeping.LookbackDays} days back");
+        yield return new("Housekeeping", $"every {Housekeeping.Interval}, pending deadline {Housekeeping.PendingDeadline}, {Housekeeping.MaxDispatchAttempts} dispatch attempts");
     }
 }
 
@@ -207,14 +207,17 @@ public sealed class LimitOptions
 
     public TimeSpan StormWindow { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Captures running at once across all instances.</summary>
+    /// <summary>Captures running at once across all instances; a slot is freed when its capture has ended and chat has heard of it.</summary>
     public int MaxInFlight { get; set; } = 20;
 
-    /// <summary>A capture that never reports back frees its in-flight slot after this long.</summary>
-    public TimeSpan InFlightTimeout { get; set; } = TimeSpan.FromMinutes(30);
+    /// <summary>
+    /// Time all regular-expression matchers together may spend on one delivery's alerts; alerts past it are answered
+    /// as skipped, so a pathological pattern or label cannot stall the webhook.
+    /// </summary>
+    public TimeSpan MatchBudget { get; set; } = TimeSpan.FromSeconds(1);
 
     public string Describe() =>
-        $"cooldown {Cooldown}, rule budget {RuleBudget} per {RuleBudgetWindow}, storm {StormTargets} targets per group per {StormWindow}, in flight {MaxInFlight} (timeout {InFlightTimeout})";
+        $"cooldown {Cooldown}, rule budget {RuleBudget} per {RuleBudgetWindow}, storm {StormTargets} targets per group per {StormWindow}, in flight {MaxInFlight}, regex matching {MatchBudget} per delivery";
 }
 
 public sealed class ChatOptions
@@ -328,9 +331,6 @@ public sealed class HousekeepingOptions
 
     /// <summary>Dispatch attempts before a pending capture is failed and reported.</summary>
     public int MaxDispatchAttempts { get; set; } = 3;
-
-    /// <summary>How many days of capture folders (by capture id date) are checked for stuck captures.</summary>
-    public int LookbackDays { get; set; } = 2;
 
     /// <summary>
     /// A dispatched capture that has not finished within its capture durations plus this grace is finished from

@@ -92,9 +92,9 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
             failures.Add("AutoCapture:Limits:RuleBudget, StormTargets and MaxInFlight must be at least 1.");
         }
 
-        if (limits.RuleBudgetWindow <= TimeSpan.Zero || limits.StormWindow <= TimeSpan.Zero || limits.InFlightTimeout <= TimeSpan.Zero)
+        if (limits.RuleBudgetWindow <= TimeSpan.Zero || limits.StormWindow <= TimeSpan.Zero || limits.MatchBudget <= TimeSpan.Zero)
         {
-            failures.Add("AutoCapture:Limits:RuleBudgetWindow, StormWindow and InFlightTimeout must be positive.");
+            failures.Add("AutoCapture:Limits:RuleBudgetWindow, StormWindow and MatchBudget must be positive.");
         }
 
         if (options.PublicBaseUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
@@ -117,9 +117,9 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
         }
 
         var housekeeping = options.Housekeeping;
-        if (housekeeping.Interval < TimeSpan.FromSeconds(1) || housekeeping.PendingDeadline <= TimeSpan.Zero || housekeeping.MaxDispatchAttempts is < 1 or > 20 || housekeeping.LookbackDays is < 0 or > 31)
+        if (housekeeping.Interval < TimeSpan.FromSeconds(1) || housekeeping.PendingDeadline <= TimeSpan.Zero || housekeeping.MaxDispatchAttempts is < 1 or > 20)
         {
-            failures.Add("AutoCapture:Housekeeping needs Interval ≥ 1s, PendingDeadline > 0, MaxDispatchAttempts 1–20 and LookbackDays 0–31.");
+            failures.Add("AutoCapture:Housekeeping needs Interval ≥ 1s, PendingDeadline > 0 and MaxDispatchAttempts 1–20.");
         }
 
         if (housekeeping.CaptureGrace <= TimeSpan.Zero || housekeeping.VerifyMaxBytes < 0)

@@ -1,20 +1,21 @@
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Storage;
+using AutoCapture.Functions.Admission;
 using AutoCapture.Functions.Baselines;
 
 namespace AutoCapture.Functions.Pipeline;
 
 /// <summary>
-/// For rules with <c>baseline: { peer: true }</c>: alongside each capture the limits let through, captures the same
+/// For rules with <c>baseline: { peer: true }</c>: alongside each capture admission started, captures the same
 /// kinds on a listed target that is not the alert's, at the same time, as its baseline. The peer goes through
-/// dedup and limits like any capture; the capture's manifest names it, and its comparison waits for it.
+/// admission like any capture; the capture's manifest names it, and its comparison waits for it.
 /// </summary>
 public sealed class PeerBaselineStage(BaselineStarter starter, ManifestStore manifests, TimeProvider clock, ILogger<PeerBaselineStage> logger) : IWebhookStage
 {
     public async Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken)
     {
         var pairs = new List<(PlannedCapture Incident, PlannedCapture Peer)>();
-        foreach (var capture in context.Proceeding.Where(c => c.Baseline is null && c.Rule.Baseline is { Peer: true }))
+        foreach (var capture in context.Captures.Where(c => c.Decision == CaptureDecision.Started && c.Baseline is null && c.Rule.Baseline is { Peer: true }))
         {
             if (capture.Rule.Baseline!.PeerFor(capture.Target) is not { } peer)
             {

@@ -1,6 +1,7 @@
 using AutoCapture.Core.Alerts;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Security;
+using AutoCapture.Functions.Admission;
 using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Rules;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,5 @@
 using AutoCapture.Core.Alerts;
-using AutoCapture.Core.Captures;
-using AutoCapture.Functions.Rules;
+using AutoCapture.Functions.Admission;
 
 namespace AutoCapture.Functions.Pipeline;
 
@@ -35,58 +34,6 @@ public sealed class WebhookContext(
     public Dictionary<Alert, string> AlertNotes { get; } = new(ReferenceEqualityComparer.Instance);
 
     public List<PlannedCapture> Captures { get; } = [];
-
-    public IEnumerable<PlannedCapture> Proceeding => Captures.Where(c => c.Decision == CaptureDecision.Proceeding);
-}
-
-public enum CaptureDecision
-{
-    Proceeding,
-    Started,
-    Duplicate,
-    Skipped,
-}
-
-/// <summary>A capture a rule asked for, and what the stages decided about it.</summary>
-public sealed class PlannedCapture(Alert alert, CaptureRule rule, string captureId, CaptureTarget target)
-{
-    public Alert Alert { get; } = alert;
-
-    public CaptureRule Rule { get; } = rule;
-
-    public string CaptureId { get; } = captureId;
-
-    public CaptureTarget Target { get; } = target;
-
-    public List<CaptureSpec> Specs { get; } = [.. rule.Captures];
-
-    public List<string> Notes { get; } = [];
-
-    /// <summary>Set when this capture is a baseline (scheduled, or a peer of an alert's capture), not an incident capture.</summary>
-    public BaselineMark? Baseline { get; init; }
-
-    public CaptureDecision Decision { get; private set; } = CaptureDecision.Proceeding;
-
-    public string? Reason { get; private set; }
-
-    /// <summary>The ETag of the manifest this request created; later stages update it with compare-and-swap.</summary>
-    public string? ManifestETag { get; set; }
-
-    public CaptureManifest? Manifest { get; set; }
-
-    public void Skip(string reason)
-    {
-        Decision = CaptureDecision.Skipped;
-        Reason = reason;
-    }
-
-    public void MarkDuplicate(string reason)
-    {
-        Decision = CaptureDecision.Duplicate;
-        Reason = reason;
-    }
-
-    public void MarkStarted() => Decision = CaptureDecision.Started;
 }
 
 /// <summary>The request cannot be accepted; the status and message go back to the sender as they are.</summary>

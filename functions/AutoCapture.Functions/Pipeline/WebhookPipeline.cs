@@ -7,7 +7,7 @@ public interface IWebhookStage
 }
 
 /// <summary>
-/// throttle → authenticate → parse → route → dedup → rate-limit → peer baselines → dispatch, run in order. A stage stops the pipeline by
+/// throttle → authenticate → parse → route → admit → peer baselines → dispatch, run in order. A stage stops the pipeline by
 /// throwing <see cref="WebhookRejectedException"/>; decisions about single captures are recorded on them instead.
 /// </summary>
 public sealed class WebhookPipeline(
@@ -15,12 +15,11 @@ public sealed class WebhookPipeline(
     AuthenticateStage authenticate,
     ParseStage parse,
     RouteStage route,
-    DedupStage dedup,
-    RateLimitStage rateLimit,
+    AdmitStage admit,
     PeerBaselineStage peerBaselines,
     DispatchStage dispatch)
 {
-    private readonly IWebhookStage[] _stages = [throttle, authenticate, parse, route, dedup, rateLimit, peerBaselines, dispatch];
+    private readonly IWebhookStage[] _stages = [throttle, authenticate, parse, route, admit, peerBaselines, dispatch];
 
     public async Task RunAsync(WebhookContext context, CancellationToken cancellationToken)
     {

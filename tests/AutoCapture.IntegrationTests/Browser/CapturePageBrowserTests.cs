@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using AutoCapture.Core.Captures;
-using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Links;
 using AutoCapture.IntegrationTests.Dotnet;
 using AutoCapture.IntegrationTests.Support;
 using Microsoft.Extensions.DependencyInjection;

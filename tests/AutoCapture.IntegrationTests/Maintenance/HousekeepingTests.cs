@@ -1,8 +1,9 @@
 using AutoCapture.Core.Alerts;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Storage;
-using AutoCapture.Functions.Maintenance;
+using AutoCapture.Functions.Admission;
 using AutoCapture.Functions.Limits;
+using AutoCapture.Functions.Maintenance;
 using AutoCapture.IntegrationTests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -32,15 +33,16 @@ public sealed class HousekeepingTests : IAsyncLifetime
 
     private FolderStore Store => new(_env.StorePath);
 
-    private async Task<string> WriteManifestAsync(CaptureStatus status, int dispatchAttempts, TimeSpan? age = null)
+    /// <summary>Writes a manifest as admission leaves it (opened, then written), straight to the store without index tags.</summary>
+    private async Task<string> WriteManifestAsync(CaptureStatus status, int dispatchAttempts, TimeSpan? age = null, DateTimeOffset? alertStartedAt = null)
     {
         var old = DateTimeOffset.UtcNow - (age ?? TimeSpan.FromMinutes(10));
-        var id = CaptureIds.NewRandom(DateTimeOffset.UtcNow);
+        var id = CaptureIds.NewRandom(alertStartedAt ?? DateTimeOffset.UtcNow);
         var manifest = new CaptureManifest
         {
             Id = id,
             Status = status,
-            Alert = new Alert("alertmanager", "HighCPU", AlertStatus.Firing, new Dictionary<string, string> { ["alertname"] = "HighCPU" }, new Dictionary<string, string>(), old, null, "fp", $"fp@{id}"),
+            Alert = new Alert("alertmanager", "HighCPU", AlertStatus.Firing, new Dictionary<string, string> { ["alertname"] = "HighCPU" }, new Dictionary<string, string>(), alertStartedAt ?? old, null, "fp", $"fp@{id}"),
             Rule = "r",
             Target = new CaptureTarget(_collector.Url, "web-3", new ProcessSelector(Name: $"nobody-{Guid.NewGuid():N}")),
             Captures = [new CaptureSpec(CaptureKinds.Stacks, null)],
@@ -49,6 +51,7 @@ public sealed class HousekeepingTests : IAsyncLifetime
             DispatchAttempts = dispatchAttempts,
             DispatchedAt = status == CaptureStatus.Pending ? null : old,
         };
+        await new OpenCaptures(Store).OpenAsync(id, old, CancellationToken.None);
         Assert.True((await Store.WriteJsonAsync(CaptureIds.ManifestKey(id), manifest, WriteCondition.IfAbsent, CancellationToken.None)).Written);
         return id;
     }
@@ -75,9 +78,9 @@ public sealed class HousekeepingTests : IAsyncLifetime
 
         var report = await housekeeping.RunAsync(CancellationToken.None);
 
-        // The finished capture was never told to chat, so its message is owed; and the three manifests written
-        // straight to the store (not through ManifestStore) carried no index tags.
-        Assert.Equal(new HousekeepingReport(Redispatched: 1, GaveUp: 1, Finalised: 0, LimitStatesRemoved: 1) { Renotified = 1, Reindexed = 3 }, report);
+        // The finished capture was never told to chat, so its message is owed, and once sent it is settled; the three
+        // manifests written straight to the store (not through ManifestStore) carried no index tags.
+        Assert.Equal(new HousekeepingReport(Redispatched: 1, GaveUp: 1, Finalised: 0, LimitStatesRemoved: 1) { Renotified = 1, Reindexed = 3, Settled = 1 }, report);
         Assert.NotNull((await _env.Manifests.ReadAsync(finished, CancellationToken.None))!.NotifiedAt);
         var redispatched = (await _env.Manifests.ReadAsync(stuck, CancellationToken.None))!;
         Assert.NotEqual(CaptureStatus.Pending, redispatched.Status);
@@ -96,8 +99,61 @@ public sealed class HousekeepingTests : IAsyncLifetime
         Assert.Equal(CaptureStatus.Failed, outcome.Status);
         Assert.Contains("nobody-", outcome.Error, StringComparison.Ordinal);
 
-        // Nothing is left to do: a second run changes nothing.
+        // Every capture ended and was settled by whoever ended it: nothing is left open, and a second run changes nothing.
+        await WaitUntilNothingIsOpenAsync();
         Assert.Equal(new HousekeepingReport(0, 0, 0, 0), await housekeeping.RunAsync(CancellationToken.None));
+    }
+
+    private async Task WaitUntilNothingIsOpenAsync()
+    {
+        // The completion callback settles the capture just after its chat message; wait for that, bounded.
+        for (var attempt = 0; attempt < 300 && await new OpenCaptures(Store).ListAsync(CancellationToken.None).AnyAsync(); attempt++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.False(await new OpenCaptures(Store).ListAsync(CancellationToken.None).AnyAsync());
+    }
+
+    [Fact]
+    public async Task A_capture_of_an_alert_that_started_weeks_ago_is_failed_with_the_reason_and_told_when_its_collector_never_answers()
+    {
+        // Its folder is five weeks back: only the open captures lead housekeeping to it.
+        var weeksOld = await WriteManifestAsync(CaptureStatus.Dispatched, dispatchAttempts: 1, alertStartedAt: DateTimeOffset.UtcNow.AddDays(-35));
+        var housekeeping = _webhook.App.Services.GetRequiredService<Housekeeping>();
+        await Task.Delay(TimeSpan.FromMilliseconds(20));
+
+        var report = await housekeeping.RunAsync(CancellationToken.None);
+
+        Assert.Equal(1, report.Finalised);
+        var failed = (await _env.Manifests.ReadAsync(weeksOld, CancellationToken.None))!;
+        Assert.Equal(CaptureStatus.Failed, failed.Status);
+        Assert.Contains("never reported back", failed.Error, StringComparison.Ordinal);
+        Assert.NotNull(failed.NotifiedAt);
+        Assert.False(await new OpenCaptures(Store).ListAsync(CancellationToken.None).AnyAsync());
+    }
+
+    [Fact]
+    public async Task An_in_flight_slot_no_open_capture_holds_is_freed_and_an_open_capture_without_a_manifest_is_cleared()
+    {
+        // An instance died after committing the limits (the slot) but before opening the capture, and another after
+        // opening a capture but before writing its manifest.
+        var orphan = CaptureIds.NewRandom(DateTimeOffset.UtcNow);
+        var admitted = CaptureIds.NewRandom(DateTimeOffset.UtcNow);
+        var old = DateTimeOffset.UtcNow.AddMinutes(-10);
+        var inFlight = _webhook.App.Services.GetRequiredService<CaptureLimits>().InFlight();
+        await Store.WriteJsonAsync(inFlight.StoreKey, new LimitState([new LimitEntry(orphan, orphan, old, DateTimeOffset.MaxValue, Committed: true), new LimitEntry(admitted, admitted, old, DateTimeOffset.MaxValue, Committed: true)]), WriteCondition.None, CancellationToken.None);
+        await new OpenCaptures(Store).OpenAsync(admitted, old, CancellationToken.None);
+        var housekeeping = _webhook.App.Services.GetRequiredService<Housekeeping>();
+        await Task.Delay(TimeSpan.FromMilliseconds(20));
+
+        var report = await housekeeping.RunAsync(CancellationToken.None);
+
+        Assert.Equal(1, report.SlotsFreed);
+        Assert.Equal(1, report.Settled);
+        // Left empty, the document itself is removed.
+        Assert.Null(await Store.ReadAsync<LimitState>(inFlight.StoreKey, CancellationToken.None));
+        Assert.False(await new OpenCaptures(Store).ListAsync(CancellationToken.None).AnyAsync());
     }
 
     private async Task WriteResultAsync(string id, string artifactText, string reportedSha256)

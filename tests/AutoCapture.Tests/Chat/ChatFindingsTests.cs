@@ -2,7 +2,7 @@ using AutoCapture.Core.Alerts;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Summaries;
 using AutoCapture.Functions.Chat;
-using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Links;
 using AutoCapture.Functions.Options;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;

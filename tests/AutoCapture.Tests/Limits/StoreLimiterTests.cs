@@ -6,41 +6,102 @@ namespace AutoCapture.Tests.Limits;
 public sealed class StoreLimiterTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "autocapture-limiter-tests", Guid.NewGuid().ToString("N"));
+    private readonly FolderStore _store;
     private readonly StoreLimiter _limiter;
     private readonly DateTimeOffset _now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
 
-    public StoreLimiterTests() => _limiter = new StoreLimiter(new FolderStore(_root));
+    public StoreLimiterTests()
+    {
+        _store = new FolderStore(_root);
+        _limiter = new StoreLimiter(_store);
+    }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private Task<AdmissionResult> Reserve(LimitPolicy policy, string id, string? key = null, TimeSpan? offset = null, TimeSpan? hold = null) =>
-        _limiter.TryReserveAsync(policy, id, key ?? id, _now + (offset ?? TimeSpan.Zero), _now + (offset ?? TimeSpan.Zero) + (hold ?? TimeSpan.FromHours(1)), CancellationToken.None);
+    /// <summary>Reads the document, checks the reservation and, when it fits, reserves it (pending) as a decision would.</summary>
+    private async Task<(LimitCheck Check, LimitDocument Document)> Reserve(LimitPolicy policy, string id, string? key = null, TimeSpan? offset = null, TimeSpan? hold = null)
+    {
+        var at = _now + (offset ?? TimeSpan.Zero);
+        var document = await _limiter.ReadAsync(policy, at, CancellationToken.None);
+        var check = document.Check(id, key ?? id);
+        if (check.Outcome == LimitOutcome.Fits)
+        {
+            document.Add(new LimitEntry(id, key ?? id, at, at + (hold ?? TimeSpan.FromHours(1)), Committed: false));
+            Assert.True(await _limiter.ReserveAsync(document, CancellationToken.None));
+        }
+
+        return (check, document);
+    }
+
+    private async Task Take(LimitPolicy policy, string id, string? key = null, TimeSpan? hold = null)
+    {
+        var (check, document) = await Reserve(policy, id, key, hold: hold);
+        Assert.Equal(LimitOutcome.Fits, check.Outcome);
+        Assert.True(await _limiter.CommitAsync(document, CancellationToken.None));
+    }
 
     [Fact]
     public async Task A_full_limit_refuses_only_on_committed_reservations_and_waits_on_pending_ones()
     {
         var policy = new LimitPolicy("state/limits/test.json", 1);
 
-        Assert.Equal(Admission.Reserved, (await Reserve(policy, "a")).Outcome);
-        Assert.Equal(Admission.Busy, (await Reserve(policy, "b")).Outcome);
+        var (first, pending) = await Reserve(policy, "a");
+        Assert.Equal(LimitOutcome.Fits, first.Outcome);
+        Assert.Equal(LimitOutcome.Busy, (await Reserve(policy, "b")).Check.Outcome);
 
-        await _limiter.CommitAsync(policy, "a", _now, CancellationToken.None);
-        var refused = await Reserve(policy, "b");
-        Assert.Equal(Admission.Refused, refused.Outcome);
+        Assert.True(await _limiter.CommitAsync(pending, CancellationToken.None));
+        var refused = (await Reserve(policy, "b")).Check;
+        Assert.Equal(LimitOutcome.Refused, refused.Outcome);
         Assert.Equal("a", Assert.Single(refused.Holders).CaptureId);
+    }
+
+    [Fact]
+    public async Task A_reservation_is_checked_again_against_a_document_changed_since_it_was_read()
+    {
+        var policy = new LimitPolicy("state/limits/test.json", 1);
+        var stale = await _limiter.ReadAsync(policy, _now, CancellationToken.None);
+        await Take(policy, "other");
+
+        Assert.Equal(LimitOutcome.Fits, stale.Check("mine", "mine").Outcome);
+        stale.Add(new LimitEntry("mine", "mine", _now, _now.AddHours(1), Committed: false));
+        Assert.False(await _limiter.ReserveAsync(stale, CancellationToken.None));
+
+        var state = (await _store.ReadAsync<LimitState>(policy.StoreKey, CancellationToken.None))!.Value.Value;
+        Assert.Equal("other", Assert.Single(state.Entries).CaptureId);
+    }
+
+    [Fact]
+    public async Task One_write_reserves_and_one_commits_every_entry_a_decision_added()
+    {
+        var policy = new LimitPolicy("state/limits/budget.json", 3);
+        var document = await _limiter.ReadAsync(policy, _now, CancellationToken.None);
+        foreach (var id in new[] { "a", "b", "c" })
+        {
+            Assert.Equal(LimitOutcome.Fits, document.Check(id, id).Outcome);
+            document.Add(new LimitEntry(id, id, _now, _now.AddHours(1), Committed: false));
+        }
+
+        Assert.Equal(LimitOutcome.Refused, document.Check("d", "d").Outcome);
+        Assert.True(await _limiter.ReserveAsync(document, CancellationToken.None));
+        Assert.True(await _limiter.CommitAsync(document, CancellationToken.None));
+
+        var state = (await _store.ReadAsync<LimitState>(policy.StoreKey, CancellationToken.None))!.Value.Value;
+        Assert.Equal(["a", "b", "c"], state.Entries.Select(e => e.CaptureId).Order());
+        Assert.All(state.Entries, e => Assert.True(e.Committed));
     }
 
     [Fact]
     public async Task A_reservation_left_pending_past_its_timeout_cannot_be_committed_once_another_took_the_slot()
     {
         var policy = new LimitPolicy("state/limits/test.json", 1);
-        await Reserve(policy, "slow");
+        var (_, slow) = await Reserve(policy, "slow");
         var late = StoreLimiter.PendingTimeout + TimeSpan.FromSeconds(1);
-        Assert.Equal(Admission.Reserved, (await Reserve(policy, "b", offset: late)).Outcome);
+        var (check, taker) = await Reserve(policy, "b", offset: late);
+        Assert.Equal(LimitOutcome.Fits, check.Outcome);
 
-        Assert.False(await _limiter.CommitAsync(policy, "slow", _now + late, CancellationToken.None));
-        Assert.True(await _limiter.CommitAsync(policy, "b", _now + late, CancellationToken.None));
-        Assert.Equal("b", Assert.Single((await Reserve(policy, "c", offset: late)).Holders).CaptureId);
+        Assert.False(await _limiter.CommitAsync(slow, CancellationToken.None));
+        Assert.True(await _limiter.CommitAsync(taker, CancellationToken.None));
+        Assert.Equal("b", Assert.Single((await Reserve(policy, "c", offset: late)).Check.Holders).CaptureId);
     }
 
     [Fact]
@@ -48,10 +109,10 @@ public sealed class StoreLimiterTests : IDisposable
     {
         // A cooldown of zero: the reservation's hold ends the moment it is made.
         var policy = new LimitPolicy("state/limits/test.json", 1);
-        await Reserve(policy, "a", hold: TimeSpan.Zero);
+        var (_, document) = await Reserve(policy, "a", hold: TimeSpan.Zero);
 
-        Assert.True(await _limiter.CommitAsync(policy, "a", _now + TimeSpan.FromSeconds(1), CancellationToken.None));
-        Assert.Equal(Admission.Reserved, (await Reserve(policy, "b", offset: TimeSpan.FromSeconds(1))).Outcome);
+        Assert.True(await _limiter.CommitAsync(document, CancellationToken.None));
+        Assert.Equal(LimitOutcome.Fits, (await Reserve(policy, "b", offset: TimeSpan.FromSeconds(1))).Check.Outcome);
     }
 
     [Fact]
@@ -60,19 +121,20 @@ public sealed class StoreLimiterTests : IDisposable
         var policy = new LimitPolicy("state/limits/test.json", 1);
         await Reserve(policy, "a");
 
-        await _limiter.ReleaseAsync(policy, "a", _now, CancellationToken.None);
+        await _limiter.ReleaseAsync(policy, e => e.CaptureId == "a", _now, CancellationToken.None);
 
-        Assert.Equal(Admission.Reserved, (await Reserve(policy, "b")).Outcome);
+        Assert.Equal(LimitOutcome.Fits, (await Reserve(policy, "b")).Check.Outcome);
     }
 
     [Fact]
-    public async Task Asking_again_for_the_same_capture_keeps_its_reservation()
+    public async Task A_capture_already_holding_a_reservation_is_seen_as_such()
     {
         var policy = new LimitPolicy("state/limits/test.json", 1);
-        await Reserve(policy, "a");
-        await _limiter.CommitAsync(policy, "a", _now, CancellationToken.None);
+        await Take(policy, "a");
 
-        Assert.Equal(Admission.Reserved, (await Reserve(policy, "a")).Outcome);
+        var document = await _limiter.ReadAsync(policy, _now, CancellationToken.None);
+        Assert.True(document.EntryOf("a")!.Committed);
+        Assert.Null(document.EntryOf("b"));
     }
 
     [Fact]
@@ -81,25 +143,24 @@ public sealed class StoreLimiterTests : IDisposable
         var storm = new LimitPolicy("state/limits/storm.json", 2, DistinctKeys: true);
         foreach (var (id, target) in new[] { ("a", "web-1"), ("b", "web-1"), ("c", "web-2") })
         {
-            Assert.Equal(Admission.Reserved, (await Reserve(storm, id, target)).Outcome);
-            await _limiter.CommitAsync(storm, id, _now, CancellationToken.None);
+            await Take(storm, id, target);
         }
 
-        Assert.Equal(Admission.Refused, (await Reserve(storm, "d", "web-3")).Outcome);
-        Assert.Equal(Admission.Reserved, (await Reserve(storm, "e", "web-2")).Outcome);
+        Assert.Equal(LimitOutcome.Refused, (await Reserve(storm, "d", "web-3")).Check.Outcome);
+        Assert.Equal(LimitOutcome.Fits, (await Reserve(storm, "e", "web-2")).Check.Outcome);
     }
 
     [Fact]
     public async Task Reservations_expire_and_abandoned_pending_ones_time_out()
     {
         var policy = new LimitPolicy("state/limits/test.json", 1);
-        await Reserve(policy, "a", hold: TimeSpan.FromMinutes(10));
-        await _limiter.CommitAsync(policy, "a", _now, CancellationToken.None);
-        await Reserve(new LimitPolicy("state/limits/other.json", 1), "x");
+        var other = new LimitPolicy("state/limits/other.json", 1);
+        await Take(policy, "a", hold: TimeSpan.FromMinutes(10));
+        await Reserve(other, "x");
 
-        Assert.Equal(Admission.Refused, (await Reserve(policy, "b", offset: TimeSpan.FromMinutes(9))).Outcome);
-        Assert.Equal(Admission.Reserved, (await Reserve(policy, "b", offset: TimeSpan.FromMinutes(11))).Outcome);
-        Assert.Equal(Admission.Busy, (await Reserve(new LimitPolicy("state/limits/other.json", 1), "y", offset: TimeSpan.FromSeconds(10))).Outcome);
-        Assert.Equal(Admission.Reserved, (await Reserve(new LimitPolicy("state/limits/other.json", 1), "y", offset: StoreLimiter.PendingTimeout + TimeSpan.FromSeconds(1))).Outcome);
+        Assert.Equal(LimitOutcome.Refused, (await Reserve(policy, "b", offset: TimeSpan.FromMinutes(9))).Check.Outcome);
+        Assert.Equal(LimitOutcome.Fits, (await Reserve(policy, "b", offset: TimeSpan.FromMinutes(11))).Check.Outcome);
+        Assert.Equal(LimitOutcome.Busy, (await Reserve(other, "y", offset: TimeSpan.FromSeconds(10))).Check.Outcome);
+        Assert.Equal(LimitOutcome.Fits, (await Reserve(other, "y", offset: StoreLimiter.PendingTimeout + TimeSpan.FromSeconds(1))).Check.Outcome);
     }
 }

@@ -2,7 +2,7 @@ using AutoCapture.Core.Alerts;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Storage;
 using AutoCapture.Core.Summaries;
-using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Links;
 using AutoCapture.Functions.Endpoints;
 using AutoCapture.Functions.Options;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,6 +1,6 @@
 using AutoCapture.Core.Storage;
 
-namespace AutoCapture.Functions.Dispatch;
+namespace AutoCapture.Functions.Links;
 
 /// <summary>
 /// Keeps the store ready to sign artifact links (with Entra ID, a user delegation key must be fetched ahead of

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 
-namespace AutoCapture.Functions.Dispatch;
+namespace AutoCapture.Functions.Links;
 
 /// <summary>
 /// Addresses this app hands out: the collectors' completion callback and expiring links for chat. Artifact

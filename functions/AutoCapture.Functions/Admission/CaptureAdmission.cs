@@ -1,0 +1,372 @@
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Storage;
+using AutoCapture.Functions.Chat;
+using AutoCapture.Functions.Limits;
+
+namespace AutoCapture.Functions.Admission;
+
+/// <summary>
+/// The one place captures are let in — for alerts, scheduled and peer baselines alike. For a whole batch at once it
+/// reads each limit document the batch touches, decides every capture in memory (dedup, then the limits in order),
+/// reserves and commits with one compare-and-swap per document, and only then creates the manifests of the captures
+/// it admitted. So no manifest exists that the limits did not admit, whatever happens to the request: a crash or
+/// cancellation leaves at most committed limit entries with no capture behind them, never a capture beyond them.
+/// Store round trips grow with the captures started and the documents touched, not with the alerts received.
+/// </summary>
+public sealed class CaptureAdmission(
+    StoreLimiter limiter,
+    CaptureLimits limits,
+    ManifestStore manifests,
+    OpenCaptures open,
+    KnownCaptures known,
+    SkipNotices notices,
+    ChatOutbox chat,
+    TimeProvider clock,
+    ILogger<CaptureAdmission> logger)
+{
+    private const int MaxRounds = 200;
+    private const int ParallelWrites = 8;
+
+    /// <summary>Decides every proceeding capture; afterwards each is started (manifest written), a duplicate, or skipped with its cause.</summary>
+    public async Task AdmitAsync(IReadOnlyList<PlannedCapture> captures, CancellationToken cancellationToken)
+    {
+        var undecided = new List<PlannedCapture>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var capture in captures.Where(c => c.Decision == CaptureDecision.Proceeding))
+        {
+            // A repeat this instance has seen decided, or the same alert twice in one delivery: no store round trip.
+            if (known.Contains(capture.CaptureId) || !ids.Add(capture.CaptureId))
+            {
+                capture.MarkDuplicate();
+                continue;
+            }
+
+            undecided.Add(capture);
+        }
+
+        for (var round = 0; undecided.Count > 0 && round < MaxRounds; round++)
+        {
+            if (round > 0)
+            {
+                // Another decision holds pending reservations that decide ours; give it time to commit or release.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(2, 10 + Math.Min(round, 40) * 5)), clock, cancellationToken);
+            }
+
+            undecided = await DecideAsync(undecided, cancellationToken);
+        }
+
+        foreach (var capture in undecided)
+        {
+            capture.Skip(SkipCause.Undecided, "limits undecided: other captures held the same limits for too long; the alert's next repeat decides it");
+        }
+    }
+
+    /// <summary>One round: returns the captures that must wait for other decisions' pending reservations.</summary>
+    private async Task<List<PlannedCapture>> DecideAsync(List<PlannedCapture> captures, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var decision = Guid.NewGuid().ToString("N");
+        var book = new Dictionary<string, LimitDocument>(StringComparer.Ordinal);
+        await LoadAsync(book, captures.SelectMany(limits.SharedPolicies), now, cancellationToken);
+
+        var checkedExist = new HashSet<string>(StringComparer.Ordinal);
+        Plan plan;
+        while (true)
+        {
+            captures = [.. captures.Where(c => c.Decision == CaptureDecision.Proceeding)];
+            plan = Decide(captures, book, decision, now);
+            // Cooldowns are read only for captures the shared limits would let in, so sampled-out alerts cost nothing.
+            var unread = plan.Admitted.SelectMany(a => CooldownPolicies(a.Capture)).Where(p => !book.ContainsKey(p.StoreKey)).ToList();
+            var unverified = plan.Admitted.Where(a => checkedExist.Add(a.Capture.CaptureId)).Select(a => a.Capture).ToList();
+            if (unread.Count == 0 && unverified.Count == 0)
+            {
+                break;
+            }
+
+            await Task.WhenAll(LoadAsync(book, unread, now, cancellationToken), MarkExistingAsync(unverified, cancellationToken));
+        }
+
+        var touched = book.Values.Where(d => d.Added.Count > 0).ToList();
+        if (touched.Count > 0 && !await ReserveAndCommitAsync(touched, now, cancellationToken))
+        {
+            return [.. captures.Where(c => c.Decision == CaptureDecision.Proceeding)];
+        }
+
+        await Parallel.ForEachAsync(
+            plan.Admitted,
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
+            async (admitted, token) => await StartAsync(admitted, touched, now, token));
+        await RecordSkipsAsync(plan.Skipped, now, cancellationToken);
+        return plan.Busy;
+    }
+
+    private async Task LoadAsync(Dictionary<string, LimitDocument> book, IEnumerable<LimitPolicy> policies, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var wanted = policies.Where(p => !book.ContainsKey(p.StoreKey)).DistinctBy(p => p.StoreKey).ToList();
+        foreach (var document in await Task.WhenAll(wanted.Select(p => limiter.ReadAsync(p, now, cancellationToken))))
+        {
+            book[document.Policy.StoreKey] = document;
+        }
+    }
+
+    /// <summary>A capture whose manifest exists was decided before (started, or skipped and recorded): a duplicate.</summary>
+    private async Task MarkExistingAsync(IReadOnlyList<PlannedCapture> captures, CancellationToken cancellationToken) =>
+        await Parallel.ForEachAsync(captures, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken }, async (capture, token) =>
+        {
+            await using var existing = await manifests.Store.OpenReadAsync(CaptureIds.ManifestKey(capture.CaptureId), token);
+            if (existing is not null)
+            {
+                capture.MarkDuplicate();
+                known.Add(capture.CaptureId);
+            }
+        });
+
+    private sealed record AdmittedCapture(PlannedCapture Capture, IReadOnlyList<CaptureSpec> Allowed, IReadOnlyList<string> Notes);
+
+    private sealed record SkippedCapture(PlannedCapture Capture, SkipCause Cause, string Reason, IReadOnlyList<string> Notes);
+
+    private sealed record Plan(List<AdmittedCapture> Admitted, List<SkippedCapture> Skipped, List<PlannedCapture> Busy);
+
+    private IEnumerable<LimitPolicy> CooldownPolicies(PlannedCapture capture) =>
+        capture.Specs.SelectMany(spec => capture.Baseline is null
+            ? [limits.Cooldown(capture.Target, spec.Kind, baseline: false)]
+            : new[] { limits.Cooldown(capture.Target, spec.Kind, baseline: false), limits.Cooldown(capture.Target, spec.Kind, baseline: true) });
+
+    /// <summary>
+    /// Decides in delivery order from what <paramref name="book"/> holds; a cooldown document not read yet counts as
+    /// free (the caller reads it and decides again). Each admitted capture's reservations are added to the documents,
+    /// so later captures of the batch see them as the store will.
+    /// </summary>
+    private Plan Decide(IReadOnlyList<PlannedCapture> captures, Dictionary<string, LimitDocument> book, string decision, DateTimeOffset now)
+    {
+        foreach (var document in book.Values)
+        {
+            document.Reset();
+        }
+
+        var plan = new Plan([], [], []);
+        foreach (var capture in captures)
+        {
+            var id = capture.CaptureId;
+            var shared = limits.SharedPolicies(capture).Select(p => book[p.StoreKey]).ToList();
+            var cooldowns = CooldownPolicies(capture).Select(p => book.GetValueOrDefault(p.StoreKey)).OfType<LimitDocument>().ToList();
+            if (shared.Concat(cooldowns).Select(d => d.EntryOf(id)).OfType<LimitEntry>().FirstOrDefault() is { } held)
+            {
+                // Another instance is deciding this very alert (pending), or has let it in (committed).
+                if (held.Committed)
+                {
+                    capture.MarkDuplicate();
+                    known.Add(id);
+                }
+                else
+                {
+                    plan.Busy.Add(capture);
+                }
+
+                continue;
+            }
+
+            var notes = new List<string>();
+            var allowed = new List<CaptureSpec>();
+            var reservations = new List<(LimitDocument Document, string Key, DateTimeOffset Until)>();
+            var busy = false;
+            foreach (var spec in capture.Specs)
+            {
+                var incident = book.GetValueOrDefault(limits.Cooldown(capture.Target, spec.Kind, baseline: false).StoreKey);
+                if (capture.Baseline is not null && incident?.Active.FirstOrDefault(e => e.Committed) is { } incidentHolder)
+                {
+                    notes.Add(CaptureLimits.IncidentRefusal(capture, spec.Kind, incidentHolder));
+                    continue;
+                }
+
+                // Baselines cool down on their own: a baseline must never keep an alert's capture from happening.
+                var cooldown = capture.Baseline is null ? incident : book.GetValueOrDefault(limits.Cooldown(capture.Target, spec.Kind, baseline: true).StoreKey);
+                var result = cooldown?.Check(id, id) ?? new LimitCheck(LimitOutcome.Fits, []);
+                busy |= result.Outcome == LimitOutcome.Busy;
+                if (result.Outcome == LimitOutcome.Refused)
+                {
+                    notes.Add(limits.CooldownRefusal(capture, spec.Kind, result.Holders[0]));
+                    continue;
+                }
+
+                allowed.Add(spec);
+                if (cooldown is not null)
+                {
+                    reservations.Add((cooldown, id, limits.CooldownUntil(capture, now)));
+                }
+            }
+
+            if (busy)
+            {
+                plan.Busy.Add(capture);
+                continue;
+            }
+
+            if (allowed.Count == 0)
+            {
+                plan.Skipped.Add(new SkippedCapture(capture, SkipCause.Cooldown, string.Join("; ", notes), notes));
+                continue;
+            }
+
+            var steps = new (SkipCause Cause, LimitDocument Document, string Key, DateTimeOffset Until, Func<LimitCheck, string> Refusal)[]
+            {
+                (SkipCause.Storm, shared[0], CaptureLimits.TargetKey(capture.Target), limits.StormUntil(now), r => limits.StormRefusal(capture, r.Holders)),
+                (SkipCause.Budget, shared[1], id, limits.BudgetUntil(capture, now), r => limits.BudgetRefusal(capture, r.Holders)),
+                (SkipCause.InFlight, shared[2], id, CaptureLimits.InFlightUntil, _ => limits.InFlightRefusal()),
+            };
+            SkippedCapture? refused = null;
+            foreach (var (cause, document, key, until, refusal) in steps)
+            {
+                var result = document.Check(id, key);
+                if (result.Outcome == LimitOutcome.Busy)
+                {
+                    busy = true;
+                    break;
+                }
+
+                if (result.Outcome == LimitOutcome.Refused)
+                {
+                    refused = new SkippedCapture(capture, cause, string.Join("; ", notes.Append(refusal(result))), notes);
+                    break;
+                }
+
+                reservations.Add((document, key, until));
+            }
+
+            if (busy)
+            {
+                plan.Busy.Add(capture);
+            }
+            else if (refused is not null)
+            {
+                plan.Skipped.Add(refused);
+            }
+            else
+            {
+                foreach (var (document, key, until) in reservations)
+                {
+                    document.Add(new LimitEntry(id, key, now, until, Committed: false, decision));
+                }
+
+                plan.Admitted.Add(new AdmittedCapture(capture, allowed, notes));
+            }
+        }
+
+        return plan;
+    }
+
+    /// <summary>Reserves in every document, then commits in every document; on any failure releases all and says so.</summary>
+    private async Task<bool> ReserveAndCommitAsync(List<LimitDocument> documents, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var reserved = await Task.WhenAll(documents.Select(d => limiter.ReserveAsync(d, cancellationToken)));
+        if (reserved.All(r => r) && (await Task.WhenAll(documents.Select(d => limiter.CommitAsync(d, cancellationToken)))).All(c => c))
+        {
+            return true;
+        }
+
+        logger.LogDebug("Limits changed while {Count} documents were being written; deciding again", documents.Count);
+        await ReleaseAsync(documents, _ => true, now, cancellationToken);
+        return false;
+    }
+
+    /// <summary>Gives back reservations this decision added (never another decision's of the same capture).</summary>
+    private async Task ReleaseAsync(IReadOnlyList<LimitDocument> documents, Func<LimitEntry, bool> which, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await Task.WhenAll(documents
+            .Select(d => (d.Policy, Mine: d.Added.Where(which).ToHashSet()))
+            .Where(d => d.Mine.Count > 0)
+            .Select(d => limiter.ReleaseAsync(d.Policy, e => d.Mine.Contains(e with { Committed = false }), now, cancellationToken)));
+
+    private async Task StartAsync(AdmittedCapture admitted, IReadOnlyList<LimitDocument> touched, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var capture = admitted.Capture;
+        capture.Specs.RemoveAll(spec => !admitted.Allowed.Contains(spec));
+        capture.Notes.AddRange(admitted.Notes);
+        var manifest = NewManifest(capture, CaptureStatus.Pending, now) with
+        {
+            Captures = [.. capture.Specs],
+            Notes = [.. capture.Notes],
+        };
+
+        // Opened first: a crash between the two leaves an open mark without a manifest, which housekeeping clears.
+        await open.OpenAsync(capture.CaptureId, now, cancellationToken);
+        var written = await manifests.WriteAsync(manifest, WriteCondition.IfAbsent, cancellationToken);
+        known.Add(capture.CaptureId);
+        if (!written.Written)
+        {
+            // Decided long ago (its limit entries have expired) by a decision that wrote its manifest since we looked.
+            capture.MarkDuplicate();
+            await ReleaseAsync(touched, e => e.CaptureId == capture.CaptureId, now, cancellationToken);
+            return;
+        }
+
+        capture.Manifest = manifest;
+        capture.ManifestETag = written.ETag;
+        capture.MarkStarted();
+    }
+
+    /// <summary>
+    /// Storm-sampled and undecided captures leave nothing in the store: during a storm that would be a write per pod,
+    /// and the alert's next repeat is decided afresh. Other skips are recorded on a skipped manifest (that alert
+    /// instance is then decided for good), and chat hears of the ones <see cref="SkipNotices"/> picks.
+    /// </summary>
+    private async Task RecordSkipsAsync(IReadOnlyList<SkippedCapture> skipped, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var skip in skipped)
+        {
+            skip.Capture.Notes.AddRange(skip.Notes);
+            skip.Capture.Skip(skip.Cause, skip.Reason);
+        }
+
+        var recorded = skipped.Where(s => s.Cause != SkipCause.Storm).ToList();
+        var told = await notices.PickAsync([.. recorded.Select(s => s.Capture)], cancellationToken);
+        await Parallel.ForEachAsync(recorded, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken }, async (skip, token) =>
+        {
+            var capture = skip.Capture;
+            var tell = told.Contains(capture);
+            var manifest = NewManifest(capture, CaptureStatus.Skipped, now) with
+            {
+                SkipReason = skip.Reason,
+                Captures = [],
+                Notes = [.. capture.Notes],
+                CompletedAt = now,
+                Quiet = !tell,
+                NotifyingSince = tell ? now : null,
+            };
+            if (tell)
+            {
+                await open.OpenAsync(capture.CaptureId, now, token);
+            }
+
+            var written = await manifests.WriteAsync(manifest, WriteCondition.IfAbsent, token);
+            known.Add(capture.CaptureId);
+            if (!written.Written)
+            {
+                capture.MarkDuplicate();
+                return;
+            }
+
+            capture.Manifest = manifest;
+            capture.ManifestETag = written.ETag;
+            if (tell && !chat.Enqueue(capture.CaptureId))
+            {
+                logger.LogWarning("Capture {CaptureId}: chat queue full; housekeeping will send the skip message", capture.CaptureId);
+            }
+        });
+    }
+
+    private static CaptureManifest NewManifest(PlannedCapture capture, CaptureStatus status, DateTimeOffset now) => new()
+    {
+        Id = capture.CaptureId,
+        Status = status,
+        Alert = capture.Alert,
+        Rule = capture.Rule.Name,
+        Target = capture.Target,
+        Captures = [.. capture.Specs],
+        Chat = capture.Rule.Chat,
+        Baseline = capture.Baseline,
+        // A baseline is reported inside its incident's message (as the diff), never on its own.
+        Quiet = capture.Baseline is not null,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
+}

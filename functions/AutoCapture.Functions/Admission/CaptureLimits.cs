@@ -1,0 +1,71 @@
+using System.Security.Cryptography;
+using System.Text;
+using AutoCapture.Core.Captures;
+using AutoCapture.Functions.Limits;
+using AutoCapture.Functions.Options;
+using Microsoft.Extensions.Options;
+
+namespace AutoCapture.Functions.Admission;
+
+/// <summary>
+/// The capture limits and where each is kept: per-target cooldown (per kind), storm sampling (distinct targets per
+/// alert group), the rule's budget over a sliding window, and the global cap on captures in flight. All state is in the
+/// store under <c>state/limits/</c>; <see cref="CaptureAdmission"/> applies them in that order. A target is the
+/// collector and process selector a capture goes to, never a label that only names it for display.
+/// </summary>
+public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOptions> options, TimeProvider clock)
+{
+    public const string Prefix = "state/limits/";
+
+    /// <summary>An in-flight slot is held until the capture ends (housekeeping ends every capture), never by time alone.</summary>
+    private static readonly DateTimeOffset HeldUntilReleased = DateTimeOffset.MaxValue;
+
+    private LimitOptions Settings => options.Value.Limits;
+
+    public LimitPolicy Cooldown(CaptureTarget target, string kind, bool baseline) =>
+        new($"{Prefix}cooldown/{Hash($"{target.Collector}\n{target.Process.Runtime}\n{target.Process}\n{kind}{(baseline ? "\nbaseline" : string.Empty)}")}.json", 1);
+
+    public LimitPolicy Storm(PlannedCapture capture) =>
+        new($"{Prefix}storm/{Hash($"{capture.Rule.Name}\n{capture.Alert.GroupKey ?? capture.Alert.Name}")}.json", StormTargets(capture), DistinctKeys: true);
+
+    public LimitPolicy Budget(PlannedCapture capture) => new($"{Prefix}budget/{Hash(capture.Rule.Name)}.json", capture.Rule.Budget ?? Settings.RuleBudget);
+
+    public LimitPolicy InFlight() => new($"{Prefix}inflight.json", Settings.MaxInFlight);
+
+    /// <summary>The documents every capture's decision reads, whatever its target's cooldown says.</summary>
+    public IEnumerable<LimitPolicy> SharedPolicies(PlannedCapture capture) => [Storm(capture), Budget(capture), InFlight()];
+
+    /// <summary>The storm limit's key: the real target, so labels that only change how it is shown make no new target.</summary>
+    public static string TargetKey(CaptureTarget target) => $"{target.Process} at {new Uri(target.Collector).Authority}";
+
+    public DateTimeOffset CooldownUntil(PlannedCapture capture, DateTimeOffset now) => now + (capture.Rule.Cooldown ?? Settings.Cooldown);
+
+    public DateTimeOffset StormUntil(DateTimeOffset now) => now + Settings.StormWindow;
+
+    public DateTimeOffset BudgetUntil(PlannedCapture capture, DateTimeOffset now) => now + (capture.Rule.BudgetWindow ?? Settings.RuleBudgetWindow);
+
+    public static DateTimeOffset InFlightUntil => HeldUntilReleased;
+
+    public string CooldownRefusal(PlannedCapture capture, string kind, LimitEntry holder) =>
+        $"{kind} skipped: cooldown on {capture.Target} until {holder.Until:yyyy-MM-dd HH:mm:ss}Z (after capture {holder.CaptureId})";
+
+    public static string IncidentRefusal(PlannedCapture capture, string kind, LimitEntry incident) =>
+        $"{kind} skipped: {capture.Target} was captured for an alert at {incident.At:yyyy-MM-dd HH:mm:ss}Z (capture {incident.CaptureId}); not a healthy moment for a baseline";
+
+    public string StormRefusal(PlannedCapture capture, IReadOnlyList<LimitEntry> holders) =>
+        $"storm: rule {capture.Rule.Name} already captures {StormTargets(capture)} targets of this alert group ({string.Join(", ", holders.Select(h => h.Key).Distinct().Take(5))}); the rest are sampled out";
+
+    public string BudgetRefusal(PlannedCapture capture, IReadOnlyList<LimitEntry> holders) =>
+        $"budget exhausted: rule {capture.Rule.Name} allows {capture.Rule.Budget ?? Settings.RuleBudget} captures per {capture.Rule.BudgetWindow ?? Settings.RuleBudgetWindow}; next allowed at {holders.Min(h => h.Until):yyyy-MM-dd HH:mm:ss}Z";
+
+    public string InFlightRefusal() => $"in-flight cap: {Settings.MaxInFlight} captures are already running";
+
+    /// <summary>Frees the capture's in-flight slot once it has ended for good (and chat has heard of it).</summary>
+    public Task ReleaseInFlightAsync(string captureId, CancellationToken cancellationToken) =>
+        limiter.ReleaseAsync(InFlight(), e => e.CaptureId == captureId, clock.GetUtcNow(), cancellationToken);
+
+    private int StormTargets(PlannedCapture capture) => capture.Rule.StormTargets ?? Settings.StormTargets;
+
+    private static string Hash(string identity) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)), 0, 16);
+}
