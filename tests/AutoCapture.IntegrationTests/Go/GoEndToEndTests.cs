@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using AutoCapture.Core.Captures;
 using AutoCapture.Functions.Chat;
-using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Links;
 using AutoCapture.IntegrationTests.Baselines;
 using AutoCapture.IntegrationTests.Dotnet;
 using AutoCapture.IntegrationTests.Support;
