@@ -23,6 +23,7 @@ public sealed class BusyCollectorTests : IAsyncLifetime
         {
             ["AutoCapture:Collector:AllowedProcesses:0:CommandLine"] = "tag-busy-",
             ["AutoCapture:Collector:AllowedAddresses:0"] = "127.0.0.1",
+            ["AutoCapture:Collector:MaxConcurrentTraces"] = "1",
         });
     }
 
@@ -72,8 +73,8 @@ public sealed class BusyCollectorTests : IAsyncLifetime
         var dotnetProcess = $$"""{ commandLine: "{{dotnet.Tag}}" }""";
         var webhook = await env.StartWebhookAsync(
             "rules:\n"
-            + Rule("cpu-first", dotnetProcess, "[ { kind: cpu, duration: 2s } ]", baseline)
-            + Rule("cpu-second", dotnetProcess, "[ { kind: cpu, duration: 2s } ]", baseline)
+            + Rule("timed-cpu", dotnetProcess, "[ { kind: cpu, duration: 2s } ]", baseline)
+            + Rule("timed-counters", dotnetProcess, "[ { kind: counters, duration: 2s } ]", baseline)
             + Rule("dotnet-heap", dotnetProcess, "[ heap ]", baseline)
             + Rule("go-heap", $$"""{ runtime: go, address: "{{go.PprofAddress}}" }""", "[ heap ]", baseline),
             Settings(slack));
@@ -82,12 +83,12 @@ public sealed class BusyCollectorTests : IAsyncLifetime
         var baselines = (await BaselineKit.WaitForBaselinesAsync(env, 4, TimeSpan.FromSeconds(120))).ToDictionary(b => b.Rule);
 
         Assert.All(baselines.Values, b => Assert.True(b.Status == CaptureStatus.Complete, $"{b.Rule}: {b.Status} {b.Error}"));
-        // Both cpu baselines asked for the one process at once: the collector ran one and answered the other busy,
-        // which was asked again and taken once the first had finished.
+        // Both timed baselines were asked for at once of a collector that runs one trace at a time: it ran one and
+        // answered the other busy, which was asked again and taken once the first had finished.
         var waited = Assert.Single(baselines.Values, b => b.Notes.Any(n => n.StartsWith("the collector was busy at ", StringComparison.Ordinal)));
-        Assert.StartsWith("cpu-", waited.Rule, StringComparison.Ordinal);
+        Assert.StartsWith("timed-", waited.Rule, StringComparison.Ordinal);
         Assert.Contains(waited.Notes, n => n.StartsWith("the collector took it at ", StringComparison.Ordinal));
-        Assert.Contains("a cpu capture (", waited.Notes[0], StringComparison.Ordinal);
+        Assert.Contains("1 traces are already running on this host", waited.Notes[0], StringComparison.Ordinal);
         // A Go heap profile fetched over HTTP and a .NET heap snapshot of another process never held each other up.
         Assert.Empty(baselines["dotnet-heap"].Notes);
         Assert.Empty(baselines["go-heap"].Notes);
