@@ -33,6 +33,11 @@ internal static class RulesCommands
                 AnsiConsole.MarkupLine($"  {Markup.Escape(rule.Name)}: {Markup.Escape(string.Join(", ", rule.Matchers))} → {Markup.Escape(Kinds(rule))}");
             }
 
+            foreach (var (rule, matcher) in rules.Rules.SelectMany(r => r.Matchers.Where(m => m.NestsQuantifiers).Select(m => (r, m))))
+            {
+                AnsiConsole.MarkupLine($"[yellow]warning:[/] {Markup.Escape($"{rules.Path}:{rule.Line}: rule {rule.Name}: {matcher} repeats a group that itself repeats; such a pattern can backtrack for a long time on a label that almost matches. Every delivery gets AutoCapture:Limits:MatchBudget of regular-expression matching in all; alerts past it are skipped.")}");
+            }
+
             return 0;
         });
         return command;

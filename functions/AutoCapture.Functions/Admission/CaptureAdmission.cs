@@ -86,17 +86,19 @@ public sealed class CaptureAdmission(
             await Task.WhenAll(LoadAsync(book, unread, now, cancellationToken), MarkExistingAsync(unverified, cancellationToken));
         }
 
+        // From the first write on, the decision is carried through even when the app is stopping: a decision left
+        // half-written would hold slots for captures that never start, or let a retry past them.
         var touched = book.Values.Where(d => d.Added.Count > 0).ToList();
-        if (touched.Count > 0 && !await ReserveAndCommitAsync(touched, now, cancellationToken))
+        if (touched.Count > 0 && !await ReserveAndCommitAsync(touched, limits.InFlight().StoreKey, now))
         {
             return [.. captures.Where(c => c.Decision == CaptureDecision.Proceeding)];
         }
 
         await Parallel.ForEachAsync(
             plan.Admitted,
-            new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites },
             async (admitted, token) => await StartAsync(admitted, touched, now, token));
-        await RecordSkipsAsync(plan.Skipped, now, cancellationToken);
+        await RecordSkipsAsync(plan.Skipped, now, CancellationToken.None);
         return plan.Busy;
     }
 
@@ -127,6 +129,9 @@ public sealed class CaptureAdmission(
 
     private sealed record Plan(List<AdmittedCapture> Admitted, List<SkippedCapture> Skipped, List<PlannedCapture> Busy);
 
+    private string CooldownKey(PlannedCapture capture, CaptureSpec spec) =>
+        limits.Cooldown(capture.Target, spec.Kind, baseline: capture.Baseline is not null).StoreKey;
+
     private IEnumerable<LimitPolicy> CooldownPolicies(PlannedCapture capture) =>
         capture.Specs.SelectMany(spec => capture.Baseline is null
             ? [limits.Cooldown(capture.Target, spec.Kind, baseline: false)]
@@ -150,19 +155,28 @@ public sealed class CaptureAdmission(
             var id = capture.CaptureId;
             var shared = limits.SharedPolicies(capture).Select(p => book[p.StoreKey]).ToList();
             var cooldowns = CooldownPolicies(capture).Select(p => book.GetValueOrDefault(p.StoreKey)).OfType<LimitDocument>().ToList();
-            if (shared.Concat(cooldowns).Select(d => d.EntryOf(id)).OfType<LimitEntry>().FirstOrDefault() is { } held)
+            var entries = shared.Concat(cooldowns).Select(d => d.EntryOf(id)).OfType<LimitEntry>().ToList();
+            if (entries.Any(e => !e.Committed))
             {
-                // Another instance is deciding this very alert (pending), or has let it in (committed).
-                if (held.Committed)
-                {
-                    capture.MarkDuplicate();
-                    known.Add(id);
-                }
-                else
-                {
-                    plan.Busy.Add(capture);
-                }
+                // Another instance is deciding this very alert right now.
+                plan.Busy.Add(capture);
+                continue;
+            }
 
+            if (shared[2].EntryOf(id) is not null)
+            {
+                // Let in by a decision that may have died before writing the manifest: the limits already count it,
+                // so it starts with the kinds its cooldowns hold — unless its manifest exists, which makes it a duplicate.
+                var held = capture.Specs.Where(spec => cooldowns.Any(d => d.EntryOf(id) is not null && d.Policy.StoreKey == CooldownKey(capture, spec))).ToList();
+                plan.Admitted.Add(new AdmittedCapture(capture, held.Count > 0 ? held : capture.Specs, []));
+                continue;
+            }
+
+            if (entries.Count > 0)
+            {
+                // Let in, and since ended (its in-flight slot is free): decided for good.
+                capture.MarkDuplicate();
+                known.Add(id);
                 continue;
             }
 
@@ -255,17 +269,23 @@ public sealed class CaptureAdmission(
         return plan;
     }
 
-    /// <summary>Reserves in every document, then commits in every document; on any failure releases all and says so.</summary>
-    private async Task<bool> ReserveAndCommitAsync(List<LimitDocument> documents, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reserves in every document, then commits every document but the in-flight one, and that one last: a committed
+    /// in-flight entry therefore means the whole decision is committed, which is what lets a retry adopt a capture
+    /// whose deciding instance died before writing its manifest. On any failure releases all and says so.
+    /// </summary>
+    private async Task<bool> ReserveAndCommitAsync(List<LimitDocument> documents, string commitPoint, DateTimeOffset now)
     {
-        var reserved = await Task.WhenAll(documents.Select(d => limiter.ReserveAsync(d, cancellationToken)));
-        if (reserved.All(r => r) && (await Task.WhenAll(documents.Select(d => limiter.CommitAsync(d, cancellationToken)))).All(c => c))
+        var reserved = await Task.WhenAll(documents.Select(d => limiter.ReserveAsync(d, CancellationToken.None)));
+        if (reserved.All(r => r)
+            && (await Task.WhenAll(documents.Where(d => d.Policy.StoreKey != commitPoint).Select(d => limiter.CommitAsync(d, CancellationToken.None)))).All(c => c)
+            && (documents.Find(d => d.Policy.StoreKey == commitPoint) is not { } last || await limiter.CommitAsync(last, CancellationToken.None)))
         {
             return true;
         }
 
         logger.LogDebug("Limits changed while {Count} documents were being written; deciding again", documents.Count);
-        await ReleaseAsync(documents, _ => true, now, cancellationToken);
+        await ReleaseAsync(documents, _ => true, now, CancellationToken.None);
         return false;
     }
 

@@ -11,9 +11,11 @@ namespace AutoCapture.Functions.Pipeline;
 /// <summary>
 /// Matches firing alerts against the rules and fills each matching rule's target from the alert. A collector
 /// address outside AutoCapture:Collector:AllowedCollectors is refused here, before anything is signed or sent:
-/// alert labels must not be able to point signed requests at arbitrary hosts.
+/// alert labels must not be able to point signed requests at arbitrary hosts. Regular-expression matching has a budget
+/// per delivery (AutoCapture:Limits:MatchBudget): once spent, the remaining alerts are answered as skipped, so no
+/// pattern and label can hold an instance's CPU for long.
 /// </summary>
-public sealed class RouteStage(RuleSet rules, IOptions<AutoCaptureOptions> options, ILogger<RouteStage> logger) : IWebhookStage
+public sealed class RouteStage(RuleSet rules, IOptions<AutoCaptureOptions> options, TimeProvider clock, ILogger<RouteStage> logger) : IWebhookStage
 {
     private readonly IReadOnlyList<AllowedAddress> _allowedCollectors = [.. options.Value.Collector.AllowedCollectors
         .Select(text => AllowedAddress.TryParse(text, out var entry, out _) ? entry : null)
@@ -21,6 +23,9 @@ public sealed class RouteStage(RuleSet rules, IOptions<AutoCaptureOptions> optio
 
     public Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken)
     {
+        var budget = options.Value.Limits.MatchBudget;
+        var spent = TimeSpan.Zero;
+        var overBudget = 0;
         foreach (var alert in context.Alerts)
         {
             if (alert.Status == AlertStatus.Resolved)
@@ -29,8 +34,18 @@ public sealed class RouteStage(RuleSet rules, IOptions<AutoCaptureOptions> optio
                 continue;
             }
 
+            if (spent >= budget)
+            {
+                context.AlertNotes[alert] = $"skipped: matching this delivery's alerts against the rules took its whole budget of {budget.TotalSeconds:0.###} s (AutoCapture:Limits:MatchBudget); a rule's regular expression is too slow for these labels";
+                overBudget++;
+                continue;
+            }
+
+            var matching = clock.GetTimestamp();
+            var matches = rules.Match(alert).ToList();
+            spent += clock.GetElapsedTime(matching);
             var matched = false;
-            foreach (var rule in rules.Match(alert))
+            foreach (var rule in matches)
             {
                 matched = true;
                 var captureId = CaptureIds.ForAlertInstance(rule.Name, alert);
@@ -54,6 +69,11 @@ public sealed class RouteStage(RuleSet rules, IOptions<AutoCaptureOptions> optio
             {
                 context.AlertNotes[alert] = "no rule matched";
             }
+        }
+
+        if (overBudget > 0)
+        {
+            logger.LogWarning("Delivery from {Source}: {Skipped} of {Alerts} alerts skipped: rule matching used up its budget of {Budget} (AutoCapture:Limits:MatchBudget)", context.Source, overBudget, context.Alerts.Count, budget);
         }
 
         return Task.CompletedTask;

@@ -28,7 +28,60 @@ public sealed partial class LabelMatcher
         if (op is MatchOperator.Regex or MatchOperator.NotRegex)
         {
             _regex = new Regex($"^(?:{value})$", RegexOptions.CultureInvariant, RegexTimeout);
+            NestsQuantifiers = HasNestedQuantifier(value);
         }
+    }
+
+    /// <summary>
+    /// A regular expression with a repeated group that itself repeats, like <c>(a+)+</c>: it can backtrack
+    /// exponentially on a label that almost matches. Legal, but <c>rules validate</c> warns about it.
+    /// </summary>
+    public bool NestsQuantifiers { get; }
+
+    private static bool HasNestedQuantifier(string pattern)
+    {
+        // One flag per open group: whether something inside it repeats.
+        var groups = new Stack<bool>();
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            switch (pattern[i])
+            {
+                case '\\':
+                    i++;
+                    break;
+                case '[':
+                    for (i++; i < pattern.Length && pattern[i] != ']'; i++)
+                    {
+                        i += pattern[i] == '\\' ? 1 : 0;
+                    }
+
+                    break;
+                case '(':
+                    groups.Push(false);
+                    break;
+                case ')' when groups.Count > 0:
+                    var innerRepeats = groups.Pop();
+                    var repeated = i + 1 < pattern.Length && pattern[i + 1] is '*' or '+' or '{';
+                    if (innerRepeats && repeated)
+                    {
+                        return true;
+                    }
+
+                    if ((innerRepeats || repeated) && groups.Count > 0)
+                    {
+                        groups.Pop();
+                        groups.Push(true);
+                    }
+
+                    break;
+                case '*' or '+' or '{' when groups.Count > 0:
+                    groups.Pop();
+                    groups.Push(true);
+                    break;
+            }
+        }
+
+        return false;
     }
 
     public string Name { get; }

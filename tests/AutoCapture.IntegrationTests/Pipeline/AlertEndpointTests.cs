@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using AutoCapture.Core.Captures;
 using AutoCapture.IntegrationTests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AutoCapture.IntegrationTests.Pipeline;
 
@@ -187,6 +188,63 @@ public sealed class AlertEndpointTests : IAsyncLifetime
         Assert.Contains("collector at 127.0.0.1:9 unreachable", manifest.Error, StringComparison.Ordinal);
         Assert.Equal(1, manifest.DispatchAttempts);
         Assert.NotNull(manifest.NotifiedAt);
+    }
+
+    [Fact]
+    public async Task A_large_delivery_cut_off_by_its_sender_then_delivered_again_starts_no_more_than_the_limits_allow()
+    {
+        // 1,000 alerts of one group, each on its own target: the storm limit (3 targets per group) binds.
+        var alerts = Enumerable.Range(0, 1000).Select(i => Alerts.Firing("HighCPU", ("pod", $"cut-{i}"), ("service", $"svc-{i}"))).ToArray();
+        var payload = Alerts.Payload(alerts);
+        using (var cut = new CancellationTokenSource())
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{_webhook.Url}/api/alerts/alertmanager")
+            {
+                Content = new CutAfterSendingContent(Encoding.UTF8.GetBytes(payload), cut),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _env.BearerToken);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _env.Http.SendAsync(request, cut.Token));
+        }
+
+        // Alertmanager delivers what got no answer again; then housekeeping runs to completion.
+        using var again = await _env.PostAlertAsync(_webhook.Url, payload);
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        await _webhook.App.Services.GetRequiredService<AutoCapture.Functions.Maintenance.Housekeeping>().RunAsync(CancellationToken.None);
+
+        var running = Directory.GetFiles(Path.Combine(_env.StorePath, "captures"), "manifest.json", SearchOption.AllDirectories)
+            .Select(f => JsonSerializer.Deserialize<CaptureManifest>(File.ReadAllText(f), AutoCapture.Core.Json.AutoCaptureJson.Options)!)
+            .Where(m => m.Status != CaptureStatus.Skipped)
+            .ToList();
+        Assert.Equal(3, running.Count);
+        var answer = (await JsonOf(again)).GetProperty("alerts").EnumerateArray().Select(a => a.GetProperty("captures")[0].GetProperty("result").GetString()).ToList();
+        Assert.Equal(3, answer.Count(r => r is "started" or "duplicate"));
+        Assert.Equal(997, answer.Count(r => r == "skipped"));
+    }
+
+    /// <summary>Sends the body, then cancels the request before any answer can arrive: a sender giving up mid-request.</summary>
+    private sealed class CutAfterSendingContent : HttpContent
+    {
+        private readonly byte[] _body;
+        private readonly CancellationTokenSource _cut;
+
+        public CutAfterSendingContent(byte[] body, CancellationTokenSource cut)
+        {
+            (_body, _cut) = (body, cut);
+            Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(_body);
+            await stream.FlushAsync();
+            await _cut.CancelAsync();
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _body.Length;
+            return true;
+        }
     }
 
     [Fact]
