@@ -188,10 +188,13 @@ public sealed record ChatMessage(
     /// <summary>The process and its host; a target reached by address names its host already.</summary>
     private static string Where(CaptureManifest manifest)
     {
-        var process = manifest.Process?.ToString()
-            ?? (manifest.Target.Process.Address is { } address ? ResolvedProcess.AtAddress(address) : manifest.Target.Process.ToString());
-        return manifest.Target.Process.Address is { } at && Uri.TryCreate(at, UriKind.Absolute, out var uri) && uri.Host == manifest.Target.Host
-            ? process
-            : $"{process} on {manifest.Target.Host}";
+        var host = manifest.Target.Host;
+        if (manifest.Target.Process.Address is not { } address)
+        {
+            return $"{manifest.Process?.ToString() ?? manifest.Target.Process.ToString()} on {host}";
+        }
+
+        var process = manifest.Process?.ToString() ?? ResolvedProcess.AtAddress(address);
+        return Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Host == host ? process : $"{process} on {host}";
     }
 }
