@@ -165,13 +165,13 @@ public static class CaptureDiffer
             PprofComparison? comparison = null;
             if (writer is null)
             {
-                comparison = PprofDiffProfile.Compare(incidentData, baselineData, Stream.Null, comment, StackGroups.IsOwnGoFrame);
+                comparison = PprofDiffProfile.Compare(incidentData, baselineData, Stream.Null, comment, StackGroups.IsOwnGoFrame, StackGroups.IsGoProfilerFrame);
             }
             else
             {
                 await writer.WriteAsync(DiffArtifacts.PprofDiff(kind), "application/octet-stream", (stream, _) =>
                 {
-                    comparison = PprofDiffProfile.Compare(incidentData, baselineData, stream, comment, StackGroups.IsOwnGoFrame);
+                    comparison = PprofDiffProfile.Compare(incidentData, baselineData, stream, comment, StackGroups.IsOwnGoFrame, StackGroups.IsGoProfilerFrame);
                     return Task.CompletedTask;
                 }, cancellationToken);
                 Artifacts.Add(DiffArtifacts.PprofDiff(kind));

@@ -64,6 +64,15 @@ public static class StackGroups
         && !function.StartsWith("internal/", StringComparison.Ordinal)
         && !function.StartsWith("syscall.", StringComparison.Ordinal);
 
+    /// <summary>
+    /// The target's side of serving a profile or dump (net/http/pprof, runtime/pprof, the gops agent): what it
+    /// allocates or runs happens because a capture asked, so a diff leaves it out.
+    /// </summary>
+    public static bool IsGoProfilerFrame(string function) =>
+        function.StartsWith("runtime/pprof.", StringComparison.Ordinal)
+        || function.StartsWith("net/http/pprof.", StringComparison.Ordinal)
+        || function.StartsWith("github.com/google/gops/agent.", StringComparison.Ordinal);
+
     /// <summary>.NET: frames are <c>module!Namespace.Type.Method(args)</c>; the framework's are System.* and Microsoft.*.</summary>
     public static bool IsOwnDotnetFrame(string frame)
     {

@@ -16,7 +16,7 @@ internal static class CaptureReport
         Line("target", m.Target.ToString());
         if (m.Process is { } process)
         {
-            Line("process", $"{process.Name} (pid {process.Pid})");
+            Line("process", process.ToString());
         }
 
         Line("created", Time(m.CreatedAt));
@@ -38,7 +38,7 @@ internal static class CaptureReport
         Line("chat", m.NotifiedAt is { } at ? $"sent {Time(at)}" : m.NotifyError is { } error ? $"not sent: {error}" : "not sent");
         if (m.Summary?.Cpu is { } cpu)
         {
-            Console.WriteLine($"cpu: {cpu.SampleCount.ToString("N0", CultureInfo.InvariantCulture)} samples on {cpu.ThreadCount} threads over {cpu.DurationSeconds:0.#} s; hottest by self time:");
+            Console.WriteLine($"cpu: {cpu.Describe()}; hottest by self time:");
             foreach (var frame in cpu.TopExclusive.Take(10))
             {
                 Console.WriteLine($"  {frame.Percent,5:0.0}%  {frame.Frame}");

@@ -103,7 +103,7 @@ public sealed class CaptureRunner(
             await ReportProgressAsync(request, CaptureStatus.Running, cancellationToken);
 
             Directory.CreateDirectory(work);
-            foreach (var spec in request.Captures)
+            foreach (var spec in InTakingOrder(request))
             {
                 var (kindResult, kindSummary) = await RunKindAsync(request, process, spec, sink, work, cancellationToken);
                 kinds.Add(kindResult);
@@ -179,6 +179,15 @@ public sealed class CaptureRunner(
         request.ProgressUrl is { } url
             ? completions.ReportProgressAsync(url, new CaptureProgress(request.CaptureId, state), cancellationToken)
             : Task.CompletedTask;
+
+    /// <summary>
+    /// Go heap profiles first: serving any other profile or dump allocates in the target (gzip writers, buffers), and
+    /// a heap profile taken after it would count that as the program's own memory. The rest keep the rule's order.
+    /// </summary>
+    internal static IEnumerable<CaptureSpec> InTakingOrder(CaptureRequest request) =>
+        request.Process.Runtime == Runtimes.Go
+            ? request.Captures.OrderBy(c => c.Kind is CaptureKinds.Heap or CaptureKinds.Allocs ? 0 : 1)
+            : request.Captures;
 
     private async Task<(KindResult, CaptureSummary)> RunKindAsync(CaptureRequest request, ResolvedProcess process, CaptureSpec spec, IArtifactSink sink, string work, CancellationToken cancellationToken)
     {

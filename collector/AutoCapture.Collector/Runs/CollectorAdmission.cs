@@ -6,16 +6,19 @@ namespace AutoCapture.Collector.Runs;
 
 /// <summary>
 /// What one host can take at once, whatever the webhook side decided: never two CPU sessions on the same
-/// process, at most <see cref="CollectorOptions.MaxConcurrentTraces"/> timed traces, and at most one capture of
-/// an exclusive kind (one that pauses or copies the whole process) at a time. A request beyond that is answered
-/// 409 with the reason.
+/// process, at most <see cref="CollectorOptions.MaxConcurrentTraces"/> timed traces, and never two captures of an
+/// exclusive kind (one that pauses or copies the whole .NET process) on the same process. A request beyond that
+/// is answered 409 with the reason.
 /// </summary>
 public sealed class CollectorAdmission(IOptions<CollectorOptions> options)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, CaptureRequest> _admitted = new(StringComparer.Ordinal);
 
-    /// <summary>Kinds that stop or copy the whole process; only one of them runs on a host at a time.</summary>
+    /// <summary>
+    /// Kinds that stop or copy a whole .NET process; only one of them runs on a process at a time. A Go heap profile
+    /// is not one: the runtime keeps it as it allocates, and serving it walks nothing.
+    /// </summary>
     public static IReadOnlySet<string> ExclusiveKinds { get; } = new HashSet<string>(StringComparer.Ordinal) { CaptureKinds.Heap, CaptureKinds.Dump };
 
     /// <summary>Admits the request, or says why the host is too busy for it.</summary>
@@ -36,16 +39,19 @@ public sealed class CollectorAdmission(IOptions<CollectorOptions> options)
                 return $"{traces} traces are already running on this host (AutoCapture:Collector:MaxConcurrentTraces)";
             }
 
-            if (request.Captures.Any(c => ExclusiveKinds.Contains(c.Kind))
-                && running.FirstOrDefault(r => r.Captures.Any(c => ExclusiveKinds.Contains(c.Kind))) is { } exclusive)
+            if (IsExclusive(request)
+                && running.FirstOrDefault(r => r.Process == request.Process && IsExclusive(r)) is { } exclusive)
             {
-                return $"a {string.Join("/", exclusive.Captures.Where(c => ExclusiveKinds.Contains(c.Kind)).Select(c => c.Kind))} capture ({exclusive.CaptureId}) is already running on this host";
+                return $"a {string.Join("/", exclusive.Captures.Where(c => ExclusiveKinds.Contains(c.Kind)).Select(c => c.Kind))} capture ({exclusive.CaptureId}) is already running on {request.Process}";
             }
 
             _admitted[request.CaptureId] = request;
             return null;
         }
     }
+
+    private static bool IsExclusive(CaptureRequest request) =>
+        request.Process.Runtime == Runtimes.Dotnet && request.Captures.Any(c => ExclusiveKinds.Contains(c.Kind));
 
     public void Release(string captureId)
     {

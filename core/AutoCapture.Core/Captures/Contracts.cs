@@ -50,7 +50,13 @@ public sealed record ArtifactInfo(string Name, string Kind, string ContentType, 
 /// <param name="Address">For targets reached over the network (Go pprof): the normalised base address; Pid is then 0.</param>
 public sealed record ResolvedProcess(int Pid, string Name, string? CommandLine, string? Address = null)
 {
-    public override string ToString() => Address is { } address ? $"{Name} at {address}" : $"{Name} (pid {Pid})";
+    // A target found by address is named after it (host:port); saying that name again before the address says nothing.
+    public override string ToString() =>
+        Address is not { } address ? $"{Name} (pid {Pid})"
+        : Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Authority == Name ? AtAddress(address)
+        : $"{Name} at {address}";
+
+    public static string AtAddress(string address) => $"the Go process at {address}";
 }
 
 public enum KindOutcome

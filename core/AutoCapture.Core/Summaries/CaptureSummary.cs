@@ -31,6 +31,11 @@ public sealed record CpuProfileSummary(
 {
     /// <summary>.NET: threads grouped by where they start, with each group's hottest frames.</summary>
     public IReadOnlyList<ThreadGroupStat>? ThreadGroups { get; init; }
+
+    /// <summary>"2,861 samples on 12 threads over 30 s"; a Go profile has no thread dimension, so it names none.</summary>
+    public string Describe() => string.Create(
+        System.Globalization.CultureInfo.InvariantCulture,
+        $"{SampleCount:N0} samples{(ThreadCount > 0 ? $" on {ThreadCount} threads" : string.Empty)} over {DurationSeconds:0.#} s");
 }
 
 /// <param name="Group">What the threads share: their outermost managed frame (the thread's start routine).</param>

@@ -28,12 +28,13 @@ public static class PprofDiffProfile
     /// <param name="diffOutput">Receives the gzip-framed comparison profile.</param>
     /// <param name="comment">Shown by pprof with the profile (which captures were compared).</param>
     /// <param name="holdsSelf">Which functions take a sample's flat value in the histograms (see <see cref="PprofSummarizer.Histogram"/>).</param>
-    public static PprofComparison Compare(byte[] incidentData, byte[] baselineData, Stream diffOutput, string comment, Func<string, bool>? holdsSelf = null)
+    /// <param name="leavesOut">Samples through these functions are left out of the histograms, not the comparison profile.</param>
+    public static PprofComparison Compare(byte[] incidentData, byte[] baselineData, Stream diffOutput, string comment, Func<string, bool>? holdsSelf = null, Func<string, bool>? leavesOut = null)
     {
         var incidentBytes = PprofProfile.Inflate(incidentData);
-        var incident = Measure(PprofProfile.ParseInflated(incidentBytes), holdsSelf, sampleType: null);
+        var incident = Measure(PprofProfile.ParseInflated(incidentBytes), holdsSelf, leavesOut, sampleType: null);
         var baselineBytes = PprofProfile.Inflate(baselineData);
-        var baseline = Measure(PprofProfile.ParseInflated(baselineBytes), holdsSelf, incident.Histogram.SampleType);
+        var baseline = Measure(PprofProfile.ParseInflated(baselineBytes), holdsSelf, leavesOut, incident.Histogram.SampleType);
         if (!baseline.SampleTypes.SequenceEqual(incident.SampleTypes))
         {
             throw new ProfileFormatException(
@@ -62,7 +63,7 @@ public static class PprofDiffProfile
         ulong MaxMappingId,
         FunctionHistogram Histogram);
 
-    private static Shape Measure(PprofProfile profile, Func<string, bool>? holdsSelf, string? sampleType)
+    private static Shape Measure(PprofProfile profile, Func<string, bool>? holdsSelf, Func<string, bool>? leavesOut, string? sampleType)
     {
         var totals = new long[profile.SampleTypes.Count];
         for (var sample = 0; sample < profile.SampleCount; sample++)
@@ -74,7 +75,7 @@ public static class PprofDiffProfile
         }
 
         var histogram = sampleType is null || profile.FindSampleType(sampleType) >= 0
-            ? PprofSummarizer.Histogram(profile, sampleType, holdsSelf)
+            ? PprofSummarizer.Histogram(profile, sampleType, holdsSelf, leavesOut)
             : FunctionHistogram.Create(sampleType, string.Empty, 0, []);
         return new Shape(profile.SampleTypes, totals, profile.StringCount, profile.MaxFunctionId, profile.MaxLocationId, profile.MaxMappingId, histogram);
     }

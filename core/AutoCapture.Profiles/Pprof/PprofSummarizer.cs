@@ -39,10 +39,14 @@ public static class PprofSummarizer
     /// innermost frame when none is). Null: the innermost frame, as pprof counts. A diff passes "not a runtime
     /// internal", so time in <c>runtime.asyncPreempt</c> or a mutex's spin counts for the code that got there.
     /// </param>
-    public static FunctionHistogram Histogram(PprofProfile profile, string? sampleType = null, Func<string, bool>? holdsSelf = null)
+    /// <param name="leavesOut">
+    /// Samples with any such function on their stack are left out, totals included. A diff passes "the profiler's
+    /// own", so what serving a profile allocated in the target never reads as the program's change.
+    /// </param>
+    public static FunctionHistogram Histogram(PprofProfile profile, string? sampleType = null, Func<string, bool>? holdsSelf = null, Func<string, bool>? leavesOut = null)
     {
         var index = SampleTypeIndex(profile, sampleType);
-        var (flat, cum, totals) = Tally(profile, index, holdsSelf is null ? null : [.. profile.FunctionNames.Select(holdsSelf)]);
+        var (flat, cum, totals) = Tally(profile, index, holdsSelf is null ? null : [.. profile.FunctionNames.Select(holdsSelf)], leavesOut is null ? null : [.. profile.FunctionNames.Select(leavesOut)]);
         var (type, unit) = profile.SampleTypes[index];
         return FunctionHistogram.Create(type, unit, totals[index], Enumerable
             .Range(0, flat.Length)
@@ -60,7 +64,7 @@ public static class PprofSummarizer
     }
 
     /// <summary>Flat and cumulative values per function for sample type <paramref name="index"/>, and every type's total.</summary>
-    private static (long[] Flat, long[] Cum, long[] Totals) Tally(PprofProfile profile, int index, bool[]? holdsSelf = null)
+    private static (long[] Flat, long[] Cum, long[] Totals) Tally(PprofProfile profile, int index, bool[]? holdsSelf = null, bool[]? leavesOut = null)
     {
         var functions = profile.FunctionNames.Count;
         var flat = new long[functions];
@@ -71,6 +75,11 @@ public static class PprofSummarizer
         var totals = new long[profile.SampleTypes.Count];
         for (var sample = 0; sample < profile.SampleCount; sample++)
         {
+            if (leavesOut is not null && Passes(profile, sample, leavesOut))
+            {
+                continue;
+            }
+
             for (var t = 0; t < totals.Length; t++)
             {
                 totals[t] += profile.Value(sample, t);
@@ -114,6 +123,19 @@ public static class PprofSummarizer
         }
 
         return (flat, cum, totals);
+    }
+
+    private static bool Passes(PprofProfile profile, int sample, bool[] functions)
+    {
+        foreach (var location in profile.Locations(sample))
+        {
+            if (profile.Frames(location).Any(frame => functions[frame]))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static List<PprofFrameStat> Top(long[] values, IReadOnlyList<string> names, long total, int count) => Enumerable

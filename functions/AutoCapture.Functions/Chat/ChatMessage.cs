@@ -32,13 +32,13 @@ public sealed record ChatMessage(
             CaptureStatus.Skipped => "⏭️",
             _ => "⏳",
         };
-        var kinds = string.Join(", ", manifest.Captures.Select(c => c.DurationSeconds is { } s ? $"{c.Kind} {s} s" : c.Kind));
+        var kinds = string.Join(", ", manifest.Captures.Select(c => KindLabel(c, manifest.Target.Process.Runtime)));
         var headline = manifest.Status switch
         {
-            CaptureStatus.Complete => $"Captured {kinds} of {ProcessName(manifest)} on {manifest.Target.Host}",
+            CaptureStatus.Complete => $"Captured {kinds} of {Where(manifest)}",
             CaptureStatus.Failed => $"Capture failed: {manifest.Error}",
             CaptureStatus.Skipped => $"Capture skipped: {manifest.SkipReason}",
-            _ => $"Capturing {kinds} of {ProcessName(manifest)} on {manifest.Target.Host}",
+            _ => $"Capturing {kinds} of {Where(manifest)}",
         };
 
         var fields = new List<(string, string)>
@@ -60,7 +60,7 @@ public sealed record ChatMessage(
         var findings = new List<string>(DiffFindings.For(manifest.Diff));
         if (manifest.Summary?.Cpu is { } cpu)
         {
-            findings.Add($"CPU: {cpu.SampleCount.ToString("N0", CultureInfo.InvariantCulture)} samples on {cpu.ThreadCount} threads over {cpu.DurationSeconds:0.#} s. Hottest (self time):");
+            findings.Add($"CPU: {cpu.Describe()}. Hottest (self time):");
             // Frames under half a percent are noise in a chat message; the capture page and artifacts keep them.
             findings.AddRange(cpu.TopExclusive.Where(f => f.Percent >= 0.5).Take(5).Select(f => $"  {f.Percent,5:0.0}%  {f.Frame}"));
         }
@@ -179,6 +179,22 @@ public sealed record ChatMessage(
     private static string? TopManagedFrame(IReadOnlyList<string> frames) =>
         frames.FirstOrDefault(f => !f.StartsWith('[')) ?? (frames.Count > 0 ? frames[0] : null);
 
-    private static string ProcessName(CaptureManifest manifest) =>
-        manifest.Process is { } p ? p.ToString() : manifest.Target.Process.ToString();
+    // The gops agent answers counters with one reading, whatever window the rule asked for.
+    private static string KindLabel(CaptureSpec spec, string runtime) =>
+        spec.Kind == CaptureKinds.Counters && runtime == Runtimes.Go ? "counters (one reading)"
+        : spec.DurationSeconds is { } s ? $"{spec.Kind} {s} s"
+        : spec.Kind;
+
+    /// <summary>The process and its host; a target reached by address names its host already.</summary>
+    private static string Where(CaptureManifest manifest)
+    {
+        var host = manifest.Target.Host;
+        if (manifest.Target.Process.Address is not { } address)
+        {
+            return $"{manifest.Process?.ToString() ?? manifest.Target.Process.ToString()} on {host}";
+        }
+
+        var process = manifest.Process?.ToString() ?? ResolvedProcess.AtAddress(address);
+        return Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Host == host ? process : $"{process} on {host}";
+    }
 }

@@ -15,6 +15,9 @@ public enum CollectorVerdict
 {
     Accepted,
     Refused,
+
+    /// <summary>The collector is running another capture that this one must not overlap (409): a transient answer.</summary>
+    Busy,
     Unreachable,
 
     /// <summary>
@@ -28,7 +31,8 @@ public sealed record CollectorAnswer(CollectorVerdict Verdict, string Message);
 
 /// <summary>
 /// Sends signed capture requests to a collector. Network faults and 5xx answers are retried with jittered
-/// backoff; a 4xx is the collector's answer (bad signature, busy, invalid request) and is not. A request that
+/// backoff; a 4xx is the collector's answer (bad signature, busy, invalid request) and is not here (the dispatcher
+/// asks a busy collector again, <see cref="BusyCollectorRetry"/>). A request that
 /// got no answer is told apart from one that never got through (connection refused), because only the first
 /// may have started a capture.
 /// </summary>
@@ -111,7 +115,10 @@ public sealed class CollectorClient
             }
 
             var status = (int)response.StatusCode;
-            return new CollectorAnswer(status >= 500 ? CollectorVerdict.Unreachable : CollectorVerdict.Refused, $"collector at {uri.Authority} answered {status}: {Meaning(response.StatusCode)}");
+            var verdict = response.StatusCode == HttpStatusCode.Conflict ? CollectorVerdict.Busy
+                : status >= 500 ? CollectorVerdict.Unreachable
+                : CollectorVerdict.Refused;
+            return new CollectorAnswer(verdict, $"collector at {uri.Authority} answered {status}: {Meaning(response.StatusCode)}");
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {

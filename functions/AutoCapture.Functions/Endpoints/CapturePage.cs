@@ -174,7 +174,7 @@ internal static class CapturePage
     {
         if (summary.Cpu is { } cpu)
         {
-            page.Raw("<h2>CPU</h2><p>").Text($"{N(cpu.SampleCount)} samples on {cpu.ThreadCount} threads over {cpu.DurationSeconds:0.#} s.").Raw("</p>");
+            page.Raw("<h2>CPU</h2><p>").Text($"{cpu.Describe()}.").Raw("</p>");
             page.Raw("<h3>Hottest frames by self time</h3>");
             page.Table("cpu-exclusive", ["%", "samples", "frame"], cpu.TopExclusive.Select(f => new[] { $"{f.Percent:0.0}", N(f.Samples), f.Frame }), numericColumns: 2);
             page.Raw("<h3>Hottest frames including callees</h3>");

@@ -78,6 +78,7 @@ public static class WebhookApp
         services.AddSingleton<BaselineRetention>();
         services.AddSingleton<WebhookPipeline>();
         services.AddSingleton<DispatchQueue>();
+        services.AddSingleton<BusyCollectorRetry>();
         services.AddSingleton<DispatchWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<DispatchWorker>());
         services.AddSingleton<Housekeeping>();

@@ -41,7 +41,7 @@ public sealed class AutoCaptureOptions
         yield return new("Sources.Alertmanager", Sources.Alertmanager.Describe());
         yield return new("Sources.Grafana", Sources.Grafana.Describe());
         yield return new("Sources.AzureMonitor", Sources.AzureMonitor.Describe());
-        yield return new("Collector", $"key id {Collector.KeyId}, key {Secrets.Mask(Collector.SigningKey)}, previous key {Secrets.Mask(Collector.PreviousSigningKey)}{(Collector.PreviousKeyNotAfter is { } end ? $" until {end:u}" : string.Empty)}, timeout {Collector.RequestTimeout}, attempts {Collector.MaxAttempts}, allowed collectors {(Collector.AllowedCollectors.Count == 0 ? "any" : string.Join(", ", Collector.AllowedCollectors))}{(Collector.TrustedCertificate is null ? string.Empty : $", trusting {Collector.TrustedCertificate}")}");
+        yield return new("Collector", $"key id {Collector.KeyId}, key {Secrets.Mask(Collector.SigningKey)}, previous key {Secrets.Mask(Collector.PreviousSigningKey)}{(Collector.PreviousKeyNotAfter is { } end ? $" until {end:u}" : string.Empty)}, timeout {Collector.RequestTimeout}, attempts {Collector.MaxAttempts}, busy retries for {Collector.BusyRetryWindow}, allowed collectors {(Collector.AllowedCollectors.Count == 0 ? "any" : string.Join(", ", Collector.AllowedCollectors))}{(Collector.TrustedCertificate is null ? string.Empty : $", trusting {Collector.TrustedCertificate}")}");
         yield return new("Links", $"key {Secrets.Mask(Links.SigningKey)}, lifetime {Links.Lifetime}");
         yield return new("Limits", Limits.Describe());
         yield return new("Chat", Chat.Describe());
@@ -175,6 +175,12 @@ public sealed class CollectorClientOptions
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>
+    /// How long after its creation a capture is asked for again while its collector answers busy (409). A scheduled
+    /// baseline is asked for until its slot can no longer be taken instead.
+    /// </summary>
+    public TimeSpan BusyRetryWindow { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 public sealed class LinkOptions

@@ -71,6 +71,11 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
             failures.Add("AutoCapture:Collector:RequestTimeout must be positive and MaxAttempts between 1 and 10.");
         }
 
+        if (options.Collector.BusyRetryWindow < TimeSpan.Zero)
+        {
+            failures.Add("AutoCapture:Collector:BusyRetryWindow must not be negative (0 fails a capture at the first busy answer).");
+        }
+
         if (options.Links.Lifetime <= TimeSpan.Zero)
         {
             failures.Add("AutoCapture:Links:Lifetime must be positive.");

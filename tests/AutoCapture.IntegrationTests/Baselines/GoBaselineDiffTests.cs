@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AutoCapture.Core.Captures;
 using AutoCapture.Diffs;
+using AutoCapture.Functions.Maintenance;
 using AutoCapture.IntegrationTests.Dotnet;
 using AutoCapture.IntegrationTests.Go;
 using AutoCapture.IntegrationTests.Support;
@@ -32,7 +33,9 @@ public sealed class GoBaselineDiffTests(ITestOutputHelper output) : IAsyncLifeti
         await slack.DisposeAsync();
     }
 
-    private string Rules(string baseline, string captures = "[ goroutines, heap, { kind: cpu, duration: 2s } ]") => $$$"""
+    private const string DefaultCaptures = "[ goroutines, heap, { kind: cpu, duration: 2s } ]";
+
+    private string Rules(string baseline, string captures = DefaultCaptures) => $$$"""
         rules:
           - name: orders-go
             match: [ 'alertname = "GoroutinesHigh"' ]
@@ -52,18 +55,23 @@ public sealed class GoBaselineDiffTests(ITestOutputHelper output) : IAsyncLifeti
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>A webhook whose rule captures <paramref name="instance"/> on a schedule, and the slot's baseline taken.</summary>
+    private async Task<(RunningApp Webhook, HousekeepingReport Report, CaptureManifest Baseline)> ScheduledBaselineAsync(string instance, string? captures = null)
+    {
+        var webhook = await env.StartWebhookAsync(Rules($$"""
+                  schedule: every 1m
+                  targets: [ { instance: "{{instance}}" } ]
+            """, captures ?? DefaultCaptures), BaselineKit.QuietHousekeeping(slack));
+        var report = await BaselineKit.RunHousekeepingAsync(webhook);
+        return (webhook, report, Assert.Single(await BaselineKit.WaitForBaselinesAsync(env, 1, TimeSpan.FromSeconds(60))));
+    }
+
     [Fact]
     public async Task A_scheduled_baseline_then_planted_faults_put_each_planted_change_at_the_top_of_the_diff()
     {
         using var target = await GoTargetProcess.StartAsync("-steady");
         var instance = $"127.0.0.1:{target.Pprof.Port}";
-        var webhook = await env.StartWebhookAsync(Rules($$"""
-                  schedule: every 1m
-                  targets: [ { instance: "{{instance}}" } ]
-            """), BaselineKit.QuietHousekeeping(slack));
-
-        var report = await BaselineKit.RunHousekeepingAsync(webhook);
-        var baseline = Assert.Single(await BaselineKit.WaitForBaselinesAsync(env, 1, TimeSpan.FromSeconds(60)));
+        var (webhook, report, baseline) = await ScheduledBaselineAsync(instance);
         Assert.Equal(1, report.BaselinesStarted);
         Assert.Equal((CaptureStatus.Complete, BaselineMark.Schedule, "baseline"), (baseline.Status, baseline.Baseline!.Trigger, baseline.Alert.Source));
         // Again within the same slot: nothing new.
@@ -124,17 +132,34 @@ public sealed class GoBaselineDiffTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_steady_heap_shows_no_heap_change_though_a_goroutine_dump_was_asked_for_first()
+    {
+        using var target = await GoTargetProcess.StartAsync("-steady");
+        var instance = $"127.0.0.1:{target.Pprof.Port}";
+        // The dump is listed first: serving it allocates gzip writers and buffers in the target.
+        var (webhook, _, baseline) = await ScheduledBaselineAsync(instance, "[ goroutines, heap ]");
+
+        var manifest = await env.WaitForOutcomeAsync(await BaselineKit.FireAsync(env, webhook, "GoroutinesHigh", ("instance", instance)), TimeSpan.FromSeconds(60));
+
+        output.WriteLine(string.Join("\n", manifest.Diff!.Headlines));
+        Assert.Equal((CaptureStatus.Complete, CaptureStatus.Complete), (baseline.Status, manifest.Status));
+        Assert.Equal(new[] { CaptureKinds.Heap, CaptureKinds.Goroutines }, manifest.Kinds.Select(k => k.Kind));
+        Assert.DoesNotContain(manifest.Diff.Headlines, h => h.StartsWith("heap:", StringComparison.Ordinal));
+        Assert.DoesNotContain(manifest.Diff.Profiles!["heap"].Increased, f => f.Function.StartsWith("compress/", StringComparison.Ordinal) || f.Function.Contains("pprof", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_peer_captured_alongside_is_the_baseline_and_the_message_waits_for_it()
     {
         using var sick = await GoTargetProcess.StartAsync("-steady");
         using var healthy = await GoTargetProcess.StartAsync("-steady");
         var sickInstance = $"127.0.0.1:{sick.Pprof.Port}";
         var healthyInstance = $"127.0.0.1:{healthy.Pprof.Port}";
-        // No heap: a collector takes one heap capture at a time, and both targets share this one.
+        // Heap profiles of both at once on one collector: the heap guard is for .NET heap walks, not Go profiles.
         var webhook = await env.StartWebhookAsync(Rules($$"""
                   peer: true
                   targets: [ { instance: "{{sickInstance}}" }, { instance: "{{healthyInstance}}" } ]
-            """, "[ goroutines, { kind: cpu, duration: 2s } ]"), BaselineKit.QuietHousekeeping(slack));
+            """, "[ goroutines, heap, { kind: cpu, duration: 2s } ]"), BaselineKit.QuietHousekeeping(slack));
         await PlantAsync(sick, "/planted/leak?n=300");
         await PlantAsync(sick, "/planted/hot");
 
@@ -148,6 +173,8 @@ public sealed class GoBaselineDiffTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Empty(manifest.Diff.Notes);
         Assert.Equal(("appeared", 300, "main.plantedLeakyWorker"), (manifest.Diff.Goroutines!.Changes[0].Change, manifest.Diff.Goroutines.Changes[0].After, manifest.Diff.Goroutines.Changes[0].Where));
         Assert.Equal("main.plantedHotFunction", manifest.Diff.Profiles!["cpu"].Increased[0].Function);
+        Assert.Contains("heap", manifest.Diff.Profiles.Keys);
+        Assert.Empty(peer.Notes);
         // Both ran at the same time: the peer's capture overlapped the alert's.
         Assert.True(peer.CreatedAt - manifest.CreatedAt < TimeSpan.FromSeconds(5));
         var message = Assert.Single(slack.Accepted);

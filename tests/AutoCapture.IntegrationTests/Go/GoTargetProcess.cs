@@ -44,9 +44,30 @@ public sealed partial class GoTargetProcess : IDisposable
     [GeneratedRegex(@"^ready pid=(?<pid>\d+) pprof=http://(?<pprof>\S+) gops=(?<gops>\d+)$")]
     private static partial Regex ReadyLine();
 
-    public static async Task<GoTargetProcess> StartAsync(params string[] arguments)
+    public static async Task<GoTargetProcess> StartAsync(params string[] arguments) => await StartAsync(await BuildAsync(), arguments);
+
+    /// <summary>
+    /// Starts a copy of gotarget named <paramref name="name"/> (placed in its gops config directory), so a test that
+    /// selects by name never matches a gotarget that another test or engineer runs on this machine.
+    /// </summary>
+    public static async Task<GoTargetProcess> StartNamedAsync(string name, params string[] arguments)
     {
-        var binary = await BuildAsync();
+        var copies = Directory.CreateTempSubdirectory("autocapture-gotarget-").FullName;
+        var binary = Path.Combine(copies, name);
+        File.Copy(await BuildAsync(), binary);
+        try
+        {
+            return await StartAsync(binary, arguments);
+        }
+        finally
+        {
+            // Linux runs an executable whose file is gone; the copy is only needed until the process started.
+            Directory.Delete(copies, recursive: true);
+        }
+    }
+
+    private static async Task<GoTargetProcess> StartAsync(string binary, string[] arguments)
+    {
         var gopsDirectory = Directory.CreateTempSubdirectory("autocapture-gops-").FullName;
         var start = new ProcessStartInfo(binary)
         {

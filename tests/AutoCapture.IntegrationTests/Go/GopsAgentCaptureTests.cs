@@ -33,6 +33,30 @@ public sealed class GopsAgentCaptureTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
+    public async Task Finds_by_name_with_the_collectors_defaults_an_agent_whose_port_file_is_in_the_targets_own_config_directory()
+    {
+        var name = $"gt{Guid.NewGuid():N}"[..10];
+        using var target = await GoTargetProcess.StartNamedAsync(name, "-gops");
+        var finder = new GopsProcessFinder(Microsoft.Extensions.Options.Options.Create(new CollectorOptions()));
+
+        var byName = await finder.ResolveAsync(new ProcessSelector(Runtimes.Go, Name: name), CancellationToken.None);
+
+        Assert.Equal((target.Pid, name), (byName.Pid, byName.Name));
+    }
+
+    [Fact]
+    public async Task A_go_process_found_by_name_without_an_agent_port_file_is_named_in_the_refusal()
+    {
+        var name = $"gt{Guid.NewGuid():N}"[..10];
+        using var target = await GoTargetProcess.StartNamedAsync(name);
+        var finder = new GopsProcessFinder(Microsoft.Extensions.Options.Options.Create(new CollectorOptions()));
+
+        var failure = await Assert.ThrowsAsync<CaptureFailedException>(() => finder.ResolveAsync(new ProcessSelector(Runtimes.Go, Name: name), CancellationToken.None));
+
+        Assert.Equal($"process {name} (pid {target.Pid}) has no gops agent port file in {target.GopsConfigDirectory} or {Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config", "gops")}", failure.Message);
+    }
+
+    [Fact]
     public async Task A_go_process_without_an_agent_is_refused_in_words()
     {
         using var target = await GoTargetProcess.StartAsync();

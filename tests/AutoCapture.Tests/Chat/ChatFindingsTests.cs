@@ -64,6 +64,21 @@ public sealed class ChatFindingsTests : IDisposable
         Assert.Empty(ChatMessage.For(Manifest(new CaptureSummary()), Urls).Findings);
     }
 
+    [Theory]
+    [InlineData(CaptureStatus.Pending, "web-3", "Capturing goroutines of the Go process at http://10.1.2.3:6060 on web-3")]
+    [InlineData(CaptureStatus.Pending, "10.1.2.3", "Capturing goroutines of the Go process at http://10.1.2.3:6060")]
+    [InlineData(CaptureStatus.Complete, "10.1.2.3", "Captured goroutines of the Go process at http://10.1.2.3:6060")]
+    public void A_target_by_address_is_named_by_it_once_and_its_host_only_when_that_says_more(CaptureStatus status, string host, string headline)
+    {
+        var manifest = Manifest(new CaptureSummary()) with { Status = status, Target = new CaptureTarget("http://c:7080", host, new ProcessSelector(Runtimes.Go, Address: "http://10.1.2.3:6060")) };
+        if (status == CaptureStatus.Complete)
+        {
+            manifest = manifest with { Process = new ResolvedProcess(0, "10.1.2.3:6060", null, "http://10.1.2.3:6060") };
+        }
+
+        Assert.Equal(headline, ChatMessage.For(manifest, Urls).Headline);
+    }
+
     private sealed class NoServer : IServer
     {
         public IFeatureCollection Features { get; } = new FeatureCollection();

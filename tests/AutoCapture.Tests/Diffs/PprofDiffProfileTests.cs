@@ -77,4 +77,21 @@ public sealed class PprofDiffProfileTests
         Assert.Equal(("main.hot", 50.0), (diff.Increased[0].Function, diff.Increased[0].Delta));
         Assert.Equal(("main.steady", -50.0), (diff.Decreased[0].Function, diff.Decreased[0].Delta));
     }
+
+    [Fact]
+    public void What_serving_a_profile_allocated_in_the_target_is_left_out_of_the_compared_histograms()
+    {
+        var p = SyntheticProfiles.Cpu();
+        p.Sample([50, 500_000_000L], p.Location("main.steady"), p.Location("main.main"));
+        // The gzip writer that net/http/pprof allocated while serving the goroutine dump asked for just before.
+        p.Sample([10, 100_000_000L], p.Location("compress/flate.NewWriter"), p.Location("compress/gzip.(*Writer).Write"), p.Location("runtime/pprof.(*profileBuilder).flush"), p.Location("net/http/pprof.handler.ServeHTTP"));
+        var incident = p.Gzipped();
+        var baseline = CpuProfile(steadySamples: 50, hotSamples: 0);
+
+        var comparison = PprofDiffProfile.Compare(incident, baseline, Stream.Null, "x", StackGroups.IsOwnGoFrame, StackGroups.IsGoProfilerFrame);
+
+        Assert.Equal(500_000_000L, comparison.Incident.Total);
+        Assert.DoesNotContain(comparison.Incident.Functions, f => f.Name.StartsWith("compress/", StringComparison.Ordinal));
+        Assert.DoesNotContain(ProfileComparer.Compare(comparison.Baseline, comparison.Incident).Increased, f => f.Delta >= 1);
+    }
 }
