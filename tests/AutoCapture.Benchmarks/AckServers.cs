@@ -41,7 +41,7 @@ internal static class AckServers
                 target:
                   collector: "http://127.0.0.1:9"
                   host: "{{ labels.pod }}"
-                  process: { name: "{{ labels.service }}" }
+                  process: { name: "{{ labels.pod }}" }
                 captures: [stacks]
             """);
         var settings = WebhookSettings(rules, root);
@@ -81,6 +81,13 @@ internal static class AckServers
     /// <summary>An Alertmanager v4 payload of <paramref name="count"/> firing alerts, shaped like a real group (~450 bytes each).</summary>
     public static int WritePayload(int count)
     {
+        Console.Out.Write(Payload(count, fingerprintPrefix: string.Empty));
+        return 0;
+    }
+
+    /// <summary>The payload as text; alerts with another <paramref name="fingerprintPrefix"/> are other alert instances of the same pods.</summary>
+    public static string Payload(int count, string fingerprintPrefix)
+    {
         var startsAt = new DateTimeOffset(2026, 11, 21, 3, 0, 0, TimeSpan.Zero);
         var alerts = Enumerable.Range(0, count).Select(i => new Dictionary<string, object>
         {
@@ -103,7 +110,7 @@ internal static class AckServers
             ["startsAt"] = startsAt.AddSeconds(i).ToString("O", CultureInfo.InvariantCulture),
             ["endsAt"] = "0001-01-01T00:00:00Z",
             ["generatorURL"] = "http://prometheus:9090/graph?g0.expr=rate%28container_cpu_usage_seconds_total%5B5m%5D%29+%3E+0.9",
-            ["fingerprint"] = $"{i:x16}",
+            ["fingerprint"] = $"{fingerprintPrefix}{i:x16}",
         }).ToList();
         var payload = new Dictionary<string, object>
         {
@@ -118,7 +125,6 @@ internal static class AckServers
             ["externalURL"] = "http://alertmanager:9093",
             ["alerts"] = alerts,
         };
-        Console.Out.Write(JsonSerializer.Serialize(payload));
-        return 0;
+        return JsonSerializer.Serialize(payload);
     }
 }

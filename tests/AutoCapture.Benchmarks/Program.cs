@@ -6,6 +6,7 @@ return args switch
 {
     ["ack-server", var mode, var port, var root] => await AckServers.RunAsync(mode, int.Parse(port, System.Globalization.CultureInfo.InvariantCulture), root),
     ["alert-payload", var count] => AckServers.WritePayload(int.Parse(count, System.Globalization.CultureInfo.InvariantCulture)),
+    ["admission-ops", var root, .. var rest] => await AdmissionOperations.RunAsync(root, rest.Length > 0 ? int.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 100),
     ["storm", var deliveries, var concurrency, var root, .. var store] => await StormDriver.RunAsync(int.Parse(deliveries, System.Globalization.CultureInfo.InvariantCulture), int.Parse(concurrency, System.Globalization.CultureInfo.InvariantCulture), root, store.FirstOrDefault() ?? "folder"),
     ["blob-upload", .. var rest] => await BlobUploadBenchmark.RunAsync(
         rest.Length > 0 ? long.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 1024,
@@ -24,6 +25,7 @@ static int Usage()
         usage:
           autocapture-benchmarks ack-server <autocapture|bare> <port> <scratch-dir>
           autocapture-benchmarks alert-payload <alerts>     (writes an Alertmanager payload to stdout)
+          autocapture-benchmarks admission-ops <scratch-dir> [alerts (100)]
           autocapture-benchmarks storm <deliveries> <concurrency> <scratch-dir> [folder|azurite]
           autocapture-benchmarks blob-upload [MiB (1024)] [rounds (2)] [block MiB (8)] [parallelism (4)]
           autocapture-benchmarks search <captures> <days> <scratch-dir>

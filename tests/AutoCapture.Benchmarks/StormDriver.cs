@@ -14,7 +14,8 @@ namespace AutoCapture.Benchmarks;
 /// <summary>
 /// An alert storm against the real webhook app: a bad deploy fires the same alert on 300 pods; Alertmanager sends
 /// the group in batches, repeats it, and an HA pair delivers everything twice. 5,000 deliveries at 32 concurrent
-/// requests with dedup and every limit on. Reports ack latency and store operations per alert.
+/// requests with dedup and every limit on. Reports ack latency and store operations per alert. Each pod's process is
+/// its own target.
 /// </summary>
 internal static class StormDriver
 {
@@ -30,14 +31,14 @@ internal static class StormDriver
                 target:
                   collector: "http://127.0.0.1:9"
                   host: "{{ labels.pod }}"
-                  process: { name: checkout }
+                  process: { name: "{{ labels.pod }}" }
                 captures: [cpu, stacks]
               - name: warm-up
                 match: ['alertname = "WarmUp"']
                 target:
                   collector: "http://127.0.0.1:9"
                   host: "{{ labels.pod }}"
-                  process: { name: checkout }
+                  process: { name: "{{ labels.pod }}" }
                 captures: [cpu, stacks]
             """);
         var settings = AckServers.WebhookSettings(rules, root);
