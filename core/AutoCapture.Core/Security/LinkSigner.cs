@@ -28,6 +28,13 @@ public sealed class LinkSigner(string secret, TimeProvider clock)
         return $"{expires.ToString(CultureInfo.InvariantCulture)}.{Compute(captureId, artifactName, expires)}";
     }
 
+    /// <summary>When a token (already verified) expires; null for anything that is not a token's shape.</summary>
+    public static DateTimeOffset? ExpiresAt(string? token) =>
+        token?.IndexOf('.', StringComparison.Ordinal) is > 0 and var dot && long.TryParse(token.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var expires)
+            && expires <= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+            ? DateTimeOffset.FromUnixTimeSeconds(expires)
+            : null;
+
     public LinkVerdict Verify(string captureId, string artifactName, string? token)
     {
         if (string.IsNullOrEmpty(token))

@@ -157,6 +157,11 @@ public static class CaptureEndpoints
             return denied;
         }
 
+        if (LinkSigner.ExpiresAt(request.Query["token"]) is { } pageExpiry)
+        {
+            urls = urls.NotAfter(pageExpiry);
+        }
+
         var manifest = await manifests.ReadAsync(id, cancellationToken);
         if (manifest is null)
         {
@@ -253,6 +258,8 @@ public static class CaptureEndpoints
     /// <summary>A signed link for exactly this capture page or artifact, or the API's read token for any.</summary>
     private static IResult? Authorize(string id, string artifactName, HttpRequest request, PublicUrls urls, ApiAuthorization api)
     {
+        // The URL carries a token and the page carries links minted from it: no cache or proxy may keep either.
+        request.HttpContext.Response.Headers.CacheControl = "no-store";
         if (!CaptureIds.IsValid(id))
         {
             return RequestBodies.Error(400, "not a capture id");
