@@ -29,6 +29,12 @@ public sealed class CollectorOptions
     /// <summary>A PEM certificate trusted for an https webhook app (completion callbacks), besides the system's.</summary>
     public string? TrustedCertificate { get; set; }
 
+    /// <summary>
+    /// The webhook app's base URL (its <c>PublicBaseUrl</c>); when set, completion and progress reports go only there.
+    /// Unset: they go where the signed request says, but both to one base and only to the capture's own endpoints.
+    /// </summary>
+    public string? CallbackBaseUrl { get; set; }
+
     public IReadOnlyList<SigningKey> AcceptedKeys() =>
         Core.Security.SigningKey.Accepted(KeyId, SigningKey!, PreviousKeyId, PreviousSigningKey, PreviousKeyNotAfter);
 
@@ -142,6 +148,11 @@ public sealed class CollectorOptionsValidator : IValidateOptions<CollectorOption
         if (options.TrustedCertificate is { } certificate && !File.Exists(certificate))
         {
             failures.Add($"AutoCapture:Collector:TrustedCertificate: no file at {certificate}.");
+        }
+
+        if (options.CallbackBaseUrl is { } callbackBase && (!Uri.TryCreate(callbackBase, UriKind.Absolute, out var callbackUri) || callbackUri.Scheme is not ("http" or "https")))
+        {
+            failures.Add("AutoCapture:Collector:CallbackBaseUrl must be an absolute http(s) URL (the webhook app's PublicBaseUrl).");
         }
 
         if (string.IsNullOrEmpty(options.KeyId))

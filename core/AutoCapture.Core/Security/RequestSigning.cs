@@ -134,8 +134,8 @@ public sealed class RequestVerifier(IReadOnlyList<SigningKey> keys, TimeProvider
     private static string Truncate(string value) => value.Length <= 32 ? value : value[..32] + "…";
 }
 
-/// <summary>Remembers nonces for as long as their timestamps are acceptable; older ones are refused as stale anyway.</summary>
-internal sealed class NonceCache(TimeProvider clock, TimeSpan retention)
+/// <summary>Remembers nonces (or whole signatures) for as long as their timestamps are acceptable; older ones are refused as stale anyway.</summary>
+public sealed class NonceCache(TimeProvider clock, TimeSpan retention)
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
     private DateTimeOffset _nextPurge = DateTimeOffset.MinValue;
