@@ -60,10 +60,13 @@ public static class CollectorApp
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<CollectorOptions>>().Value;
-            return new RequestVerifier(options.AcceptedKeys(), sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(5));
+            var clock = sp.GetRequiredService<TimeProvider>();
+            return new RequestVerifier(options.AcceptedKeys(), clock, TimeSpan.FromMinutes(5), notBefore: clock.GetUtcNow());
         });
 
         var app = builder.Build();
+        // Made now, not on the first request: its start is the line before which no signed request is accepted.
+        app.Services.GetRequiredService<RequestVerifier>();
         app.MapGet("/healthz", (RequestDelegate)(context =>
         {
             context.Response.ContentType = "application/json";

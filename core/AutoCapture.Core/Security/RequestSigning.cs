@@ -81,7 +81,11 @@ public readonly record struct SignatureCheck(SignatureVerdict Verdict, string Me
 }
 
 /// <summary>Checks signed requests: known key, fresh timestamp, unseen nonce, matching HMAC.</summary>
-public sealed class RequestVerifier(IReadOnlyList<SigningKey> keys, TimeProvider clock, TimeSpan maxAge)
+/// <param name="notBefore">
+/// When the nonces remembered start: requests signed earlier are refused, so one harvested before a restart cannot be
+/// replayed after it (the memory of its nonce is gone, its timestamp is not).
+/// </param>
+public sealed class RequestVerifier(IReadOnlyList<SigningKey> keys, TimeProvider clock, TimeSpan maxAge, DateTimeOffset? notBefore = null)
 {
     private readonly NonceCache _nonces = new(clock, maxAge * 2);
 
@@ -117,6 +121,11 @@ public sealed class RequestVerifier(IReadOnlyList<SigningKey> keys, TimeProvider
         if (age.Duration() > maxAge)
         {
             return new(SignatureVerdict.Stale, $"request timestamp is {Math.Round(age.TotalSeconds)} s off (allowed ±{maxAge.TotalSeconds} s)");
+        }
+
+        if (notBefore is { } started && seconds < started.ToUnixTimeSeconds())
+        {
+            return new(SignatureVerdict.Stale, $"request was signed before this process started at {started:yyyy-MM-dd HH:mm:ss}Z (a replay from before a restart)");
         }
 
         var expected = RequestSigning.Compute(key.Secret, method, pathAndQuery, timestamp, nonce, body);

@@ -19,6 +19,21 @@ public class RequestSigningTests
         verifier.Verify("POST", path, name => headers.GetValueOrDefault(name), body ?? Body);
 
     [Fact]
+    public void A_request_signed_before_a_restart_is_refused_after_it()
+    {
+        var harvested = Sign(at: _clock.GetUtcNow().AddSeconds(-2));
+        Assert.Equal(SignatureVerdict.Valid, Check(Verifier(), harvested).Verdict);
+
+        // The restarted process remembers no nonce, but knows when it started.
+        var restarted = new RequestVerifier([Key], _clock, TimeSpan.FromMinutes(5), notBefore: _clock.GetUtcNow());
+        var replay = Check(restarted, harvested);
+
+        Assert.Equal(SignatureVerdict.Stale, replay.Verdict);
+        Assert.Contains("signed before this process started", replay.Message, StringComparison.Ordinal);
+        Assert.Equal(SignatureVerdict.Valid, Check(restarted, Sign()).Verdict);
+    }
+
+    [Fact]
     public void A_fresh_signed_request_is_valid_once()
     {
         var verifier = Verifier();
