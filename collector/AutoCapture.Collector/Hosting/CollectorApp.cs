@@ -7,6 +7,7 @@ using AutoCapture.Collector.Runs;
 using AutoCapture.Core.Hosting;
 using AutoCapture.Core.Security;
 using AutoCapture.Core.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Collector.Hosting;
@@ -37,7 +38,8 @@ public static class CollectorApp
         var services = builder.Services;
         services.AddOptions<CollectorOptions>().Bind(builder.Configuration.GetSection(CollectorOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsValidator>();
-        services.AddSingleton(TimeProvider.System);
+        // Try: a host (or a test) may bring its own clock.
+        services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<StoreOptions>().Bind(builder.Configuration.GetSection(StoreOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>();
         services.AddSingleton(sp => ArtifactStores.Create(sp.GetRequiredService<IOptions<StoreOptions>>().Value));
@@ -61,7 +63,7 @@ public static class CollectorApp
         {
             var options = sp.GetRequiredService<IOptions<CollectorOptions>>().Value;
             var clock = sp.GetRequiredService<TimeProvider>();
-            return new RequestVerifier(options.AcceptedKeys(), clock, TimeSpan.FromMinutes(5), notBefore: clock.GetUtcNow());
+            return new RequestVerifier(options.AcceptedKeys(), clock, TimeSpan.FromMinutes(5), notBefore: clock.GetUtcNow(), acceptsAudience: new CollectorAudience(options).Accepts);
         });
 
         var app = builder.Build();

@@ -19,6 +19,8 @@ public sealed class CollectorEndpointTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _env.DisposeAsync();
 
+    private string Audience => RequestSigning.AudienceOf(new Uri(_collector.Url));
+
     private static CaptureRequest Request(string? id = null) =>
         new(id ?? CaptureIds.NewRandom(DateTimeOffset.UtcNow), new ProcessSelector(Pid: 999_999_9), [new CaptureSpec(CaptureKinds.Stacks)], null);
 
@@ -28,7 +30,7 @@ public sealed class CollectorEndpointTests : IAsyncLifetime
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
         };
-        foreach (var (name, value) in headers ?? RequestSigning.Sign(new SigningKey("default", key ?? _env.CollectorKey), "POST", "/v1/captures", body, at ?? DateTimeOffset.UtcNow))
+        foreach (var (name, value) in headers ?? RequestSigning.Sign(new SigningKey("default", key ?? _env.CollectorKey), "POST", Audience, "/v1/captures", body, at ?? DateTimeOffset.UtcNow))
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }
@@ -41,7 +43,7 @@ public sealed class CollectorEndpointTests : IAsyncLifetime
     public async Task A_signed_request_is_accepted_and_its_replay_is_refused()
     {
         var body = AutoCaptureJson.Serialize(Request());
-        var headers = RequestSigning.Sign(new SigningKey("default", _env.CollectorKey), "POST", "/v1/captures", body, DateTimeOffset.UtcNow);
+        var headers = RequestSigning.Sign(new SigningKey("default", _env.CollectorKey), "POST", Audience, "/v1/captures", body, DateTimeOffset.UtcNow);
 
         using var first = await SendAsync(body, headers: headers);
         using var replay = await SendAsync(body, headers: headers);

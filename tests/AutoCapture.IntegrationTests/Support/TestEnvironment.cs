@@ -54,7 +54,7 @@ public sealed class TestEnvironment : IAsyncDisposable
         ["Serilog:MinimumLevel:Default"] = "Warning",
     };
 
-    public async Task<RunningApp> StartCollectorAsync(Dictionary<string, string?>? extra = null)
+    public async Task<RunningApp> StartCollectorAsync(Dictionary<string, string?>? extra = null, Action<WebApplicationBuilder>? configure = null)
     {
         var settings = BaseSettings();
         foreach (var (key, value) in extra ?? [])
@@ -62,7 +62,11 @@ public sealed class TestEnvironment : IAsyncDisposable
             settings[key] = value;
         }
 
-        var app = CollectorApp.Create(["--urls", "http://127.0.0.1:0"], b => b.Configuration.AddInMemoryCollection(settings));
+        var app = CollectorApp.Create(["--urls", "http://127.0.0.1:0"], b =>
+        {
+            b.Configuration.AddInMemoryCollection(settings);
+            configure?.Invoke(b);
+        });
         await app.StartAsync();
         _apps.Add(app);
         return new RunningApp(app, app.Urls.First());

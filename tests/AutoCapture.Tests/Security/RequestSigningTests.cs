@@ -13,7 +13,7 @@ public class RequestSigningTests
     private RequestVerifier Verifier(params SigningKey[] keys) => new(keys.Length == 0 ? [Key] : keys, _clock, TimeSpan.FromMinutes(5));
 
     private Dictionary<string, string> Sign(SigningKey? key = null, string path = "/v1/captures", byte[]? body = null, DateTimeOffset? at = null) =>
-        RequestSigning.Sign(key ?? Key, "POST", path, body ?? Body, at ?? _clock.GetUtcNow()).ToDictionary(h => h.Key, h => h.Value);
+        RequestSigning.Sign(key ?? Key, "POST", "collector-1:7080", path, body ?? Body, at ?? _clock.GetUtcNow()).ToDictionary(h => h.Key, h => h.Value);
 
     private static SignatureCheck Check(RequestVerifier verifier, Dictionary<string, string> headers, string path = "/v1/captures", byte[]? body = null) =>
         verifier.Verify("POST", path, name => headers.GetValueOrDefault(name), body ?? Body);
@@ -86,6 +86,22 @@ public class RequestSigningTests
 
         Assert.Equal(SignatureVerdict.BadSignature, Check(verifier, new(headers) { [RequestSigning.SignatureHeader] = "v1=" + new string('0', 64) }).Verdict);
         Assert.Equal(SignatureVerdict.Valid, Check(verifier, headers).Verdict);
+    }
+
+    [Fact]
+    public void A_request_counts_only_at_the_receiver_it_names()
+    {
+        var collector2 = new RequestVerifier([Key], _clock, TimeSpan.FromMinutes(5), acceptsAudience: a => a == "collector-2:7080");
+        var headers = Sign();
+
+        var misdirected = Check(collector2, headers);
+        var renamed = Check(collector2, new(headers) { [RequestSigning.AudienceHeader] = "collector-2:7080" });
+
+        Assert.Equal(SignatureVerdict.Misdirected, misdirected.Verdict);
+        Assert.Equal("request is meant for collector-1:7080, not this collector", misdirected.Message);
+        Assert.Equal(SignatureVerdict.BadSignature, renamed.Verdict);
+        Assert.Equal(SignatureVerdict.Missing, Check(collector2, headers.Where(h => h.Key != RequestSigning.AudienceHeader).ToDictionary()).Verdict);
+        Assert.Equal("collector-1:80", RequestSigning.AudienceOf(new Uri("http://Collector-1/v1/captures")));
     }
 
     [Fact]
