@@ -175,7 +175,7 @@ public static class CaptureEndpoints
             : Results.Content(CapturePage.Render(manifest, urls), "text/html; charset=utf-8");
     }
 
-    private static async Task<IResult> GetArtifactAsync(string id, string name, HttpRequest request, IArtifactStore store, ManifestStore manifests, PublicUrls urls, ApiAuthorization api, CancellationToken cancellationToken)
+    private static async Task<IResult> GetArtifactAsync(string id, string name, HttpRequest request, IArtifactStore store, ManifestStore manifests, PublicUrls urls, ApiAuthorization api, ArtifactVerifier verifier, CancellationToken cancellationToken)
     {
         if (!ArtifactNames.IsValid(name))
         {
@@ -193,6 +193,13 @@ public static class CaptureEndpoints
         if (stored is null)
         {
             return RequestBodies.Error(404, $"capture {id} has no artifact {name}");
+        }
+
+        // What the manifest recorded is what is served, or nothing: never bytes that changed after verification.
+        if (await verifier.ProblemAsync(id, artifact!, cancellationToken) is { } problem)
+        {
+            await stored.DisposeAsync();
+            return RequestBodies.Error(409, $"{problem}; not served");
         }
 
         return Results.Stream(stored.Content, artifact!.ContentType, fileDownloadName: name, enableRangeProcessing: true);

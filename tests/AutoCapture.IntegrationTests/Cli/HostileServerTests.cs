@@ -34,14 +34,14 @@ public sealed class HostileServerTests : IAsyncDisposable
         Directory.Delete(_root, recursive: true);
     }
 
-    private async Task<string> ServeAsync(string manifestJson)
+    private async Task<string> ServeAsync(string manifestJson, byte[]? served = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         _server = builder.Build();
         _server.MapGet($"/api/captures/{CaptureId}", () => Results.Text(manifestJson, "application/json"));
-        _server.MapGet($"/api/captures/{CaptureId}/artifacts/{{**name}}", () => Results.Bytes(Payload, "application/octet-stream"));
+        _server.MapGet($"/api/captures/{CaptureId}/artifacts/{{**name}}", () => Results.Bytes(served ?? Payload, "application/octet-stream"));
         await _server.StartAsync();
         return _server.Urls.First();
     }
@@ -79,6 +79,20 @@ public sealed class HostileServerTests : IAsyncDisposable
         Assert.Contains("is not a plain file name; nothing was written", error, StringComparison.Ordinal);
         Assert.DoesNotContain("ok\t", stdout, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(_root, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Bytes_other_than_the_manifest_says_are_not_kept()
+    {
+        var output = Path.Combine(_root, "out");
+        var forged = Encoding.UTF8.GetBytes("forged by the server!");
+        var url = await ServeAsync(Manifest("stacks.txt"), forged);
+
+        var (exit, _, error) = await DownloadAsync(url, output);
+
+        Assert.Equal(3, exit);
+        Assert.Contains($"FAILED\tstacks.txt: checksum mismatch: the manifest says SHA-256 {Convert.ToHexStringLower(SHA256.HashData(Payload))}, the download is {Convert.ToHexStringLower(SHA256.HashData(forged))}", error, StringComparison.Ordinal);
+        Assert.Equal(["manifest.json"], Directory.GetFiles(output).Select(Path.GetFileName));
     }
 
     [Fact]

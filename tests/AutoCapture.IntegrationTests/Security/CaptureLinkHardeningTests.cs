@@ -60,6 +60,24 @@ public sealed partial class CaptureLinkHardeningTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task An_artifact_changed_in_the_store_after_its_capture_completed_is_not_served()
+    {
+        var stacks = _capture.Artifacts.Single(a => a.Name == "stacks.txt");
+        var url = $"{_app.Url}/api/captures/{_capture.Id}/artifacts/stacks.txt?token={Uri.EscapeDataString(new LinkSigner(_env.LinkKey, TimeProvider.System).CreateToken(_capture.Id, "stacks.txt", TimeSpan.FromHours(1)))}";
+        using (var intact = await _env.Http.GetAsync(url))
+        {
+            Assert.Equal(HttpStatusCode.OK, intact.StatusCode);
+        }
+
+        // Behind the app's back, as a holder of a store credential could: same size, other bytes.
+        await new FolderStore(_env.StorePath).WriteAsync(CaptureIds.ArtifactKey(_capture.Id, "stacks.txt"), new MemoryStream(new byte[stacks.Size]), WriteCondition.None, CancellationToken.None);
+        using var changed = await _env.Http.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.Conflict, changed.StatusCode);
+        Assert.Contains("artifact stacks.txt does not match its SHA-256 in the store; not served", await changed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("{0}%0A")]
     [InlineData("{0}%0A/artifacts/stacks.txt")]
