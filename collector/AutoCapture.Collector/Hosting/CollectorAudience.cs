@@ -8,7 +8,7 @@ namespace AutoCapture.Collector.Hosting;
 /// The names a signed request may give this collector as its audience, so a request harvested on its way to one
 /// collector is refused by every other. Configured <see cref="CollectorOptions.Audiences"/> are exact (host:port, or a
 /// host for any port); without them, this machine's own names: its host name (and names under it, such as its FQDN),
-/// localhost, and the addresses of its network interfaces.
+/// localhost, loopback addresses, and the addresses of its network interfaces.
 /// </summary>
 public sealed class CollectorAudience
 {
@@ -40,7 +40,8 @@ public sealed class CollectorAudience
             return _configured.Contains($"{host}:{uri.Port}") || _configured.Contains(host);
         }
 
-        return _hosts.Contains(host) || host.StartsWith(_machine + ".", StringComparison.OrdinalIgnoreCase);
+        return _hosts.Contains(host) || host.StartsWith(_machine + ".", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
     }
 
     // IdnHost writes IPv6 without brackets and without a scope id; the interfaces' addresses must read the same way.

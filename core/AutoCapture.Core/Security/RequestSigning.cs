@@ -62,7 +62,7 @@ public static class RequestSigning
     }
 
     /// <summary>host:port with the port always written, so "http://c" and "http://c:80" name one receiver.</summary>
-    public static string AudienceOf(Uri uri) => $"{uri.IdnHost.ToLowerInvariant()}:{uri.Port.ToString(CultureInfo.InvariantCulture)}";
+    public static string AudienceOf(Uri uri) => $"{uri.Host.ToLowerInvariant()}:{uri.Port.ToString(CultureInfo.InvariantCulture)}";
 
     internal static string Compute(string secret, string method, string audience, string pathAndQuery, string timestamp, string nonce, ReadOnlySpan<byte> body)
     {

@@ -102,6 +102,7 @@ public class RequestSigningTests
         Assert.Equal(SignatureVerdict.BadSignature, renamed.Verdict);
         Assert.Equal(SignatureVerdict.Missing, Check(collector2, headers.Where(h => h.Key != RequestSigning.AudienceHeader).ToDictionary()).Verdict);
         Assert.Equal("collector-1:80", RequestSigning.AudienceOf(new Uri("http://Collector-1/v1/captures")));
+        Assert.Equal("[::1]:7080", RequestSigning.AudienceOf(new Uri("http://[::1]:7080/v1/captures")));
     }
 
     [Fact]
