@@ -10,6 +10,10 @@ namespace AutoCapture.Cli.Captures;
 /// <summary>The webhook app's read-only capture API, as the CLI calls it (base URL and read token).</summary>
 internal sealed class CaptureApiClient(HttpClient http, Uri baseUrl, string token)
 {
+    // A server (or whatever answers in its place) may send null where the contract has none; that is a wrong answer
+    // to report, not a null to trip over later.
+    private static readonly JsonSerializerOptions Strict = new(AutoCaptureJson.Options) { RespectNullableAnnotations = true };
+
     public async Task<CaptureListPage> ListAsync(IReadOnlyList<KeyValuePair<string, string>> query, CancellationToken cancellationToken)
     {
         var queryString = string.Join('&', query.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value)}"));
@@ -85,7 +89,8 @@ internal sealed class CaptureApiClient(HttpClient http, Uri baseUrl, string toke
         try
         {
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            return await AutoCaptureJson.DeserializeAsync<T>(stream, cancellationToken);
+            return await JsonSerializer.DeserializeAsync<T>(stream, Strict, cancellationToken)
+                ?? throw new JsonException($"Expected a {typeof(T).Name}, found null.");
         }
         catch (JsonException e)
         {

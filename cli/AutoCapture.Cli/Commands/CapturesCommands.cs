@@ -27,10 +27,10 @@ internal static class CapturesCommands
         Recursive = true,
     };
 
+    // No DefaultValueFactory: --help prints defaults, and this one would be the secret itself.
     private static readonly Option<string?> Token = new("--token")
     {
         Description = $"A read token, one of the server's AutoCapture:Api:ReadTokens (default: ${TokenVariable}).",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(TokenVariable),
         Recursive = true,
     };
 
@@ -128,6 +128,15 @@ internal static class CapturesCommands
         {
             var captureId = CheckId(parse.GetValue(id)!);
             var manifest = await api.GetAsync(captureId, cancellationToken);
+            // The names come from the server: one that is not a plain file name would write outside --out.
+            foreach (var artifact in manifest.Artifacts)
+            {
+                if (artifact is null || !ArtifactNames.IsValid(artifact.Name))
+                {
+                    throw new CliException($"capture {captureId} lists an artifact named '{artifact?.Name}', which is not a plain file name; nothing was written");
+                }
+            }
+
             var wanted = parse.GetValue(only) ?? [];
             var unknown = wanted.Where(w => manifest.Artifacts.All(a => a.Name != w)).ToList();
             if (unknown.Count > 0)
@@ -261,7 +270,7 @@ internal static class CapturesCommands
     private static async Task<int> RunAsync(ParseResult parse, Func<HttpClient>? http, Func<CaptureApiClient, Task<int>> run)
     {
         var url = parse.GetValue(Url);
-        var token = parse.GetValue(Token);
+        var token = parse.GetValue(Token) ?? Environment.GetEnvironmentVariable(TokenVariable);
         if (string.IsNullOrEmpty(url) || !Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
         {
             Console.Error.WriteLine($"--url (or ${UrlVariable}) must be the webhook app's http(s) address, e.g. https://autocapture.example.com");

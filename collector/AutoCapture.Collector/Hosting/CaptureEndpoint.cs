@@ -175,12 +175,32 @@ public static class CaptureEndpoint
             return "a kind is listed twice";
         }
 
-        if (request.CompletionUrl is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        var completionBase = CallbackBase(request.CompletionUrl, request.CaptureId, "complete");
+        var progressBase = CallbackBase(request.ProgressUrl, request.CaptureId, "progress");
+        var allowedBase = options.CallbackBaseUrl is { } configured ? new Uri(configured).GetLeftPart(UriPartial.Path).TrimEnd('/') : null;
+        if (request.CompletionUrl is not null && (completionBase is null || (allowedBase is not null && completionBase != allowedBase)))
         {
-            return "completionUrl must be an absolute http(s) URL";
+            return $"completionUrl must be {allowedBase ?? "an http(s) base URL"}/api/captures/{request.CaptureId}/complete";
+        }
+
+        // The progress report goes where the completion goes: a signed request names one webhook app, not two.
+        if (request.ProgressUrl is not null && (progressBase is null || progressBase != (completionBase ?? allowedBase ?? progressBase)))
+        {
+            return $"progressUrl must be {completionBase ?? allowedBase ?? "an http(s) base URL"}/api/captures/{request.CaptureId}/progress";
         }
 
         return null;
+    }
+
+    /// <summary>The base of a callback URL to this capture's own endpoint, or null for anything else (another scheme, credentials, another path).</summary>
+    private static string? CallbackBase(string? url, string captureId, string endpoint)
+    {
+        var suffix = $"/api/captures/{captureId}/{endpoint}";
+        return Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is ("http" or "https")
+            && uri.UserInfo.Length == 0 && uri.Query.Length == 0 && uri.Fragment.Length == 0
+            && uri.AbsolutePath.EndsWith(suffix, StringComparison.Ordinal)
+            ? uri.GetLeftPart(UriPartial.Path)[..^suffix.Length]
+            : null;
     }
 
     private static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);

@@ -38,6 +38,7 @@ public static class CollectorApp
         var services = builder.Services;
         services.AddOptions<CollectorOptions>().Bind(builder.Configuration.GetSection(CollectorOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CollectorOptions>, CollectorOptionsValidator>();
+        // Try: a host (or a test) may bring its own clock.
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<RejectionLog>();
         services.AddOptions<StoreOptions>().Bind(builder.Configuration.GetSection(StoreOptions.Section)).ValidateOnStart();
@@ -62,10 +63,13 @@ public static class CollectorApp
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<CollectorOptions>>().Value;
-            return new RequestVerifier(options.AcceptedKeys(), sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(5));
+            var clock = sp.GetRequiredService<TimeProvider>();
+            return new RequestVerifier(options.AcceptedKeys(), clock, TimeSpan.FromMinutes(5), notBefore: clock.GetUtcNow(), acceptsAudience: new CollectorAudience(options).Accepts);
         });
 
         var app = builder.Build();
+        // Made now, not on the first request: its start is the line before which no signed request is accepted.
+        app.Services.GetRequiredService<RequestVerifier>();
         app.MapGet("/healthz", (RequestDelegate)(context =>
         {
             context.Response.ContentType = "application/json";

@@ -29,6 +29,19 @@ public sealed class CollectorOptions
     /// <summary>A PEM certificate trusted for an https webhook app (completion callbacks), besides the system's.</summary>
     public string? TrustedCertificate { get; set; }
 
+    /// <summary>
+    /// The webhook app's base URL (its <c>PublicBaseUrl</c>); when set, completion and progress reports go only there.
+    /// Unset: they go where the signed request says, but both to one base and only to the capture's own endpoints.
+    /// </summary>
+    public string? CallbackBaseUrl { get; set; }
+
+    /// <summary>
+    /// The names the webhook app reaches this collector by (host:port, or host for any port), which signed requests
+    /// must name. Empty: this machine's host name, its names under it (FQDN), localhost and its interface addresses.
+    /// Set it when the app calls collectors by another name (a load balancer, a Kubernetes service).
+    /// </summary>
+    public List<string> Audiences { get; set; } = [];
+
     public IReadOnlyList<SigningKey> AcceptedKeys() =>
         Core.Security.SigningKey.Accepted(KeyId, SigningKey!, PreviousKeyId, PreviousSigningKey, PreviousKeyNotAfter);
 
@@ -74,6 +87,8 @@ public sealed class CollectorOptions
         yield return new("AllowedAddresses", AllowedAddresses.Count == 0 ? "(none: every capture by address is refused)" : string.Join(", ", AllowedAddresses));
         yield return new("Go", $"request timeout {Go.RequestTimeout}, max profile {Go.MaxProfileBytes} bytes, gops config directories {(Go.GopsConfigDirectories.Count == 0 ? "(default)" : string.Join(", ", Go.GopsConfigDirectories))}");
         yield return new("Dumps", $"max {Dumps.MaxBytes} bytes, keep {Dumps.MinFreeBytes} bytes free");
+        yield return new("Audiences", Audiences.Count == 0 ? "(this machine's names and addresses)" : string.Join(", ", Audiences));
+        yield return new("CallbackBaseUrl", CallbackBaseUrl ?? "(the base each signed request names)");
     }
 }
 
@@ -142,6 +157,11 @@ public sealed class CollectorOptionsValidator : IValidateOptions<CollectorOption
         if (options.TrustedCertificate is { } certificate && !File.Exists(certificate))
         {
             failures.Add($"AutoCapture:Collector:TrustedCertificate: no file at {certificate}.");
+        }
+
+        if (options.CallbackBaseUrl is { } callbackBase && (!Uri.TryCreate(callbackBase, UriKind.Absolute, out var callbackUri) || callbackUri.Scheme is not ("http" or "https")))
+        {
+            failures.Add("AutoCapture:Collector:CallbackBaseUrl must be an absolute http(s) URL (the webhook app's PublicBaseUrl).");
         }
 
         if (string.IsNullOrEmpty(options.KeyId))

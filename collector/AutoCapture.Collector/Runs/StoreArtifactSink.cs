@@ -46,15 +46,31 @@ public sealed class StoreArtifactSink(IArtifactStore store, string captureId, St
         }
 
         var start = content.CanSeek ? content.Position : 0;
+        var attempts = 0;
         async Task<ArtifactInfo> WriteOnceAsync(CancellationToken token)
         {
+            attempts++;
             if (content.CanSeek)
             {
                 content.Position = start;
             }
 
             await using var hashing = new HashingStream(content);
-            await store.WriteAsync(key, hashing, WriteCondition.None, token);
+            // Create-if-absent: once written, an artifact never changes, whoever asks for its capture id again.
+            if (!(await store.WriteAsync(key, hashing, WriteCondition.IfAbsent, token)).Written)
+            {
+                if (attempts == 1)
+                {
+                    throw new CaptureFailedException($"artifact {name} of capture {captureId} is already in the store; a capture's artifacts are written once (this request repeats a capture that ran)");
+                }
+
+                // A retry meeting what its own earlier attempt wrote, whose answer the outage lost: the same bytes.
+                content.Position = start;
+                await using var rehashing = new HashingStream(content);
+                await rehashing.CopyToAsync(Stream.Null, token);
+                return new ArtifactInfo(name, kind, contentType, rehashing.BytesRead, rehashing.HashHex());
+            }
+
             return new ArtifactInfo(name, kind, contentType, hashing.BytesRead, hashing.HashHex());
         }
 

@@ -13,7 +13,7 @@ namespace AutoCapture.Core.Captures;
 /// </summary>
 public static partial class CaptureIds
 {
-    [GeneratedRegex("^[0-9]{8}-[0-9a-f]{16}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[0-9]{8}-[0-9a-f]{16}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 
     public static bool IsValid(string? id) =>
@@ -59,7 +59,7 @@ public static partial class CaptureIds
 /// <summary>Artifact names are plain file names, so nothing a request carries can walk the store's paths.</summary>
 public static partial class ArtifactNames
 {
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 
     public static bool IsValid(string? name) => name is not null && Shape().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal);

@@ -28,6 +28,13 @@ public sealed class LinkSigner(string secret, TimeProvider clock)
         return $"{expires.ToString(CultureInfo.InvariantCulture)}.{Compute(captureId, artifactName, expires)}";
     }
 
+    /// <summary>When a token says it expires (true only once <see cref="Verify"/> holds); null for anything not shaped as a token.</summary>
+    public static DateTimeOffset? ExpiresAt(string? token) =>
+        token?.IndexOf('.', StringComparison.Ordinal) is > 0 and var dot && long.TryParse(token.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var expires)
+            && expires <= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+            ? DateTimeOffset.FromUnixTimeSeconds(expires)
+            : null;
+
     public LinkVerdict Verify(string captureId, string artifactName, string? token)
     {
         if (string.IsNullOrEmpty(token))
@@ -35,15 +42,14 @@ public sealed class LinkSigner(string secret, TimeProvider clock)
             return LinkVerdict.Missing;
         }
 
-        var dot = token.IndexOf('.', StringComparison.Ordinal);
-        if (dot <= 0 || token.Length > 200
-            || !long.TryParse(token.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var expires))
+        if (token.Length > 200 || ExpiresAt(token) is not { } expiresAt)
         {
             return LinkVerdict.Forged;
         }
 
+        var expires = expiresAt.ToUnixTimeSeconds();
         var expected = Compute(captureId, artifactName, expires);
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(token[(dot + 1)..])))
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(token[(token.IndexOf('.', StringComparison.Ordinal) + 1)..])))
         {
             return LinkVerdict.Forged;
         }

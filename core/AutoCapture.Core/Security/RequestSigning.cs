@@ -24,8 +24,8 @@ public sealed record SigningKey(string Id, string Secret, DateTimeOffset? NotAft
 
 /// <summary>
 /// HMAC-SHA256 request signatures between the webhook app and collectors. The signature covers the method,
-/// the path, a timestamp, a nonce and the SHA-256 of the body, so a captured request can be neither altered,
-/// replayed, nor replayed later.
+/// the path, the intended receiver (its host:port, the audience), a timestamp, a nonce and the SHA-256 of the body,
+/// so a captured request can be neither altered, replayed, replayed later, nor sent to another collector.
 /// </summary>
 public static class RequestSigning
 {
@@ -33,33 +33,40 @@ public static class RequestSigning
     public const string TimestampHeader = "X-AutoCapture-Timestamp";
     public const string NonceHeader = "X-AutoCapture-Nonce";
     public const string SignatureHeader = "X-AutoCapture-Signature";
+    public const string AudienceHeader = "X-AutoCapture-Audience";
     private const string Scheme = "v1=";
 
-    public static IReadOnlyList<KeyValuePair<string, string>> Sign(SigningKey key, string method, string pathAndQuery, ReadOnlySpan<byte> body, DateTimeOffset now)
+    /// <param name="audience">The receiver the request is meant for, as host:port (what the sender addressed).</param>
+    public static IReadOnlyList<KeyValuePair<string, string>> Sign(SigningKey key, string method, string audience, string pathAndQuery, ReadOnlySpan<byte> body, DateTimeOffset now)
     {
         var timestamp = now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var signature = Compute(key.Secret, method, pathAndQuery, timestamp, nonce, body);
+        var signature = Compute(key.Secret, method, audience, pathAndQuery, timestamp, nonce, body);
         return
         [
             new(KeyIdHeader, key.Id),
+            new(AudienceHeader, audience),
             new(TimestampHeader, timestamp),
             new(NonceHeader, nonce),
             new(SignatureHeader, Scheme + signature),
         ];
     }
 
+    /// <summary>Signs for the host:port the request is addressed to.</summary>
     public static void Sign(HttpRequestMessage request, SigningKey key, ReadOnlySpan<byte> body, DateTimeOffset now)
     {
-        foreach (var (name, value) in Sign(key, request.Method.Method, request.RequestUri!.PathAndQuery, body, now))
+        foreach (var (name, value) in Sign(key, request.Method.Method, AudienceOf(request.RequestUri!), request.RequestUri!.PathAndQuery, body, now))
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }
     }
 
-    internal static string Compute(string secret, string method, string pathAndQuery, string timestamp, string nonce, ReadOnlySpan<byte> body)
+    /// <summary>host:port with the port always written, so "http://c" and "http://c:80" name one receiver.</summary>
+    public static string AudienceOf(Uri uri) => $"{uri.Host.ToLowerInvariant()}:{uri.Port.ToString(CultureInfo.InvariantCulture)}";
+
+    internal static string Compute(string secret, string method, string audience, string pathAndQuery, string timestamp, string nonce, ReadOnlySpan<byte> body)
     {
-        var canonical = $"{method.ToUpperInvariant()}\n{pathAndQuery}\n{timestamp}\n{nonce}\n{Convert.ToHexStringLower(SHA256.HashData(body))}";
+        var canonical = $"{method.ToUpperInvariant()}\n{audience}\n{pathAndQuery}\n{timestamp}\n{nonce}\n{Convert.ToHexStringLower(SHA256.HashData(body))}";
         return Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(canonical)));
     }
 }
@@ -73,6 +80,7 @@ public enum SignatureVerdict
     Stale,
     Replayed,
     BadSignature,
+    Misdirected,
 }
 
 public readonly record struct SignatureCheck(SignatureVerdict Verdict, string Message)
@@ -81,7 +89,12 @@ public readonly record struct SignatureCheck(SignatureVerdict Verdict, string Me
 }
 
 /// <summary>Checks signed requests: known key, fresh timestamp, unseen nonce, matching HMAC.</summary>
-public sealed class RequestVerifier(IReadOnlyList<SigningKey> keys, TimeProvider clock, TimeSpan maxAge)
+/// <param name="acceptsAudience">Whether this receiver is the one a request names; null accepts any (the sender's choice is still signed).</param>
+/// <param name="notBefore">
+/// When the nonces remembered start: requests signed earlier are refused, so one harvested before a restart cannot be
+/// replayed after it (the memory of its nonce is gone, its timestamp is not).
+/// </param>
+public sealed class RequestVerifier(IReadOnlyList<SigningKey> keys, TimeProvider clock, TimeSpan maxAge, DateTimeOffset? notBefore = null, Func<string, bool>? acceptsAudience = null)
 {
     private readonly NonceCache _nonces = new(clock, maxAge * 2);
 
@@ -91,9 +104,10 @@ public sealed class RequestVerifier(IReadOnlyList<SigningKey> keys, TimeProvider
         var timestamp = header(RequestSigning.TimestampHeader);
         var nonce = header(RequestSigning.NonceHeader);
         var signature = header(RequestSigning.SignatureHeader);
-        if (keyId is null || timestamp is null || nonce is null || signature is null)
+        var audience = header(RequestSigning.AudienceHeader);
+        if (keyId is null || audience is null || timestamp is null || nonce is null || signature is null)
         {
-            return new(SignatureVerdict.Missing, "request is not signed (X-AutoCapture-Key-Id, -Timestamp, -Nonce and -Signature headers are required)");
+            return new(SignatureVerdict.Missing, "request is not signed (X-AutoCapture-Key-Id, -Audience, -Timestamp, -Nonce and -Signature headers are required)");
         }
 
         if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
@@ -119,10 +133,20 @@ public sealed class RequestVerifier(IReadOnlyList<SigningKey> keys, TimeProvider
             return new(SignatureVerdict.Stale, $"request timestamp is {Math.Round(age.TotalSeconds)} s off (allowed ±{maxAge.TotalSeconds} s)");
         }
 
-        var expected = RequestSigning.Compute(key.Secret, method, pathAndQuery, timestamp, nonce, body);
+        if (notBefore is { } started && seconds < started.ToUnixTimeSeconds())
+        {
+            return new(SignatureVerdict.Stale, $"request was signed before this process started at {started:yyyy-MM-dd HH:mm:ss}Z (a replay from before a restart)");
+        }
+
+        var expected = RequestSigning.Compute(key.Secret, method, audience, pathAndQuery, timestamp, nonce, body);
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature[3..])))
         {
             return new(SignatureVerdict.BadSignature, "signature does not match");
+        }
+
+        if (acceptsAudience is not null && !acceptsAudience(audience))
+        {
+            return new(SignatureVerdict.Misdirected, $"request is meant for {Truncate(audience)}, not this collector");
         }
 
         // Record the nonce only after the signature holds, so forged requests cannot fill the cache.
@@ -134,8 +158,8 @@ public sealed class RequestVerifier(IReadOnlyList<SigningKey> keys, TimeProvider
     private static string Truncate(string value) => value.Length <= 32 ? value : value[..32] + "…";
 }
 
-/// <summary>Remembers nonces for as long as their timestamps are acceptable; older ones are refused as stale anyway.</summary>
-internal sealed class NonceCache(TimeProvider clock, TimeSpan retention)
+/// <summary>Remembers nonces (or whole signatures) for as long as their timestamps are acceptable; older ones are refused as stale anyway.</summary>
+public sealed class NonceCache(TimeProvider clock, TimeSpan retention)
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
     private DateTimeOffset _nextPurge = DateTimeOffset.MinValue;

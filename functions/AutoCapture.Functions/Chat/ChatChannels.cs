@@ -9,11 +9,11 @@ public sealed class ChatChannels
     public const string HttpClientName = "chat";
     private readonly Dictionary<string, IChatNotifier> _notifiers;
 
-    public ChatChannels(IOptions<AutoCaptureOptions> options, IHttpClientFactory httpClients, TextWriter console)
+    public ChatChannels(IOptions<AutoCaptureOptions> options, IHttpClientFactory httpClients, TextWriter console, TimeProvider clock)
     {
         _notifiers = options.Value.Chat.AllChannels().ToDictionary(
             c => c.Key,
-            c => Create(c.Key, c.Value, httpClients, console),
+            c => Create(c.Key, c.Value, httpClients, console, clock),
             StringComparer.Ordinal);
     }
 
@@ -21,12 +21,12 @@ public sealed class ChatChannels
 
     public IChatNotifier Console => _notifiers[ChatOptions.ConsoleChannel];
 
-    private static IChatNotifier Create(string name, ChatChannelOptions channel, IHttpClientFactory httpClients, TextWriter console) => channel.Type switch
+    private static IChatNotifier Create(string name, ChatChannelOptions channel, IHttpClientFactory httpClients, TextWriter console, TimeProvider clock) => channel.Type switch
     {
         ChatChannelTypes.SlackWebhook => new SlackWebhookNotifier(name, channel.Url!, httpClients.CreateClient(HttpClientName)),
         ChatChannelTypes.SlackBot => new SlackBotNotifier(name, channel.Token!, channel.Channel!, channel.ApiUrl, httpClients.CreateClient(HttpClientName)),
         ChatChannelTypes.Teams => new TeamsWorkflowNotifier(name, channel.Url!, httpClients.CreateClient(HttpClientName)),
-        ChatChannelTypes.Webhook => new WebhookNotifier(name, channel.Url!, channel.Secret, httpClients.CreateClient(HttpClientName)),
+        ChatChannelTypes.Webhook => new WebhookNotifier(name, channel.Url!, channel.Secret, httpClients.CreateClient(HttpClientName), clock),
         _ => new ConsoleChatNotifier(console, name),
     };
 }

@@ -79,7 +79,7 @@ public static class SlackBlocks
         return new JsonObject
         {
             // Slack shows `text` in notifications and where blocks cannot render.
-            ["text"] = Shorten($"{message.Title}: {message.Headline}", SectionTextLimit),
+            ["text"] = Shorten(Escape($"{message.Title}: {message.Headline}"), SectionTextLimit),
             ["blocks"] = blocks,
         };
     }

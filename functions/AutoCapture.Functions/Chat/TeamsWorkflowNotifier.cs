@@ -60,12 +60,12 @@ public sealed class TeamsWorkflowNotifier(string name, string webhookUrl, HttpCl
     {
         var body = new JsonArray
         {
-            new JsonObject { ["type"] = "TextBlock", ["text"] = Limit(message.Title, 500), ["weight"] = "Bolder", ["size"] = "Medium", ["wrap"] = true },
-            new JsonObject { ["type"] = "TextBlock", ["text"] = Limit(message.Headline, 2000), ["wrap"] = true },
+            new JsonObject { ["type"] = "TextBlock", ["text"] = Limit(Escape(message.Title), 500), ["weight"] = "Bolder", ["size"] = "Medium", ["wrap"] = true },
+            new JsonObject { ["type"] = "TextBlock", ["text"] = Limit(Escape(message.Headline), 2000), ["wrap"] = true },
             new JsonObject
             {
                 ["type"] = "FactSet",
-                ["facts"] = new JsonArray(message.Fields.Select(f => (JsonNode)new JsonObject { ["title"] = Limit(f.Name, 100), ["value"] = Limit(f.Value, 1000) }).ToArray()),
+                ["facts"] = new JsonArray(message.Fields.Select(f => (JsonNode)new JsonObject { ["title"] = Limit(Escape(f.Name), 100), ["value"] = Limit(Escape(f.Value), 1000) }).ToArray()),
             },
         };
         if (findings > 0)
@@ -73,7 +73,7 @@ public sealed class TeamsWorkflowNotifier(string name, string webhookUrl, HttpCl
             body.Add(new JsonObject
             {
                 ["type"] = "TextBlock",
-                ["text"] = string.Join("\n\n", message.Findings.Take(findings).Select(f => Limit(f, 1000))),
+                ["text"] = string.Join("\n\n", message.Findings.Take(findings).Select(f => Limit(Escape(f), 1000))),
                 ["fontType"] = "Monospace",
                 ["wrap"] = true,
                 ["separator"] = true,
@@ -125,4 +125,24 @@ public sealed class TeamsWorkflowNotifier(string name, string webhookUrl, HttpCl
     }
 
     private static string Limit(string text, int limit) => ChatHttp.Shorten(text, limit);
+
+    /// <summary>
+    /// TextBlocks and facts render Markdown, and label text is the sender's: a label holding "[Open capture page](https://…)"
+    /// must arrive as those characters, not as a link. Backslash escapes are the Markdown that Teams honours.
+    /// </summary>
+    public static string Escape(string text)
+    {
+        var escaped = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c is '\\' or '*' or '_' or '[' or ']' or '(' or ')' or '`' or '~' or '<' or '>' or '#' or '|' or '!')
+            {
+                escaped.Append('\\');
+            }
+
+            escaped.Append(c);
+        }
+
+        return escaped.ToString();
+    }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -9,12 +10,14 @@ namespace AutoCapture.Functions.Chat;
 
 /// <summary>
 /// A generic webhook for other tools (PagerDuty, Opsgenie, a ticket system): the message as text and links, and the
-/// capture manifest as JSON. With a secret, each POST carries <c>X-AutoCapture-Signature: sha256=</c>HMAC-SHA256 of
-/// the body, so the receiver can tell it came from here.
+/// capture manifest as JSON. With a secret, each POST carries <c>X-AutoCapture-Timestamp</c> (Unix seconds) and
+/// <c>X-AutoCapture-Signature: sha256=</c>HMAC-SHA256 of "timestamp.body", so the receiver can tell it came from here
+/// and refuse a replay (an old timestamp, or a signature it has seen).
 /// </summary>
-public sealed class WebhookNotifier(string name, string url, string? secret, HttpClient http) : IChatNotifier
+public sealed class WebhookNotifier(string name, string url, string? secret, HttpClient http, TimeProvider clock) : IChatNotifier
 {
     public const string SignatureHeader = "X-AutoCapture-Signature";
+    public const string TimestampHeader = "X-AutoCapture-Timestamp";
     private readonly ResiliencePipeline<HttpResponseMessage> _resilience = ChatHttp.Pipeline();
 
     public string Name => name;
@@ -30,7 +33,10 @@ public sealed class WebhookNotifier(string name, string url, string? secret, Htt
             };
             if (!string.IsNullOrEmpty(secret))
             {
-                request.Headers.Add(SignatureHeader, "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body)));
+                // Signed per attempt, so a retry carries its own time.
+                var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+                request.Headers.Add(TimestampHeader, timestamp);
+                request.Headers.Add(SignatureHeader, "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), (byte[])[.. Encoding.UTF8.GetBytes(timestamp + "."), .. body])));
             }
 
             return await http.SendAsync(request, token);

@@ -20,38 +20,44 @@ public sealed class ArtifactVerifier(IArtifactStore store, IOptions<AutoCaptureO
         var problems = new List<string>();
         foreach (var artifact in artifacts)
         {
-            if (!ArtifactNames.IsValid(artifact.Name))
+            if (await ProblemAsync(captureId, artifact, cancellationToken) is { } problem)
             {
-                problems.Add($"artifact name '{artifact.Name}' is not valid; not listed");
-                continue;
+                problems.Add($"{problem}; not listed");
             }
-
-            await using var stored = await store.OpenReadAsync(CaptureIds.ArtifactKey(captureId, artifact.Name), cancellationToken);
-            if (stored is null)
+            else
             {
-                problems.Add($"artifact {artifact.Name} is not in the store; not listed");
-                continue;
+                verified.Add(artifact);
             }
-
-            if (stored.Size != artifact.Size)
-            {
-                problems.Add($"artifact {artifact.Name} is {stored.Size} bytes in the store, not the {artifact.Size} reported; not listed");
-                continue;
-            }
-
-            if (artifact.Size <= options.Value.Housekeeping.VerifyMaxBytes)
-            {
-                var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(stored.Content, cancellationToken));
-                if (hash != artifact.Sha256)
-                {
-                    problems.Add($"artifact {artifact.Name} does not match its SHA-256 in the store; not listed");
-                    continue;
-                }
-            }
-
-            verified.Add(artifact);
         }
 
         return (verified, problems);
+    }
+
+    /// <summary>What is wrong with a listed artifact in the store, or null when it is there as listed.</summary>
+    public async Task<string?> ProblemAsync(string captureId, ArtifactInfo artifact, CancellationToken cancellationToken)
+    {
+        if (!ArtifactNames.IsValid(artifact.Name))
+        {
+            return $"artifact name '{artifact.Name}' is not valid";
+        }
+
+        await using var stored = await store.OpenReadAsync(CaptureIds.ArtifactKey(captureId, artifact.Name), cancellationToken);
+        if (stored is null)
+        {
+            return $"artifact {artifact.Name} is not in the store";
+        }
+
+        if (stored.Size != artifact.Size)
+        {
+            return $"artifact {artifact.Name} is {stored.Size} bytes in the store, not the {artifact.Size} reported";
+        }
+
+        if (artifact.Size <= options.Value.Housekeeping.VerifyMaxBytes
+            && Convert.ToHexStringLower(await SHA256.HashDataAsync(stored.Content, cancellationToken)) != artifact.Sha256)
+        {
+            return $"artifact {artifact.Name} does not match its SHA-256 in the store";
+        }
+
+        return null;
     }
 }

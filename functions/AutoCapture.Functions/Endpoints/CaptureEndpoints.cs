@@ -163,6 +163,11 @@ public static class CaptureEndpoints
             return denied;
         }
 
+        if (LinkSigner.ExpiresAt(request.Query["token"]) is { } pageExpiry)
+        {
+            urls = urls.NotAfter(pageExpiry);
+        }
+
         var manifest = await manifests.ReadAsync(id, cancellationToken);
         if (manifest is null)
         {
@@ -176,7 +181,7 @@ public static class CaptureEndpoints
             : Results.Content(CapturePage.Render(manifest, urls), "text/html; charset=utf-8");
     }
 
-    private static async Task<IResult> GetArtifactAsync(string id, string name, HttpRequest request, IArtifactStore store, ManifestStore manifests, PublicUrls urls, ApiAuthorization api, CancellationToken cancellationToken)
+    private static async Task<IResult> GetArtifactAsync(string id, string name, HttpRequest request, IArtifactStore store, ManifestStore manifests, PublicUrls urls, ApiAuthorization api, ArtifactVerifier verifier, CancellationToken cancellationToken)
     {
         if (!ArtifactNames.IsValid(name))
         {
@@ -194,6 +199,13 @@ public static class CaptureEndpoints
         if (stored is null)
         {
             return RequestBodies.Error(404, $"capture {id} has no artifact {name}");
+        }
+
+        // What the manifest recorded is what is served, or nothing: never bytes that changed after verification.
+        if (await verifier.ProblemAsync(id, artifact!, cancellationToken) is { } problem)
+        {
+            await stored.DisposeAsync();
+            return RequestBodies.Error(409, $"{problem}; not served");
         }
 
         return Results.Stream(stored.Content, artifact!.ContentType, fileDownloadName: name, enableRangeProcessing: true);
@@ -259,6 +271,8 @@ public static class CaptureEndpoints
     /// <summary>A signed link for exactly this capture page or artifact, or the API's read token for any.</summary>
     private static IResult? Authorize(string id, string artifactName, HttpRequest request, PublicUrls urls, ApiAuthorization api)
     {
+        // The URL carries a token and the page carries links minted from it: no cache or proxy may keep either.
+        request.HttpContext.Response.Headers.CacheControl = "no-store";
         if (!CaptureIds.IsValid(id))
         {
             return RequestBodies.Error(400, "not a capture id");

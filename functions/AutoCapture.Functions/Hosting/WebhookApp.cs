@@ -102,7 +102,7 @@ public static class WebhookApp
         services.AddHostedService<ReadLinkKeys>();
         services.AddSingleton<ChatDispatcher>();
         services.AddHttpClient(ChatChannels.HttpClientName);
-        services.AddSingleton(sp => new ChatChannels(sp.GetRequiredService<IOptions<AutoCaptureOptions>>(), sp.GetRequiredService<IHttpClientFactory>(), Console.Out));
+        services.AddSingleton(sp => new ChatChannels(sp.GetRequiredService<IOptions<AutoCaptureOptions>>(), sp.GetRequiredService<IHttpClientFactory>(), Console.Out, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SkipNotices>();
         services.AddSingleton<ChatOutbox>();
         services.AddHostedService(sp => sp.GetRequiredService<ChatOutbox>());

@@ -18,6 +18,7 @@ public sealed class PublicUrls(IOptions<AutoCaptureOptions> options, IServer ser
 {
     private readonly LinkSigner _links = new(options.Value.Links.SigningKey!, clock);
     private string? _baseUrl;
+    private DateTimeOffset? _notAfter;
 
     public string BaseUrl => _baseUrl ??= (options.Value.PublicBaseUrl ?? ListeningAddress()).TrimEnd('/');
 
@@ -29,12 +30,26 @@ public sealed class PublicUrls(IOptions<AutoCaptureOptions> options, IServer ser
         $"{BaseUrl}/api/captures/{captureId}?token={Uri.EscapeDataString(_links.CreateToken(captureId, LinkSigner.CapturePage, options.Value.Links.Lifetime))}";
 
     public string Artifact(string captureId, string name) =>
-        (store as IReadLinks)?.TryCreateReadLink(CaptureIds.ArtifactKey(captureId, name), options.Value.Links.Lifetime, null, name)?.AbsoluteUri
-        ?? $"{BaseUrl}/api/captures/{captureId}/artifacts/{name}?token={Uri.EscapeDataString(_links.CreateToken(captureId, name, options.Value.Links.Lifetime))}";
+        (store as IReadLinks)?.TryCreateReadLink(CaptureIds.ArtifactKey(captureId, name), ArtifactLifetime, null, name)?.AbsoluteUri
+        ?? $"{BaseUrl}/api/captures/{captureId}/artifacts/{name}?token={Uri.EscapeDataString(_links.CreateToken(captureId, name, ArtifactLifetime))}";
 
     /// <summary>A same-origin path to an artifact through this app (never a store SAS URL), for the embedded viewer to fetch.</summary>
     public string AppArtifactPath(string captureId, string name) =>
-        $"/api/captures/{captureId}/artifacts/{name}?token={Uri.EscapeDataString(_links.CreateToken(captureId, name, options.Value.Links.Lifetime))}";
+        $"/api/captures/{captureId}/artifacts/{name}?token={Uri.EscapeDataString(_links.CreateToken(captureId, name, ArtifactLifetime))}";
+
+    /// <summary>
+    /// These addresses with artifact links that expire no later than <paramref name="notAfter"/>: links minted from a page
+    /// opened with a signed link, so re-opening the page cannot extend access beyond that link's own expiry.
+    /// </summary>
+    public PublicUrls NotAfter(DateTimeOffset notAfter)
+    {
+        var bounded = (PublicUrls)MemberwiseClone();
+        bounded._notAfter = notAfter;
+        return bounded;
+    }
+
+    private TimeSpan ArtifactLifetime =>
+        _notAfter is { } notAfter && notAfter - clock.GetUtcNow() is var left && left < options.Value.Links.Lifetime ? left : options.Value.Links.Lifetime;
 
     public LinkVerdict Verify(string captureId, string artifactName, string? token) => _links.Verify(captureId, artifactName, token);
 

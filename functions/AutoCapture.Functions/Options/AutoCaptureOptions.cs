@@ -128,7 +128,7 @@ public sealed class SourceAuthOptions
 
         if (!string.IsNullOrEmpty(Username))
         {
-            methods.Add($"basic {Username}:{Secrets.Mask(Password)}");
+            methods.Add($"basic {Secrets.Mask(Username)}:{Secrets.Mask(Password)}");
         }
 
         if (!string.IsNullOrEmpty(HmacSecret))

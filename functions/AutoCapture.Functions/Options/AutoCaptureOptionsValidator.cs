@@ -24,7 +24,7 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
                 failures.Add($"AutoCapture:Sources:{section}:Password is required when Username is set.");
             }
 
-            foreach (var (setting, secret) in new[] { ("BearerToken", source.BearerToken), ("HmacSecret", source.HmacSecret), ("QuerySecret", source.QuerySecret) })
+            foreach (var (setting, secret) in new[] { ("BearerToken", source.BearerToken), ("Password", source.Password), ("HmacSecret", source.HmacSecret), ("QuerySecret", source.QuerySecret) })
             {
                 if (!string.IsNullOrEmpty(secret) && secret.Length < SigningKey.MinimumSecretLength)
                 {

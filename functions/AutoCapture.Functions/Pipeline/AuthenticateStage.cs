@@ -18,6 +18,10 @@ public sealed class AuthenticateStage(IOptions<AutoCaptureOptions> options, Time
 {
     private static readonly TimeSpan MaxSignatureAge = TimeSpan.FromMinutes(5);
 
+    // A signature covers the body (and timestamp), so a second request with the same one is a replay. Kept twice the
+    // timestamp window; without a timestamp header that is all the protection there is (docs/security.md).
+    private readonly NonceCache _signatures = new(clock, MaxSignatureAge * 2);
+
     public async Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken)
     {
         var auth = options.Value.Sources.For(context.Source)
@@ -110,7 +114,8 @@ public sealed class AuthenticateStage(IOptions<AutoCaptureOptions> options, Time
             return userMatches & passwordMatches ? null : "basic credentials do not match";
         }
 
-        return $"unsupported authorization scheme '{header.Scheme}'";
+        // Not the scheme itself: "Authorization: <secret>" puts the secret where the scheme goes.
+        return "unsupported authorization scheme";
     }
 
     /// <summary>Grafana signs the body, or "timestamp:body" when told to send a timestamp header, as lowercase hex HMAC-SHA256.</summary>
@@ -145,8 +150,12 @@ public sealed class AuthenticateStage(IOptions<AutoCaptureOptions> options, Time
         }
 
         var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(auth.HmacSecret!), signed));
-        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature.Trim().ToLowerInvariant()))
-            ? null
-            : "HMAC signature does not match";
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature.Trim().ToLowerInvariant())))
+        {
+            return "HMAC signature does not match";
+        }
+
+        // Remembered only once it holds, so forged requests cannot fill the memory.
+        return _signatures.TryAdd($"{context.Source}:{expected}") ? null : "HMAC signature was already used (replayed request)";
     }
 }

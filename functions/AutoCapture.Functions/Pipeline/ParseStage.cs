@@ -3,8 +3,16 @@ using AutoCapture.Functions.Sources;
 namespace AutoCapture.Functions.Pipeline;
 
 /// <summary>Turns the body into normalized alerts with the source's parser; anything unparseable is a 400 that says why.</summary>
-public sealed class ParseStage(IEnumerable<IAlertSource> sources) : IWebhookStage
+public sealed class ParseStage(IEnumerable<IAlertSource> sources, TimeProvider clock) : IWebhookStage
 {
+    /// <summary>
+    /// The start time names the capture id's day in the store: one far from now would file captures under year 1 or
+    /// 9999, out of every search. Long-firing alerts stay well inside two years; a day ahead covers clock skew.
+    /// </summary>
+    public static readonly TimeSpan MaxAlertAge = TimeSpan.FromDays(730);
+
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromDays(1);
+
     private readonly Dictionary<string, IAlertSource> _sources = sources.ToDictionary(s => s.Name, StringComparer.Ordinal);
 
     public async Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken)
@@ -27,6 +35,15 @@ public sealed class ParseStage(IEnumerable<IAlertSource> sources) : IWebhookStag
         catch (AlertPayloadException e)
         {
             throw new WebhookRejectedException(400, $"invalid {source.Name} payload: {e.Message}");
+        }
+
+        var now = clock.GetUtcNow();
+        for (var i = 0; i < context.Alerts.Count; i++)
+        {
+            if (context.Alerts[i].StartsAt is var startsAt && (startsAt < now - MaxAlertAge || startsAt > now + MaxClockSkew))
+            {
+                throw new WebhookRejectedException(400, $"invalid {source.Name} payload: {source.StartsAtPath(i)} {startsAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} is not within {MaxAlertAge.TotalDays:0} days before and {MaxClockSkew.TotalDays:0} day after now");
+            }
         }
     }
 

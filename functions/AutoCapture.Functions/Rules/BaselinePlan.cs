@@ -73,10 +73,10 @@ public sealed partial record BaselineSchedule(string Text, TimeSpan Interval, Ti
 
     public TimeSpan CatchUp => Interval < MaxCatchUp ? Interval : MaxCatchUp;
 
-    [GeneratedRegex(@"^daily (?<h>[0-9]{2}):(?<m>[0-9]{2})$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^daily (?<h>[0-9]{2}):(?<m>[0-9]{2})\z", RegexOptions.CultureInvariant)]
     private static partial Regex Daily();
 
-    [GeneratedRegex(@"^every (?<d>\S+)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^every (?<d>\S+)\z", RegexOptions.CultureInvariant)]
     private static partial Regex Every();
 
     public static bool TryParse(string text, out BaselineSchedule? schedule, out string error)

@@ -6,7 +6,7 @@ namespace AutoCapture.Functions.Rules;
 /// <summary>Prometheus-style durations ("30s", "10m", "1h30m"), the format Alertmanager users already write.</summary>
 public static partial class Durations
 {
-    [GeneratedRegex(@"^(?:(?<v>[0-9]+)(?<u>ms|s|m|h|d|w))+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?:(?<v>[0-9]+)(?<u>ms|s|m|h|d|w))+\z", RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 
     public static bool TryParse(string? text, out TimeSpan duration)

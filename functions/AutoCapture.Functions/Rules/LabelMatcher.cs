@@ -27,7 +27,7 @@ public sealed partial class LabelMatcher
         Value = value;
         if (op is MatchOperator.Regex or MatchOperator.NotRegex)
         {
-            _regex = new Regex($"^(?:{value})$", RegexOptions.CultureInvariant, RegexTimeout);
+            _regex = new Regex($"^(?:{value})\\z", RegexOptions.CultureInvariant, RegexTimeout);
             NestsQuantifiers = HasNestedQuantifier(value);
         }
     }

@@ -19,6 +19,8 @@ public sealed class AzureMonitorSource : IAlertSource
 
     public string Name => "azuremonitor";
 
+    public string StartsAtPath(int index) => "data.essentials.firedDateTime";
+
     public IReadOnlyList<Alert> Parse(ReadOnlyMemory<byte> body)
     {
         using var document = JsonFields.ParseDocument(body);

@@ -10,6 +10,9 @@ public interface IAlertSource
 
     /// <exception cref="AlertPayloadException">The payload is not what this source sends.</exception>
     IReadOnlyList<Alert> Parse(ReadOnlyMemory<byte> body);
+
+    /// <summary>Where the start time of the alert at <paramref name="index"/> is in this source's payload, for error messages.</summary>
+    string StartsAtPath(int index) => $"alerts[{index}].startsAt";
 }
 
 /// <summary>A payload that cannot be accepted; the message names the field and the problem.</summary>

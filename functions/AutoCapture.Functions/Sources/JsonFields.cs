@@ -1,12 +1,17 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace AutoCapture.Functions.Sources;
 
 /// <summary>Typed reads from a JSON payload that fail with the field's path in the message.</summary>
-internal static class JsonFields
+internal static partial class JsonFields
 {
     public const int MaxStringLength = 16 * 1024;
+
+    // RFC 3339 exactly (with Go's nine fraction digits): the culture-aware parser alone would also take "1/2/2026".
+    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})\z", RegexOptions.CultureInvariant)]
+    private static partial Regex Rfc3339();
 
     public static JsonElement RequiredObject(JsonElement parent, string name, string path)
     {
@@ -49,7 +54,7 @@ internal static class JsonFields
             return null;
         }
 
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value)
+        return Rfc3339().IsMatch(text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value)
             ? value
             : throw new AlertPayloadException($"{path}{name} '{Shorten(text)}' is not an RFC 3339 timestamp");
     }

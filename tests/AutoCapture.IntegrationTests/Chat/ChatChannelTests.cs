@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -164,7 +165,9 @@ public sealed class ChatChannelTests : IAsyncLifetime
         Assert.Equal("capture.failed", (string?)json["event"]);
         Assert.Equal(id, (string?)json["manifest"]!["id"]);
         Assert.Contains("process not found", (string?)json["headline"], StringComparison.Ordinal);
-        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(_webhookSecret), body));
+        var timestamp = headers["X-AutoCapture-Timestamp"].ToString();
+        Assert.InRange(long.Parse(timestamp, CultureInfo.InvariantCulture), DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(_webhookSecret), Encoding.UTF8.GetBytes($"{timestamp}.").Concat(body).ToArray()));
         Assert.Equal(expected, headers["X-AutoCapture-Signature"].ToString());
 
         // Told once: another housekeeping run owes nothing.

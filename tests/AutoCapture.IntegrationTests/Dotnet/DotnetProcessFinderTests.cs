@@ -30,10 +30,12 @@ public sealed class DotnetProcessFinderTests
     [Fact]
     public async Task Reports_a_name_nothing_matches_in_words()
     {
+        // A name of this run alone: a real "checkout" may well run on a shared machine.
+        var name = $"absent-{Guid.NewGuid():N}";
         var failure = await Assert.ThrowsAsync<CaptureFailedException>(() =>
-            finder.ResolveAsync(new ProcessSelector(Name: "checkout"), CancellationToken.None));
+            finder.ResolveAsync(new ProcessSelector(Name: name), CancellationToken.None));
 
-        Assert.Equal("process not found: no .NET process matched name=checkout", failure.Message);
+        Assert.Equal($"process not found: no .NET process matched name={name}", failure.Message);
     }
 
     [Fact]

@@ -70,10 +70,7 @@ public sealed class GoCollectorTests : IAsyncLifetime
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
         };
-        foreach (var (name, value) in RequestSigning.Sign(new SigningKey("default", env.CollectorKey), "POST", "/v1/captures", body, DateTimeOffset.UtcNow))
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
+        RequestSigning.Sign(request, new SigningKey("default", env.CollectorKey), body, DateTimeOffset.UtcNow);
 
         return await env.Http.SendAsync(request);
     }

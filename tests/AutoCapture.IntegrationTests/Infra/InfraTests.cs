@@ -206,6 +206,12 @@ public sealed partial class InfraTests
         Assert.Contains(((YamlSequenceNode)container["volumeMounts"]).Children, m => Map(m)["mountPath"].ToString() == "/tmp");
         Assert.Contains(documents, d => Map(d)["kind"].ToString() == "Secret");
         Assert.Equal("false", Map(container, "securityContext")["allowPrivilegeEscalation"].ToString());
+
+        // The app calls http://<node>:7080, and a pod's own names are the pod's: the node's must be its audiences.
+        var audiences = ((YamlSequenceNode)container["env"]).Children.Select(e => Map(e))
+            .Where(e => e["name"].ToString().StartsWith("AutoCapture__Collector__Audiences__", StringComparison.Ordinal))
+            .Select(e => Map(Map(e, "valueFrom"), "fieldRef")["fieldPath"].ToString());
+        Assert.Equal(["spec.nodeName", "status.hostIP"], audiences);
     }
 
     private static List<YamlNode> LoadYaml(string path)

@@ -31,7 +31,7 @@ public sealed class AlertEndpointTests : IAsyncLifetime
     private readonly TestEnvironment _env = new();
     private RunningApp _webhook = null!;
 
-    public async Task InitializeAsync() => _webhook = await _env.StartWebhookAsync(Rules, new() { ["AutoCapture:Sources:Alertmanager:Username"] = "am", ["AutoCapture:Sources:Alertmanager:Password"] = "pw-123" });
+    public async Task InitializeAsync() => _webhook = await _env.StartWebhookAsync(Rules, new() { ["AutoCapture:Sources:Alertmanager:Username"] = "am", ["AutoCapture:Sources:Alertmanager:Password"] = "pw-0123456789abcdef" });
 
     public async Task DisposeAsync() => await _env.DisposeAsync();
 
@@ -61,7 +61,7 @@ public sealed class AlertEndpointTests : IAsyncLifetime
         {
             Content = new StringContent(Alerts.Payload(Alerts.Firing("Other")), Encoding.UTF8, "application/json"),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("am:pw-123")));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("am:pw-0123456789abcdef")));
         using var response = await _env.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);

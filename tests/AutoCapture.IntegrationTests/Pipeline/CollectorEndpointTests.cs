@@ -19,6 +19,8 @@ public sealed class CollectorEndpointTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _env.DisposeAsync();
 
+    private string Audience => RequestSigning.AudienceOf(new Uri(_collector.Url));
+
     private static CaptureRequest Request(string? id = null) =>
         new(id ?? CaptureIds.NewRandom(DateTimeOffset.UtcNow), new ProcessSelector(Pid: 999_999_9), [new CaptureSpec(CaptureKinds.Stacks)], null);
 
@@ -28,7 +30,7 @@ public sealed class CollectorEndpointTests : IAsyncLifetime
         {
             Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
         };
-        foreach (var (name, value) in headers ?? RequestSigning.Sign(new SigningKey("default", key ?? _env.CollectorKey), "POST", "/v1/captures", body, at ?? DateTimeOffset.UtcNow))
+        foreach (var (name, value) in headers ?? RequestSigning.Sign(new SigningKey("default", key ?? _env.CollectorKey), "POST", Audience, "/v1/captures", body, at ?? DateTimeOffset.UtcNow))
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }
@@ -41,7 +43,7 @@ public sealed class CollectorEndpointTests : IAsyncLifetime
     public async Task A_signed_request_is_accepted_and_its_replay_is_refused()
     {
         var body = AutoCaptureJson.Serialize(Request());
-        var headers = RequestSigning.Sign(new SigningKey("default", _env.CollectorKey), "POST", "/v1/captures", body, DateTimeOffset.UtcNow);
+        var headers = RequestSigning.Sign(new SigningKey("default", _env.CollectorKey), "POST", Audience, "/v1/captures", body, DateTimeOffset.UtcNow);
 
         using var first = await SendAsync(body, headers: headers);
         using var replay = await SendAsync(body, headers: headers);
@@ -78,6 +80,12 @@ public sealed class CollectorEndpointTests : IAsyncLifetime
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"cpu","durationSeconds":99999}]}""", "outside 1..")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[]}""", "1 to 16 kinds")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"stacks"}],"completionUrl":"file:///etc/passwd"}""", "completionUrl")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef\n","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"stacks"}]}""", "not a capture id")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"stacks"}],"progressUrl":"file:///etc/passwd"}""", "progressUrl must be an http(s) base URL/api/captures/20261121-0123456789abcdef/progress")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"stacks"}],"completionUrl":"http://127.0.0.1:9/admin/delete"}""", "completionUrl must be")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"stacks"}],"completionUrl":"http://127.0.0.1:9/api/captures/20261121-fedcba9876543210/complete"}""", "completionUrl must be")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"stacks"}],"completionUrl":"http://u:p@127.0.0.1:9/api/captures/20261121-0123456789abcdef/complete"}""", "completionUrl must be")]
+    [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","pid":1},"captures":[{"kind":"stacks"}],"completionUrl":"http://127.0.0.1:9/api/captures/20261121-0123456789abcdef/complete","progressUrl":"http://169.254.169.254/api/captures/20261121-0123456789abcdef/progress"}""", "progressUrl must be http://127.0.0.1:9/api/captures/20261121-0123456789abcdef/progress")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"go","address":"http://10.1.2.3:6060"},"captures":[{"kind":"dump"}]}""", "kind 'dump' is not available for go targets by address")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"dotnet","address":"http://10.1.2.3:6060"},"captures":[{"kind":"cpu"}]}""", "process.address is for go targets")]
     [InlineData("""{"captureId":"20261121-0123456789abcdef","process":{"runtime":"go","address":"http://u:secret@10.1.2.3:6060"},"captures":[{"kind":"heap"}]}""", "must not carry credentials")]

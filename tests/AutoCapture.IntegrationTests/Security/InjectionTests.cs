@@ -35,12 +35,15 @@ public sealed class InjectionTests : IAsyncLifetime
     ];
 
     private readonly TestEnvironment _env = new();
+
+    // Allowed, and of this run alone: nothing else on the machine can be captured by it.
+    private readonly string _process = $"absent-{Guid.NewGuid():N}";
     private RunningApp _collector = null!;
     private RunningApp _webhook = null!;
 
     public async Task InitializeAsync()
     {
-        _collector = await _env.StartCollectorAsync(new() { ["AutoCapture:Collector:AllowedProcesses:0:Name"] = "checkout" });
+        _collector = await _env.StartCollectorAsync(new() { ["AutoCapture:Collector:AllowedProcesses:0:Name"] = _process });
         _webhook = await _env.StartWebhookAsync($$$"""
             rules:
               - name: labels-everywhere
@@ -111,7 +114,7 @@ public sealed class InjectionTests : IAsyncLifetime
     [Fact]
     public async Task Hostile_values_in_every_field_of_a_signed_capture_request_are_refused_or_fail_harmlessly()
     {
-        var valid = JsonNode.Parse(AutoCaptureJson.Serialize(new CaptureRequest("20261121-0123456789abcdef", new ProcessSelector(Name: "checkout"), [new CaptureSpec(CaptureKinds.Stacks)], $"{_webhook.Url}/api/captures/20261121-0123456789abcdef/complete")))!;
+        var valid = JsonNode.Parse(AutoCaptureJson.Serialize(new CaptureRequest("20261121-0123456789abcdef", new ProcessSelector(Name: _process), [new CaptureSpec(CaptureKinds.Stacks)], $"{_webhook.Url}/api/captures/20261121-0123456789abcdef/complete")))!;
         var paths = new[] { "captureId", "process.name", "process.commandLine", "process.address", "process.runtime", "captures.0.kind", "captures.0.dumpType", "completionUrl", "progressUrl" };
         foreach (var path in paths)
         {
@@ -149,7 +152,7 @@ public sealed class InjectionTests : IAsyncLifetime
             Status = CaptureStatus.Running,
             Alert = new AutoCapture.Core.Alerts.Alert("alertmanager", "Hostile", AutoCapture.Core.Alerts.AlertStatus.Firing, new Dictionary<string, string>(), new Dictionary<string, string>(), now, null, "fp", "fp"),
             Rule = "labels-everywhere",
-            Target = new CaptureTarget(_collector.Url, "web-1", new ProcessSelector(Name: "checkout")),
+            Target = new CaptureTarget(_collector.Url, "web-1", new ProcessSelector(Name: _process)),
             Captures = [new CaptureSpec(CaptureKinds.Stacks)],
             CreatedAt = now,
         }, WriteCondition.IfAbsent, CancellationToken.None);

@@ -17,7 +17,9 @@ namespace AutoCapture.IntegrationTests.Security;
 public sealed class SecretLeakTests : IAsyncLifetime
 {
     private readonly TestEnvironment _env = new();
+    private readonly string _username = "am-" + TestEnvironment.Secret();
     private readonly string _password = TestEnvironment.Secret();
+    private readonly string _secretAsScheme = TestEnvironment.Secret();
     private readonly string _hmac = TestEnvironment.Secret();
     private readonly string _query = TestEnvironment.Secret();
     private readonly string _previousKey = TestEnvironment.Secret();
@@ -60,7 +62,7 @@ public sealed class SecretLeakTests : IAsyncLifetime
         collectorSettings["AutoCapture:Collector:AllowedProcesses:0:Name"] = "checkout";
         var collector = await _env.StartCollectorAsync(collectorSettings);
         var webhookSettings = LogTo(_webhookLog);
-        webhookSettings["AutoCapture:Sources:Alertmanager:Username"] = "alertmanager";
+        webhookSettings["AutoCapture:Sources:Alertmanager:Username"] = _username;
         webhookSettings["AutoCapture:Sources:Alertmanager:Password"] = _password;
         webhookSettings["AutoCapture:Sources:Grafana:HmacSecret"] = _hmac;
         webhookSettings["AutoCapture:Sources:AzureMonitor:QuerySecret"] = _query;
@@ -91,8 +93,12 @@ public sealed class SecretLeakTests : IAsyncLifetime
 
         // Right and wrong basic auth; this capture's chat message meets a Slack that throttles until the notifier gives up.
         _slack.ThrottleNext(100);
-        var second = await FireAsync(webhook, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"alertmanager:{_password}")), "p3");
-        await FireAsync(webhook, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"alertmanager:{_password}x")), "p4");
+        var second = await FireAsync(webhook, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{_username}:{_password}")), "p3");
+        await FireAsync(webhook, "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{_username}:{_password}x")), "p4");
+        Assert.NotEmpty(second);
+
+        // A sender that put its secret where the scheme goes ("Authorization: <secret> x").
+        await FireAsync(webhook, _secretAsScheme, "x", "p6");
         Assert.NotNull((await _env.WaitForOutcomeAsync(second, TimeSpan.FromSeconds(120))).NotifyError);
 
         // Grafana: right and wrong HMAC.
@@ -153,7 +159,9 @@ public sealed class SecretLeakTests : IAsyncLifetime
             ["previous collector key"] = _previousKey,
             ["link key"] = _env.LinkKey,
             ["slack webhook path"] = new Uri(_slack.WebhookUrl).AbsolutePath,
-            ["basic credentials as sent"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"alertmanager:{_password}")),
+            ["basic credentials as sent"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{_username}:{_password}")),
+            ["basic username"] = _username,
+            ["secret sent as the authorization scheme"] = _secretAsScheme,
             ["api read token"] = _readToken,
             ["slack bot token"] = _botToken,
             ["teams workflow signature"] = _teamsSig,

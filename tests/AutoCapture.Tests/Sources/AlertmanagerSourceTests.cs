@@ -93,6 +93,11 @@ public class AlertmanagerSourceTests
     [InlineData("""{"version": "4", "alerts": [{"status": "firing", "labels": {"a": 1}, "startsAt": "2026-01-01T00:00:00Z"}]}""", "alerts[0].labels.a must be a string, not a number")]
     [InlineData("""{"version": "4", "alerts": [{"status": "firing", "labels": {}}]}""", "alerts[0].startsAt is required")]
     [InlineData("""{"version": "4", "alerts": [{"status": "firing", "labels": {}, "startsAt": "yesterday"}]}""", "not an RFC 3339 timestamp")]
+    [InlineData("""{"version": "4", "alerts": [{"status": "firing", "labels": {}, "startsAt": "1/2/2026"}]}""", "alerts[0].startsAt '1/2/2026' is not an RFC 3339 timestamp")]
+    [InlineData("""{"version": "4", "alerts": [{"status": "firing", "labels": {}, "startsAt": "2026-01-02"}]}""", "alerts[0].startsAt '2026-01-02' is not an RFC 3339 timestamp")]
+    [InlineData("""{"version": "4", "alerts": [{"status": "firing", "labels": {}, "startsAt": "2026-01-02T10:00:00"}]}""", "is not an RFC 3339 timestamp")]
+    [InlineData("""{"version": "4", "alerts": [{"status": "firing", "labels": {}, "startsAt": "2026-01-02T10:00:00Z\n"}]}""", "is not an RFC 3339 timestamp")]
+    [InlineData("""{"version": "4", "alerts": [{"status": "firing", "labels": {}, "startsAt": "Fri, 02 Jan 2026 10:00:00 GMT"}]}""", "is not an RFC 3339 timestamp")]
     public void Malformed_payloads_are_refused_with_the_field_and_the_problem(string json, string expected)
     {
         Assert.Contains(expected, ErrorOf(json), StringComparison.Ordinal);
