@@ -97,7 +97,7 @@ public sealed class CaptureAdmission(
         await Parallel.ForEachAsync(
             plan.Admitted,
             new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites },
-            async (admitted, token) => await StartAsync(admitted, touched, now, token));
+            async (admitted, token) => await StartAsync(admitted, now, token));
         await RecordSkipsAsync(plan.Skipped, now, CancellationToken.None);
         return plan.Busy;
     }
@@ -296,7 +296,7 @@ public sealed class CaptureAdmission(
             .Where(d => d.Mine.Count > 0)
             .Select(d => limiter.ReleaseAsync(d.Policy, e => d.Mine.Contains(e with { Committed = false }), now, cancellationToken)));
 
-    private async Task StartAsync(AdmittedCapture admitted, IReadOnlyList<LimitDocument> touched, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task StartAsync(AdmittedCapture admitted, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var capture = admitted.Capture;
         capture.Specs.RemoveAll(spec => !admitted.Allowed.Contains(spec));
@@ -313,9 +313,9 @@ public sealed class CaptureAdmission(
         known.Add(capture.CaptureId);
         if (!written.Written)
         {
-            // Decided long ago (its limit entries have expired) by a decision that wrote its manifest since we looked.
+            // Another instance wrote it first: the decision that let it in, or one adopting it. Whichever won, the
+            // limit entries under this capture id now count that capture, so they stay.
             capture.MarkDuplicate();
-            await ReleaseAsync(touched, e => e.CaptureId == capture.CaptureId, now, cancellationToken);
             return;
         }
 

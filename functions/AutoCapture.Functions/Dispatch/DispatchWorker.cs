@@ -82,6 +82,11 @@ public sealed class DispatchWorker(
             {
                 await chat.NotifyStartAsync(moved.Manifest!, cancellationToken);
             }
+            else if (busyAnswers > 0)
+            {
+                // The collector's own report of the capture running overtook this answer; the waiting is still worth saying.
+                await manifests.UpdateAsync(captureId, m => m with { Notes = [.. m.Notes, $"the collector took it at {now:HH:mm:ss}Z after {busyAnswers} busy answers"] }, cancellationToken);
+            }
 
             return;
         }

@@ -167,6 +167,28 @@ public sealed class CaptureAdmissionTests : IAsyncLifetime
         Assert.Equal(4, Manifests(CaptureStatus.Pending));
     }
 
+    [Fact]
+    public async Task An_instance_that_adopts_a_capture_before_its_decider_writes_the_manifest_leaves_the_limits_counting_it()
+    {
+        // A commits its decision; before A writes the manifest, B receives the same alert, finds A's committed in-flight
+        // entry, and writes the manifest first. A's write then fails: the capture exists once, and its entries stay.
+        var racing = new StepStore(new FolderStore(_kit.StorePath));
+        var decider = _kit.NewInstance(_ => racing);
+        var adopter = _kit.NewInstance();
+        var alert = Latency("checkout");
+        List<Functions.Admission.PlannedCapture> adopted = [];
+        racing.BeforeFirstWrite = ("/manifest.json", async () => adopted = await adopter.DeliverAsync([alert]));
+
+        var decided = await decider.DeliverAsync([alert]);
+        _kit.Clock.Advance(TimeSpan.FromMinutes(1));
+        var sameTargetLater = await adopter.DeliverAsync([Latency("checkout", startedAgo: TimeSpan.FromSeconds(5))]);
+
+        Assert.Equal(CaptureDecision.Started, Assert.Single(adopted).Decision);
+        Assert.Equal(CaptureDecision.Duplicate, Assert.Single(decided).Decision);
+        Assert.Equal(1, Manifests(CaptureStatus.Pending));
+        Assert.Equal(SkipCause.Cooldown, Assert.Single(sameTargetLater).SkippedBy);
+    }
+
     private string BudgetFile()
     {
         var limits = (CaptureLimits)_kit.NewInstance().Services.GetService(typeof(CaptureLimits))!;
