@@ -32,16 +32,22 @@ public sealed class CaptureAdmission(
     {
         var undecided = new List<PlannedCapture>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
+        var now = clock.GetUtcNow();
         foreach (var capture in captures.Where(c => c.Decision == CaptureDecision.Proceeding))
         {
             // A repeat this instance has seen decided, or the same alert twice in one delivery: no store round trip.
             if (known.Contains(capture.CaptureId) || !ids.Add(capture.CaptureId))
             {
                 capture.MarkDuplicate();
-                continue;
             }
-
-            undecided.Add(capture);
+            else if (known.SkipOf(capture.CaptureId, now) is { } skip)
+            {
+                capture.Skip(skip.Cause, skip.Reason);
+            }
+            else
+            {
+                undecided.Add(capture);
+            }
         }
 
         for (var round = 0; undecided.Count > 0 && round < MaxRounds; round++)
@@ -125,7 +131,8 @@ public sealed class CaptureAdmission(
 
     private sealed record AdmittedCapture(PlannedCapture Capture, IReadOnlyList<CaptureSpec> Allowed, IReadOnlyList<string> Notes);
 
-    private sealed record SkippedCapture(PlannedCapture Capture, SkipCause Cause, string Reason, IReadOnlyList<string> Notes);
+    /// <param name="Until">When the earliest reservation that refused it expires: until then the answer stands.</param>
+    private sealed record SkippedCapture(PlannedCapture Capture, SkipCause Cause, string Reason, IReadOnlyList<string> Notes, DateTimeOffset Until);
 
     private sealed record Plan(List<AdmittedCapture> Admitted, List<SkippedCapture> Skipped, List<PlannedCapture> Busy);
 
@@ -181,6 +188,7 @@ public sealed class CaptureAdmission(
             }
 
             var notes = new List<string>();
+            var refusedUntil = DateTimeOffset.MaxValue;
             var allowed = new List<CaptureSpec>();
             var reservations = new List<(LimitDocument Document, string Key, DateTimeOffset Until)>();
             var busy = false;
@@ -190,6 +198,7 @@ public sealed class CaptureAdmission(
                 if (capture.Baseline is not null && incident?.Active.FirstOrDefault(e => e.Committed) is { } incidentHolder)
                 {
                     notes.Add(CaptureLimits.IncidentRefusal(capture, spec.Kind, incidentHolder));
+                    refusedUntil = Min(refusedUntil, incidentHolder.Until);
                     continue;
                 }
 
@@ -200,6 +209,7 @@ public sealed class CaptureAdmission(
                 if (result.Outcome == LimitOutcome.Refused)
                 {
                     notes.Add(limits.CooldownRefusal(capture, spec.Kind, result.Holders[0]));
+                    refusedUntil = Min(refusedUntil, result.Holders[0].Until);
                     continue;
                 }
 
@@ -218,7 +228,7 @@ public sealed class CaptureAdmission(
 
             if (allowed.Count == 0)
             {
-                plan.Skipped.Add(new SkippedCapture(capture, SkipCause.Cooldown, string.Join("; ", notes), notes));
+                plan.Skipped.Add(new SkippedCapture(capture, SkipCause.Cooldown, string.Join("; ", notes), notes, refusedUntil));
                 continue;
             }
 
@@ -240,7 +250,9 @@ public sealed class CaptureAdmission(
 
                 if (result.Outcome == LimitOutcome.Refused)
                 {
-                    refused = new SkippedCapture(capture, cause, string.Join("; ", notes.Append(refusal(result))), notes);
+                    // The in-flight cap frees a slot whenever any capture ends, so its refusal is not remembered.
+                    var standsUntil = cause == SkipCause.InFlight ? now : Min(refusedUntil, result.Holders.Min(h => h.Until));
+                    refused = new SkippedCapture(capture, cause, string.Join("; ", notes.Append(refusal(result))), notes, standsUntil);
                     break;
                 }
 
@@ -336,6 +348,7 @@ public sealed class CaptureAdmission(
         {
             skip.Capture.Notes.AddRange(skip.Notes);
             skip.Capture.Skip(skip.Cause, skip.Reason);
+            known.RememberSkip(skip.Capture.CaptureId, skip.Cause, skip.Reason, skip.Until);
         }
 
         var told = await notices.PickAsync([.. skipped.Select(s => s.Capture)], cancellationToken);
@@ -367,6 +380,8 @@ public sealed class CaptureAdmission(
             }
         });
     }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     private static CaptureManifest NewManifest(PlannedCapture capture, CaptureStatus status, DateTimeOffset now) => new()
     {

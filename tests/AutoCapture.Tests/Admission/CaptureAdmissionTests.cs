@@ -149,6 +149,27 @@ public sealed class CaptureAdmissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_skip_is_answered_again_from_memory_until_the_reservation_that_refused_it_expires()
+    {
+        var store = new StepStore(new FolderStore(_kit.StorePath));
+        var instance = _kit.NewInstance(_ => store);
+        var alerts = Enumerable.Range(0, 10).Select(i => Latency($"svc-{i}")).ToList();
+        await instance.DeliverAsync(alerts);
+        var operations = store.Operations;
+
+        var repeat = await instance.DeliverAsync(alerts);
+        Assert.Equal(operations, store.Operations);
+        Assert.Equal(7, repeat.Count(c => c.SkippedBy == SkipCause.Storm));
+        Assert.Equal(3, repeat.Count(c => c.Decision == CaptureDecision.Duplicate));
+
+        // The storm window (1 h) is over: the store decides again, and lets the next targets in.
+        _kit.Clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+        var later = await instance.DeliverAsync(alerts);
+        Assert.True(store.Operations > operations);
+        Assert.Equal(3, later.Count(c => c.Decision == CaptureDecision.Started));
+    }
+
+    [Fact]
     public async Task A_document_changed_by_another_instance_between_read_and_write_makes_the_decision_start_over()
     {
         // Budget 4: this instance takes three, then — between its read of the budget and its write — another instance
