@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using AutoCapture.Core.Captures;
 using AutoCapture.IntegrationTests.Faults;
 using AutoCapture.IntegrationTests.Faults.Support;
@@ -16,7 +18,7 @@ namespace AutoCapture.IntegrationTests.Monitoring;
 /// Each body must also pass <c>promtool check metrics</c>, the linter Prometheus itself ships.
 /// </summary>
 [Collection(FaultsCollection.Name)]
-public sealed class MetricsTests
+public sealed partial class MetricsTests
 {
     [Fact]
     public async Task A_delivery_a_repeat_and_two_refusals_move_exactly_their_counters_on_both_processes()
@@ -67,11 +69,49 @@ public sealed class MetricsTests
         Assert.True(agent.Value("autocapture_store_operation_duration_seconds_count", ("operation", "write")) >= manifest.Artifacts.Count);
         Assert.False(agent.Has("autocapture_deliveries_total"), "the collector shows the webhook app's metrics");
 
+        // The alert rules and the dashboard query only metrics the two processes really export.
+        var exported = app.Families.Union(agent.Families).ToHashSet(StringComparer.Ordinal);
+        foreach (var file in new[] { "monitoring-rules.yml", "monitoring-dashboard.json" })
+        {
+            var queried = MetricNames().Matches(await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "docs", file)))
+                .Select(m => Regex.Replace(m.Value, "_(bucket|count|sum)$", "")).Distinct().ToList();
+            Assert.NotEmpty(queried);
+            Assert.All(queried, name => Assert.True(exported.Contains(name), $"docs/{file} queries {name}, which neither process exports"));
+        }
+
         foreach (var (name, url) in new[] { ("webhook app", webhook.Url), ("collector", collector.Url) })
         {
             // promtool reads the exposition from stdin; it prints nothing for a clean one, a line per problem otherwise.
             var (exit, output) = await Promtool.RunAsync(await ScrapeAsync(world, url), "check", "metrics");
             Assert.True(exit == 0 && output.Length == 0, $"promtool check metrics on the {name}'s /metrics: {output}");
+        }
+    }
+
+    [Fact]
+    public async Task The_dashboard_queries_are_valid_PromQL()
+    {
+        var dashboard = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "docs", "monitoring-dashboard.json")))!;
+        var queries = dashboard["panels"]!.AsArray().SelectMany(panel => panel!["targets"]!.AsArray().Select(target => (string)target!["expr"]!)).ToList();
+        Assert.NotEmpty(queries);
+
+        // promtool parses PromQL in rules files: each query becomes a recording rule, Grafana's range variables a fixed range.
+        var rules = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
+        foreach (var (query, index) in queries.Select((q, i) => (q, i)))
+        {
+            var promql = query.Replace("$__rate_interval", "5m", StringComparison.Ordinal).Replace("$__range", "1h", StringComparison.Ordinal);
+            rules.Append(CultureInfo.InvariantCulture, $"      - record: dashboard:query_{index}\n        expr: '{promql.Replace("'", "''", StringComparison.Ordinal)}'\n");
+        }
+
+        var file = Path.Combine(Path.GetTempPath(), $"autocapture-dashboard-{Guid.NewGuid():N}.yml");
+        await File.WriteAllTextAsync(file, rules.ToString());
+        try
+        {
+            var (exit, output) = await Promtool.RunAsync(null, "check", "rules", file);
+            Assert.True(exit == 0, $"a dashboard query is not valid PromQL: {output}");
+        }
+        finally
+        {
+            File.Delete(file);
         }
     }
 
@@ -119,16 +159,26 @@ public sealed class MetricsTests
         }
     }
 
-    /// <summary>The samples of a text exposition (format 0.0.4): name, labels, value.</summary>
+    [GeneratedRegex(@"\bautocapture_[a-z_]+")]
+    private static partial Regex MetricNames();
+
+    /// <summary>The samples of a text exposition (format 0.0.4): name, labels, value; and the metric families it declares.</summary>
     private sealed class Exposition
     {
         private readonly List<(string Name, Dictionary<string, string> Labels, double Value)> _samples = [];
+
+        public HashSet<string> Families { get; } = new(StringComparer.Ordinal);
 
         public static Exposition Parse(string text)
         {
             var exposition = new Exposition();
             foreach (var line in text.Split('\n'))
             {
+                if (line.StartsWith("# TYPE ", StringComparison.Ordinal))
+                {
+                    exposition.Families.Add(line.Split(' ')[2]);
+                }
+
                 if (line.Length == 0 || line.StartsWith('#'))
                 {
                     continue;
