@@ -33,7 +33,9 @@ public static class CollectorMetrics
     public static readonly Histogram UploadDuration = AutoCaptureMetrics.Factory.CreateHistogram(
         "autocapture_collector_upload_duration_seconds", "Time to stream one artifact to the store, retries included.", AutoCaptureMetrics.Durations());
 
-    public static void Answered(int status) => Requests.WithLabels(AutoCaptureMetrics.Label(status switch
+    public static void Answered(int status) => Requests.WithLabels(AutoCaptureMetrics.Label(ResultOf(status))).Inc();
+
+    public static CaptureRequestResult ResultOf(int status) => status switch
     {
         StatusCodes.Status202Accepted => CaptureRequestResult.Accepted,
         StatusCodes.Status401Unauthorized => CaptureRequestResult.Unauthorized,
@@ -41,7 +43,7 @@ public static class CollectorMetrics
         StatusCodes.Status413PayloadTooLarge => CaptureRequestResult.TooLarge,
         >= StatusCodes.Status500InternalServerError => CaptureRequestResult.Unavailable,
         _ => CaptureRequestResult.Invalid,
-    })).Inc();
+    };
 
     public static void Captured(KindResult kind)
     {
