@@ -85,6 +85,13 @@ public sealed partial class MetricsTests
             var (exit, output) = await Promtool.RunAsync(await ScrapeAsync(world, url), "check", "metrics");
             Assert.True(exit == 0 && output.Length == 0, $"promtool check metrics on the {name}'s /metrics: {output}");
         }
+
+        // A real Prometheus scrapes both under the job names the rules expect, and sees the same numbers.
+        using var prometheus = await LocalPrometheus.StartAsync(world.Root, ("autocapture-webhook", webhook.Port), ("autocapture-collector", collector.Port));
+        Assert.Equal("1", await prometheus.WaitForAsync("up{job=\"autocapture-webhook\"}", "1"));
+        Assert.Equal("1", await prometheus.WaitForAsync("up{job=\"autocapture-collector\"}", "1"));
+        Assert.Equal("2", await prometheus.WaitForAsync("sum(autocapture_deliveries_total{job=\"autocapture-webhook\",outcome=\"accepted\"})", "2"));
+        Assert.Equal("1", await prometheus.WaitForAsync("sum(autocapture_collector_kinds_total{job=\"autocapture-collector\",kind=\"stacks\",outcome=\"succeeded\"})", "1"));
     }
 
     [Fact]
@@ -211,6 +218,72 @@ public sealed partial class MetricsTests
         /// <summary>The one sample with exactly these labels; 0 when the series does not exist (a counter never moved).</summary>
         public double Value(string name, params (string Name, string Value)[] labels) =>
             _samples.SingleOrDefault(s => s.Name == name && s.Labels.Count == labels.Length && labels.All(l => s.Labels.GetValueOrDefault(l.Name) == l.Value)).Value;
+    }
+}
+
+/// <summary>A Prometheus server (Debian's prometheus package) scraping given loopback ports every second.</summary>
+internal sealed class LocalPrometheus : IDisposable
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly Process _process;
+    private readonly string _url;
+
+    private LocalPrometheus(Process process, string url) => (_process, _url) = (process, url);
+
+    public static async Task<LocalPrometheus> StartAsync(string root, params (string Job, int Port)[] targets)
+    {
+        var config = new StringBuilder("global:\n  scrape_interval: 1s\nscrape_configs:\n");
+        foreach (var (job, port) in targets)
+        {
+            config.Append(CultureInfo.InvariantCulture, $"  - job_name: {job}\n    static_configs:\n      - targets: [\"127.0.0.1:{port}\"]\n");
+        }
+
+        var file = Path.Combine(root, "prometheus.yml");
+        await File.WriteAllTextAsync(file, config.ToString());
+        var listen = $"127.0.0.1:{FreePorts.Next()}";
+        var start = new ProcessStartInfo("prometheus") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { $"--config.file={file}", $"--storage.tsdb.path={Path.Combine(root, "prometheus-data")}", $"--web.listen-address={listen}" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("prometheus did not start: run tests/setup");
+        // Its log is not read; drained so a full pipe never blocks it.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new LocalPrometheus(process, $"http://{listen}");
+    }
+
+    /// <summary>Queries until the single result has <paramref name="expected"/> as its value (or a minute passed); returns the last value.</summary>
+    public async Task<string?> WaitForAsync(string query, string expected)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        string? value = null;
+        while (DateTime.UtcNow < deadline && value != expected)
+        {
+            await Task.Delay(200);
+            try
+            {
+                var answer = JsonNode.Parse(await Http.GetStringAsync(new Uri($"{_url}/api/v1/query?query={Uri.EscapeDataString(query)}")))!;
+                var result = answer["data"]!["result"]!.AsArray();
+                value = result.Count == 1 ? (string?)result[0]!["value"]![1] : null;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+        }
+
+        return value;
+    }
+
+    public void Dispose()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+        _process.Dispose();
     }
 }
 
