@@ -18,7 +18,12 @@ public static class CaptureEndpoint
     {
         // A plain request delegate: minimal-API parameter binding compiles expression trees, which a daemon on
         // every host pays for in memory.
-        app.MapPost("/v1/captures", (RequestDelegate)(async context => await (await HandleAsync(context)).ExecuteAsync(context)));
+        app.MapPost("/v1/captures", (RequestDelegate)(async context =>
+        {
+            var result = await HandleAsync(context);
+            CollectorMetrics.Answered(result is IStatusCodeHttpResult { StatusCode: { } status } ? status : StatusCodes.Status200OK);
+            await result.ExecuteAsync(context);
+        }));
     }
 
     private static async Task<IResult> HandleAsync(HttpContext context)

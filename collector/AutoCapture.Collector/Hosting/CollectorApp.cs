@@ -76,6 +76,7 @@ public static class CollectorApp
             return context.Response.Body.WriteAsync(HealthyBody).AsTask();
         }));
         app.MapCaptureEndpoint();
+        app.MapAutoCaptureMetrics();
         app.Lifetime.ApplicationStarted.Register(() => OnStarted(app));
         return app;
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using AutoCapture.Collector.Captures;
+using AutoCapture.Collector.Hosting;
 using AutoCapture.Collector.Options;
 using AutoCapture.Collector.Processes;
 using AutoCapture.Core.Captures;
@@ -63,6 +64,7 @@ public sealed class CaptureRunner(
             return new StartAnswer(StatusCodes.Status503ServiceUnavailable, $"the collector cannot write to its work directory: {e.Message}");
         }
 
+        CollectorMetrics.InFlight.Inc();
         _ = Task.Run(async () =>
         {
             try
@@ -78,6 +80,7 @@ public sealed class CaptureRunner(
                 journal.Remove(request.CaptureId);
                 _running.TryRemove(request.CaptureId, out _);
                 admission.Release(request.CaptureId);
+                CollectorMetrics.InFlight.Dec();
                 started.SetResult();
             }
         });
@@ -106,6 +109,7 @@ public sealed class CaptureRunner(
             foreach (var spec in InTakingOrder(request))
             {
                 var (kindResult, kindSummary) = await RunKindAsync(request, process, spec, sink, work, cancellationToken);
+                CollectorMetrics.Captured(kindResult);
                 kinds.Add(kindResult);
                 summary = summary.Merge(kindSummary);
             }

@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using AutoCapture.Collector.Captures;
+using AutoCapture.Collector.Hosting;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.IO;
 using AutoCapture.Core.Storage;
+using Prometheus;
 
 namespace AutoCapture.Collector.Runs;
 
@@ -74,9 +76,13 @@ public sealed class StoreArtifactSink(IArtifactStore store, string captureId, St
             return new ArtifactInfo(name, kind, contentType, hashing.BytesRead, hashing.HashHex());
         }
 
-        var artifact = outageRetry is not null && content.CanSeek
-            ? await outageRetry.ExecuteAsync(WriteOnceAsync, cancellationToken)
-            : await WriteOnceAsync(cancellationToken);
+        ArtifactInfo artifact;
+        using (CollectorMetrics.UploadDuration.NewTimer())
+        {
+            artifact = outageRetry is not null && content.CanSeek
+                ? await outageRetry.ExecuteAsync(WriteOnceAsync, cancellationToken)
+                : await WriteOnceAsync(cancellationToken);
+        }
         lock (_gate)
         {
             _written.Add(artifact);

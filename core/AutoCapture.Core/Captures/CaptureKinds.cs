@@ -20,6 +20,9 @@ public static class CaptureKinds
 
     public static bool IsKnown(string kind) => All.Contains(kind, StringComparer.Ordinal);
 
+    /// <summary>A metric label: the kind if known, else "other", so a hand-edited manifest cannot add label values.</summary>
+    public static string Label(string kind) => All.FirstOrDefault(k => string.Equals(k, kind, StringComparison.Ordinal)) ?? "other";
+
     /// <summary>Kinds that take a duration; the others are point-in-time snapshots.</summary>
     public static bool IsTimed(string kind) => kind is Cpu or Trace or Counters;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using AutoCapture.Core.Captures;
 using AutoCapture.Functions.Baselines;
+using AutoCapture.Functions.Hosting;
 using AutoCapture.Functions.Links;
 using AutoCapture.Functions.Options;
 using Microsoft.Extensions.Options;
@@ -55,9 +56,11 @@ public sealed class ChatDispatcher(
 
     private async Task PostStartAsync(IChatNotifier notifier, CaptureManifest manifest, CancellationToken cancellationToken)
     {
+        var sending = clock.GetTimestamp();
         try
         {
             var post = await notifier.SendAsync(Message(manifest), cancellationToken);
+            WebhookMetrics.ChatSent(ChatMessageKind.Start, ChatSendResult.Sent, clock.GetElapsedTime(sending));
             if (post is not null)
             {
                 await manifests.UpdateAsync(manifest.Id, m => m.ChatPost is null && m.NotifiedAt is null ? m with { ChatPost = post } : null, cancellationToken);
@@ -67,6 +70,7 @@ public sealed class ChatDispatcher(
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            WebhookMetrics.ChatSent(ChatMessageKind.Start, ChatSendResult.Failed, clock.GetElapsedTime(sending));
             // The final message is what matters; it is posted on its own if the start post is missing.
             logger.LogWarning("Capture {CaptureId}: start message to {Channel} failed: {Reason}", manifest.Id, notifier.Name, e.Message);
         }
@@ -96,14 +100,17 @@ public sealed class ChatDispatcher(
 
         var notifier = NotifierFor(manifest);
         string? error = null;
+        var sending = clock.GetTimestamp();
         try
         {
             await notifier.SendAsync(Message(manifest), cancellationToken);
+            WebhookMetrics.ChatSent(ChatMessageKind.Final, ChatSendResult.Sent, clock.GetElapsedTime(sending));
             logger.LogInformation("Capture {CaptureId}: chat message sent to {Channel}", manifest.Id, notifier.Name);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             error = $"{notifier.Name}: {e.Message}";
+            WebhookMetrics.ChatSent(ChatMessageKind.Final, ChatSendResult.Failed, clock.GetElapsedTime(sending));
             logger.LogWarning("Capture {CaptureId}: chat message to {Channel} failed (attempt {Attempt} of {Max}): {Reason}", manifest.Id, notifier.Name, manifest.NotifyAttempts + 1, options.Value.Chat.MaxNotifyAttempts, e.Message);
         }
 

@@ -2,6 +2,7 @@ using AutoCapture.Core.Captures;
 using AutoCapture.Functions.Baselines;
 using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Admission;
+using AutoCapture.Functions.Hosting;
 
 namespace AutoCapture.Functions.Dispatch;
 
@@ -64,6 +65,7 @@ public sealed class CaptureFinisher(
         {
             case TransitionOutcome.Moved:
                 var finished = transition.Manifest!;
+                WebhookMetrics.Finished(finished);
                 if (to == CaptureStatus.Complete)
                 {
                     logger.LogInformation("Capture {CaptureId} complete: {Artifacts} artifacts, {Bytes} bytes", captureId, finished.Artifacts.Count, finished.Artifacts.Sum(a => a.Size));

@@ -4,6 +4,7 @@ using System.Text.Json;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Json;
 using AutoCapture.Core.Security;
+using AutoCapture.Functions.Hosting;
 using AutoCapture.Functions.Options;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -77,6 +78,13 @@ public sealed class CollectorClient
     }
 
     public async Task<CollectorAnswer> RequestCaptureAsync(string collector, CaptureRequest request, CancellationToken cancellationToken)
+    {
+        var answer = await AskAsync(collector, request, cancellationToken);
+        WebhookMetrics.Answered(answer.Verdict);
+        return answer;
+    }
+
+    private async Task<CollectorAnswer> AskAsync(string collector, CaptureRequest request, CancellationToken cancellationToken)
     {
         var body = AutoCaptureJson.Serialize(request);
         var key = new SigningKey(_options.Collector.KeyId, _options.Collector.SigningKey!);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AutoCapture.Functions.Endpoints;
+using AutoCapture.Functions.Hosting;
 using AutoCapture.Functions.Maintenance;
 using AutoCapture.Functions.Pipeline;
 
@@ -18,7 +19,7 @@ public static class CustomHandlerEndpoints
 
     public static void MapCustomHandlerEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost($"/{HousekeepingFunction}", async (HttpRequest request, Housekeeping housekeeping, CancellationToken cancellationToken) =>
+        app.MapPost($"/{HousekeepingFunction}", async (HttpRequest request, Housekeeping housekeeping, TimeProvider clock, CancellationToken cancellationToken) =>
         {
             try
             {
@@ -39,6 +40,8 @@ public static class CustomHandlerEndpoints
             }
 
             var report = await housekeeping.RunAsync(cancellationToken);
+            // A failed pass answers the host with an error; the stale last-success time is what alerts on it.
+            WebhookMetrics.HousekeepingRan(finished: true, clock.GetUtcNow());
             return Results.Json(new InvocationResult(new Dictionary<string, object?>(), [$"housekeeping: {report}"], null));
         });
     }

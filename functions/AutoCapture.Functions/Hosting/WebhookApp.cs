@@ -127,6 +127,7 @@ public static class WebhookApp
         app.UseFlameGraphViewer();
         app.MapGet("/", () => Results.Text("AutoCapture webhook app"));
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapAutoCaptureMetrics();
         app.MapAlertEndpoints();
         app.MapCaptureEndpoints();
         if (underFunctionsHost)

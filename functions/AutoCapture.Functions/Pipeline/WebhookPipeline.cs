@@ -1,3 +1,6 @@
+using AutoCapture.Core.Storage;
+using AutoCapture.Functions.Hosting;
+
 namespace AutoCapture.Functions.Pipeline;
 
 /// <summary>One step of handling a webhook, with one job (cf. Alertmanager's notify.Stage).</summary>
@@ -9,6 +12,7 @@ public interface IWebhookStage
 /// <summary>
 /// authenticate → throttle → parse → route → admit → peer baselines → dispatch, run in order. A stage stops the pipeline by
 /// throwing <see cref="WebhookRejectedException"/>; decisions about single captures are recorded on them instead.
+/// Every delivery is counted here by how it ended, so the endpoint's answer and the metric cannot disagree.
 /// </summary>
 public sealed class WebhookPipeline(
     ThrottleStage throttle,
@@ -24,9 +28,24 @@ public sealed class WebhookPipeline(
 
     public async Task RunAsync(WebhookContext context, CancellationToken cancellationToken)
     {
-        foreach (var stage in _stages)
+        try
         {
-            await stage.ExecuteAsync(context, cancellationToken);
+            foreach (var stage in _stages)
+            {
+                await stage.ExecuteAsync(context, cancellationToken);
+            }
         }
+        catch (WebhookRejectedException e)
+        {
+            WebhookMetrics.Delivered(context.Source, WebhookMetrics.OutcomeOf(e.StatusCode));
+            throw;
+        }
+        catch (StoreException)
+        {
+            WebhookMetrics.Delivered(context.Source, DeliveryOutcome.StoreUnavailable);
+            throw;
+        }
+
+        WebhookMetrics.Delivered(context.Source, DeliveryOutcome.Accepted);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -81,7 +82,9 @@ internal sealed class BlobRequests : IDisposable
                 request.Headers.TryAddWithoutValidation("x-ms-date", DateTimeOffset.UtcNow.ToString("R", CultureInfo.InvariantCulture));
                 request.Headers.TryAddWithoutValidation("x-ms-client-request-id", Guid.NewGuid().ToString());
                 await _authorization.ApplyAsync(request, token);
+                var sent = Stopwatch.GetTimestamp();
                 var response = await _http.SendAsync(request, headersOnly ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead, token);
+                StoreMetrics.Observe(StoreMetrics.Of(request), Stopwatch.GetElapsedTime(sent));
                 if (!headersOnly)
                 {
                     request.Dispose();
