@@ -17,6 +17,18 @@ internal static class AckServers
 {
     public const string Token = "benchmark-token-0123456789";
 
+    /// <summary>One rule every alert of <see cref="Payload"/> matches, each pod's process its own target; the collector is a closed port.</summary>
+    public const string Rules = """
+        rules:
+          - name: bench
+            match: ['alertname = "HighCPU"']
+            target:
+              collector: "http://127.0.0.1:9"
+              host: "{{ labels.pod }}"
+              process: { name: "{{ labels.pod }}" }
+            captures: [stacks]
+        """;
+
     public static async Task<int> RunAsync(string mode, int port, string root)
     {
         Directory.CreateDirectory(root);
@@ -33,17 +45,7 @@ internal static class AckServers
     private static WebApplication AutoCapture(int port, string root)
     {
         var rules = Path.Combine(root, "rules.yaml");
-        // Every alert of the payload matches; the collector is a closed port so dispatch fails fast in the background.
-        File.WriteAllText(rules, """
-            rules:
-              - name: bench
-                match: ['alertname = "HighCPU"']
-                target:
-                  collector: "http://127.0.0.1:9"
-                  host: "{{ labels.pod }}"
-                  process: { name: "{{ labels.pod }}" }
-                captures: [stacks]
-            """);
+        File.WriteAllText(rules, Rules);
         var settings = WebhookSettings(rules, root);
         return WebhookApp.Create(["--urls", $"http://127.0.0.1:{port}"], b => b.Configuration.AddInMemoryCollection(settings));
     }

@@ -20,16 +20,7 @@ internal static class AdmissionOperations
     {
         Directory.CreateDirectory(root);
         var rules = Path.Combine(root, "rules.yaml");
-        await File.WriteAllTextAsync(rules, """
-            rules:
-              - name: bench
-                match: ['alertname = "HighCPU"']
-                target:
-                  collector: "http://127.0.0.1:9"
-                  host: "{{ labels.pod }}"
-                  process: { name: "{{ labels.pod }}" }
-                captures: [stacks]
-            """);
+        await File.WriteAllTextAsync(rules, AckServers.Rules);
         CountingStore? counting = null;
         await using var app = WebhookApp.Create(
             ["--urls", "http://127.0.0.1:0"],

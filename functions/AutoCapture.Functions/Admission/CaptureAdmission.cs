@@ -319,21 +319,30 @@ public sealed class CaptureAdmission(
             Notes = [.. capture.Notes],
         };
 
+        if (await OpenAndWriteAsync(capture, manifest, now, cancellationToken))
+        {
+            capture.MarkStarted();
+        }
+    }
+
+    /// <summary>Opens the capture and writes its manifest if absent; false, a duplicate, when another instance wrote it first.</summary>
+    private async Task<bool> OpenAndWriteAsync(PlannedCapture capture, CaptureManifest manifest, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         // Opened first: a crash between the two leaves an open mark without a manifest, which housekeeping clears.
         await open.OpenAsync(capture.CaptureId, now, cancellationToken);
         var written = await manifests.WriteAsync(manifest, WriteCondition.IfAbsent, cancellationToken);
         known.Add(capture.CaptureId);
         if (!written.Written)
         {
-            // Another instance wrote it first: the decision that let it in, or one adopting it. Whichever won, the
-            // limit entries under this capture id now count that capture, so they stay.
+            // The decision that let it in, or one adopting it, wrote it first. Whichever won, the limit entries under
+            // this capture id now count that capture, so they stay.
             capture.MarkDuplicate();
-            return;
+            return false;
         }
 
         capture.Manifest = manifest;
         capture.ManifestETag = written.ETag;
-        capture.MarkStarted();
+        return true;
     }
 
     /// <summary>
@@ -363,18 +372,7 @@ public sealed class CaptureAdmission(
                 Quiet = false,
                 NotifyingSince = now,
             };
-            await open.OpenAsync(capture.CaptureId, now, token);
-            var written = await manifests.WriteAsync(manifest, WriteCondition.IfAbsent, token);
-            known.Add(capture.CaptureId);
-            if (!written.Written)
-            {
-                capture.MarkDuplicate();
-                return;
-            }
-
-            capture.Manifest = manifest;
-            capture.ManifestETag = written.ETag;
-            if (!chat.Enqueue(capture.CaptureId))
+            if (await OpenAndWriteAsync(capture, manifest, now, token) && !chat.Enqueue(capture.CaptureId))
             {
                 logger.LogWarning("Capture {CaptureId}: chat queue full; housekeeping will send the skip message", capture.CaptureId);
             }
