@@ -83,13 +83,20 @@ public sealed class CaptureAdmission(
             plan = Decide(captures, book, decision, now);
             // Cooldowns are read only for captures the shared limits would let in, so sampled-out alerts cost nothing.
             var unread = plan.Admitted.SelectMany(a => CooldownPolicies(a.Capture)).Where(p => !book.ContainsKey(p.StoreKey)).ToList();
+            if (unread.Count > 0)
+            {
+                await LoadAsync(book, unread, now, cancellationToken);
+                continue;
+            }
+
+            // Asked only once every limit has its say, so a capture its cooldown refuses costs no existence check.
             var unverified = plan.Admitted.Where(a => checkedExist.Add(a.Capture.CaptureId)).Select(a => a.Capture).ToList();
-            if (unread.Count == 0 && unverified.Count == 0)
+            if (unverified.Count == 0)
             {
                 break;
             }
 
-            await Task.WhenAll(LoadAsync(book, unread, now, cancellationToken), MarkExistingAsync(unverified, cancellationToken));
+            await MarkExistingAsync(unverified, cancellationToken);
         }
 
         // From the first write on, the decision is carried through even when the app is stopping: a decision left
@@ -132,7 +139,8 @@ public sealed class CaptureAdmission(
     private sealed record AdmittedCapture(PlannedCapture Capture, IReadOnlyList<CaptureSpec> Allowed, IReadOnlyList<string> Notes);
 
     /// <param name="Until">When the earliest reservation that refused it expires: until then the answer stands.</param>
-    private sealed record SkippedCapture(PlannedCapture Capture, SkipCause Cause, string Reason, IReadOnlyList<string> Notes, DateTimeOffset Until);
+    /// <param name="Reason">Worded only for the decision that stands: a delivery may be decided several times over.</param>
+    private sealed record SkippedCapture(PlannedCapture Capture, SkipCause Cause, Func<string> Reason, IReadOnlyList<string> Notes, DateTimeOffset Until);
 
     private sealed record Plan(List<AdmittedCapture> Admitted, List<SkippedCapture> Skipped, List<PlannedCapture> Busy);
 
@@ -228,7 +236,7 @@ public sealed class CaptureAdmission(
 
             if (allowed.Count == 0)
             {
-                plan.Skipped.Add(new SkippedCapture(capture, SkipCause.Cooldown, string.Join("; ", notes), notes, refusedUntil));
+                plan.Skipped.Add(new SkippedCapture(capture, SkipCause.Cooldown, () => string.Join("; ", notes), notes, refusedUntil));
                 continue;
             }
 
@@ -252,7 +260,7 @@ public sealed class CaptureAdmission(
                 {
                     // The in-flight cap frees a slot whenever any capture ends, so its refusal is not remembered.
                     var standsUntil = cause == SkipCause.InFlight ? now : Min(refusedUntil, result.Holders.Min(h => h.Until));
-                    refused = new SkippedCapture(capture, cause, string.Join("; ", notes.Append(refusal(result))), notes, standsUntil);
+                    refused = new SkippedCapture(capture, cause, () => string.Join("; ", notes.Append(refusal(result))), notes, standsUntil);
                     break;
                 }
 
@@ -355,9 +363,10 @@ public sealed class CaptureAdmission(
     {
         foreach (var skip in skipped)
         {
+            var reason = skip.Reason();
             skip.Capture.Notes.AddRange(skip.Notes);
-            skip.Capture.Skip(skip.Cause, skip.Reason);
-            known.RememberSkip(skip.Capture.CaptureId, skip.Cause, skip.Reason, skip.Until);
+            skip.Capture.Skip(skip.Cause, reason);
+            known.RememberSkip(skip.Capture.CaptureId, skip.Cause, reason, skip.Until);
         }
 
         var told = await notices.PickAsync([.. skipped.Select(s => s.Capture)], cancellationToken);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using AutoCapture.Core.Captures;
@@ -66,6 +67,24 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
 
     private int StormTargets(PlannedCapture capture) => capture.Rule.StormTargets ?? Settings.StormTargets;
 
-    private static string Hash(string identity) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)), 0, 16);
+    // Every decision names the same few documents again and again (one per rule, group and target): hash each once.
+    private readonly ConcurrentDictionary<string, string> _hashes = new(StringComparer.Ordinal);
+    private int _hashCount;
+
+    private string Hash(string identity)
+    {
+        if (_hashes.TryGetValue(identity, out var hash))
+        {
+            return hash;
+        }
+
+        hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)), 0, 16);
+        if (_hashes.TryAdd(identity, hash) && Interlocked.Increment(ref _hashCount) > 100_000)
+        {
+            _hashes.Clear();
+            Interlocked.Exchange(ref _hashCount, 0);
+        }
+
+        return hash;
+    }
 }

@@ -14,26 +14,36 @@ public sealed class KnownCaptures
     private readonly ConcurrentDictionary<string, byte> _ids = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RememberedSkip> _skips = new(StringComparer.Ordinal);
 
+    // Counted apart: ConcurrentDictionary.Count takes every lock, which concurrent deliveries would queue on.
+    private int _idCount;
+    private int _skipCount;
+
     public bool Contains(string captureId) => _ids.ContainsKey(captureId);
 
     public void Add(string captureId)
     {
-        if (_ids.Count >= Capacity)
+        if (_ids.TryAdd(captureId, 0) && Interlocked.Increment(ref _idCount) > Capacity)
         {
             _ids.Clear();
+            Interlocked.Exchange(ref _idCount, 0);
         }
-
-        _ids.TryAdd(captureId, 0);
     }
 
     public void RememberSkip(string captureId, SkipCause cause, string reason, DateTimeOffset until)
     {
-        if (_skips.Count >= Capacity)
+        var skip = new RememberedSkip(cause, reason, until);
+        if (_skips.TryAdd(captureId, skip))
         {
-            _skips.Clear();
+            if (Interlocked.Increment(ref _skipCount) > Capacity)
+            {
+                _skips.Clear();
+                Interlocked.Exchange(ref _skipCount, 0);
+            }
         }
-
-        _skips[captureId] = new RememberedSkip(cause, reason, until);
+        else
+        {
+            _skips[captureId] = skip;
+        }
     }
 
     public RememberedSkip? SkipOf(string captureId, DateTimeOffset now) =>
