@@ -168,9 +168,9 @@ public sealed class CaptureAdmission(
         foreach (var capture in captures)
         {
             var id = capture.CaptureId;
-            var shared = limits.SharedPolicies(capture).Select(p => book[p.StoreKey]).ToList();
+            var (storm, budget, inFlight) = (book[limits.Storm(capture).StoreKey], book[limits.Budget(capture).StoreKey], book[limits.InFlight().StoreKey]);
             var cooldowns = CooldownPolicies(capture).Select(p => book.GetValueOrDefault(p.StoreKey)).OfType<LimitDocument>().ToList();
-            var entries = shared.Concat(cooldowns).Select(d => d.EntryOf(id)).OfType<LimitEntry>().ToList();
+            var entries = new[] { storm, budget, inFlight }.Concat(cooldowns).Select(d => d.EntryOf(id)).OfType<LimitEntry>().ToList();
             if (entries.Any(e => !e.Committed))
             {
                 // Another instance is deciding this very alert right now.
@@ -178,7 +178,7 @@ public sealed class CaptureAdmission(
                 continue;
             }
 
-            if (shared[2].EntryOf(id) is not null)
+            if (inFlight.EntryOf(id) is not null)
             {
                 // Let in by a decision that may have died before writing the manifest: the limits already count it,
                 // so it starts with the kinds its cooldowns hold — unless its manifest exists, which makes it a duplicate.
@@ -242,9 +242,9 @@ public sealed class CaptureAdmission(
 
             var steps = new (SkipCause Cause, LimitDocument Document, string Key, DateTimeOffset Until, Func<LimitCheck, string> Refusal)[]
             {
-                (SkipCause.Storm, shared[0], CaptureLimits.TargetKey(capture.Target), limits.StormUntil(now), r => limits.StormRefusal(capture, r.Holders)),
-                (SkipCause.Budget, shared[1], id, limits.BudgetUntil(capture, now), r => limits.BudgetRefusal(capture, r.Holders)),
-                (SkipCause.InFlight, shared[2], id, CaptureLimits.InFlightUntil, _ => limits.InFlightRefusal()),
+                (SkipCause.Storm, storm, CaptureLimits.TargetKey(capture.Target), limits.StormUntil(now), r => limits.StormRefusal(capture, r.Holders)),
+                (SkipCause.Budget, budget, id, limits.BudgetUntil(capture, now), r => limits.BudgetRefusal(capture, r.Holders)),
+                (SkipCause.InFlight, inFlight, id, CaptureLimits.InFlightUntil, _ => limits.InFlightRefusal()),
             };
             SkippedCapture? refused = null;
             foreach (var (cause, document, key, until, refusal) in steps)
