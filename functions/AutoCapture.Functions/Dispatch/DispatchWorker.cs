@@ -70,11 +70,12 @@ public sealed class DispatchWorker(
         if (answer.Verdict == CollectorVerdict.Accepted)
         {
             var now = clock.GetUtcNow();
+            var tookIt = $"the collector took it at {now:HH:mm:ss}Z after {busyAnswers} busy answers";
             var moved = await manifests.MoveAsync(captureId, CaptureStatus.Dispatched, m => m with
             {
                 DispatchedAt = now,
                 DispatchAttempts = m.DispatchAttempts + busyAnswers + 1,
-                Notes = busyAnswers == 0 ? m.Notes : [.. m.Notes, $"the collector took it at {now:HH:mm:ss}Z after {busyAnswers} busy answers"],
+                Notes = busyAnswers == 0 ? m.Notes : [.. m.Notes, tookIt],
                 UpdatedAt = now,
             }, cancellationToken);
             logger.LogInformation("Capture {CaptureId}: collector accepted{Note}", captureId, moved.Moved ? string.Empty : $" (already {moved.From?.ToString().ToLowerInvariant()})");
@@ -85,7 +86,7 @@ public sealed class DispatchWorker(
             else if (busyAnswers > 0)
             {
                 // The collector's own report of the capture running overtook this answer; the waiting is still worth saying.
-                await manifests.UpdateAsync(captureId, m => m with { Notes = [.. m.Notes, $"the collector took it at {now:HH:mm:ss}Z after {busyAnswers} busy answers"] }, cancellationToken);
+                await manifests.UpdateAsync(captureId, m => m with { Notes = [.. m.Notes, tookIt] }, cancellationToken);
             }
 
             return;

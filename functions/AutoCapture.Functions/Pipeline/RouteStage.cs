@@ -44,10 +44,13 @@ public sealed class RouteStage(RuleSet rules, IOptions<AutoCaptureOptions> optio
             var matching = clock.GetTimestamp();
             var matches = rules.Match(alert).ToList();
             spent += clock.GetElapsedTime(matching);
-            var matched = false;
+            if (matches.Count == 0)
+            {
+                context.AlertNotes[alert] = "no rule matched";
+            }
+
             foreach (var rule in matches)
             {
-                matched = true;
                 var captureId = CaptureIds.ForAlertInstance(rule.Name, alert);
                 if (!rule.Target.TryRender(alert, out var target, out var error))
                 {
@@ -63,11 +66,6 @@ public sealed class RouteStage(RuleSet rules, IOptions<AutoCaptureOptions> optio
                 {
                     context.Captures.Add(new PlannedCapture(alert, rule, captureId, target!));
                 }
-            }
-
-            if (!matched)
-            {
-                context.AlertNotes[alert] = "no rule matched";
             }
         }
 
