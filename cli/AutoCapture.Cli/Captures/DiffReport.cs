@@ -81,7 +81,7 @@ internal static class DiffReport
         Console.WriteLine($"  {direction}:");
         foreach (var f in movers)
         {
-            Console.WriteLine($"    {f.Delta,7:+0.0;−0.0} pts  {f.BaselineFlatPercent,5:0.0}% → {f.FlatPercent,5:0.0}%  {f.Function}");
+            Console.WriteLine($"    {Words.Points(f.Delta),7} pts  {f.BaselineFlatPercent,5:0.0}% → {f.FlatPercent,5:0.0}%  {f.Function}");
         }
     }
 

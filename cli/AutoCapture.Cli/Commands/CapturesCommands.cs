@@ -254,14 +254,15 @@ internal static class CapturesCommands
             return;
         }
 
-        var table = new Table().AddColumns(headers);
+        // Ids and times are what users copy: they never wrap, whatever the terminal's width.
+        var table = new Table().AddColumns([.. headers.Select(h => h is "id" or "created" ? new TableColumn(h).NoWrap() : new TableColumn(h))]);
         foreach (var row in rows)
         {
             table.AddRow(Cells(row).Select(Markup.Escape).ToArray());
         }
 
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"{rows.Count} captures");
+        AnsiConsole.MarkupLine(Words.Count(rows.Count, "capture"));
     }
 
     private static string CheckId(string id) =>

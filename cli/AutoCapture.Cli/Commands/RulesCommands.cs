@@ -27,7 +27,7 @@ internal static class RulesCommands
                 return 1;
             }
 
-            AnsiConsole.MarkupLine($"[green]✓[/] {Markup.Escape(rules.Path)}: {rules.Rules.Count} rules");
+            AnsiConsole.MarkupLine($"[green]✓[/] {Markup.Escape(rules.Path)}: {Words.Count(rules.Rules.Count, "rule")}");
             foreach (var rule in rules.Rules)
             {
                 AnsiConsole.MarkupLine($"  {Markup.Escape(rule.Name)}: {Markup.Escape(string.Join(", ", rule.Matchers))} → {Markup.Escape(Kinds(rule))}");

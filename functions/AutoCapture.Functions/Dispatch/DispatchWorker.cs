@@ -78,7 +78,14 @@ public sealed class DispatchWorker(
                 Notes = busyAnswers == 0 ? m.Notes : [.. m.Notes, tookIt],
                 UpdatedAt = now,
             }, cancellationToken);
-            logger.LogInformation("Capture {CaptureId}: collector accepted{Note}", captureId, moved.Moved ? string.Empty : $" (already {moved.From?.ToString().ToLowerInvariant()})");
+            if (moved.Moved)
+            {
+                logger.LogInformation("Capture {CaptureId}: collector accepted", captureId);
+            }
+            else
+            {
+                logger.LogInformation("Capture {CaptureId}: collector accepted; the capture was already {Status}", captureId, moved.From);
+            }
             if (moved.Moved)
             {
                 await chat.NotifyStartAsync(moved.Manifest!, cancellationToken);
