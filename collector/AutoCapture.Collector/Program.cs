@@ -1,5 +1,17 @@
 using AutoCapture.Collector.Hosting;
+using AutoCapture.Collector.Options;
+using AutoCapture.Core.Hosting;
+using AutoCapture.Core.Storage;
 using Microsoft.Extensions.Options;
+
+if (SettingsHelp.Asked(args))
+{
+    Console.WriteLine(SettingsHelp.Describe(
+        "autocapture-collector: captures .NET and Go processes on this host when the webhook app asks (signed requests).",
+        (CollectorOptions.Section, new CollectorOptions()),
+        (StoreOptions.Section, new StoreOptions())));
+    return 0;
+}
 
 try
 {
