@@ -83,6 +83,22 @@ public sealed class AzuriteEntraTests : IAsyncLifetime
         Assert.Equal(data, await download.Content.ReadAsByteArrayAsync());
         using var neighbour = await http.GetAsync(new Uri(link.AbsoluteUri.Replace("cpu.nettrace?", "other?", StringComparison.Ordinal)));
         Assert.Equal(HttpStatusCode.Forbidden, neighbour.StatusCode);
+
+        // A collector's upload grant is a user delegation SAS too, create-only.
+        var grant = store.TryCreateUploadGrant(TimeSpan.FromMinutes(10))!;
+        Assert.Contains("skoid=", grant.Query, StringComparison.Ordinal);
+        Assert.Contains("sp=c&", grant.Query, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Created, await PutAsync(http, grant, "captures/e/stacks.txt"));
+        Assert.Equal(HttpStatusCode.Forbidden, await PutAsync(http, grant, "captures/e/stacks.txt"));
+    }
+
+    private static async Task<HttpStatusCode> PutAsync(HttpClient http, Uri grant, string key)
+    {
+        using var put = new HttpRequestMessage(HttpMethod.Put, new Uri($"{grant.GetLeftPart(UriPartial.Path)}/{key}{grant.Query}")) { Content = new ByteArrayContent([1, 2, 3]) };
+        put.Headers.Add("x-ms-blob-type", "BlockBlob");
+        put.Headers.Add("x-ms-version", "2025-11-05");
+        using var response = await http.SendAsync(put);
+        return response.StatusCode;
     }
 
     [Fact]
