@@ -46,13 +46,13 @@ public sealed class AzureBlobEndToEndTests : IAsyncLifetime
     {
         var owner = ArtifactStores.Create(new StoreOptions { Kind = StoreBackend.AzureBlob, ConnectionString = ConnectionString, Container = _container });
         var logs = Directory.CreateTempSubdirectory("autocapture-grant-logs-").FullName;
-        var collectorSettings = VerboseLogTo(Path.Combine(logs, "collector.log"));
+        var collectorSettings = TestEnvironment.VerboseLogTo(Path.Combine(logs, "collector.log"));
         collectorSettings["AutoCapture:Collector:AllowedProcesses:0:CommandLine"] = "tag-allowed-";
         // No ConnectionString, Sas or AccountUrl: the grant in each request is all this collector has.
         collectorSettings["AutoCapture:Store:Kind"] = "azureblob";
         collectorSettings["AutoCapture:Store:Container"] = _container;
         var collector = await _env.StartCollectorAsync(collectorSettings);
-        var webhookSettings = VerboseLogTo(Path.Combine(logs, "webhook.log"));
+        var webhookSettings = TestEnvironment.VerboseLogTo(Path.Combine(logs, "webhook.log"));
         webhookSettings["AutoCapture:Store:Kind"] = "azureblob";
         webhookSettings["AutoCapture:Store:ConnectionString"] = ConnectionString;
         webhookSettings["AutoCapture:Store:Container"] = _container;
@@ -105,16 +105,6 @@ public sealed class AzureBlobEndToEndTests : IAsyncLifetime
             Assert.DoesNotContain("sp=c&sig=", text, StringComparison.Ordinal);
         }
     }
-
-    private static Dictionary<string, string?> VerboseLogTo(string file) => new()
-    {
-        ["Serilog:Using:0"] = "Serilog.Sinks.File",
-        ["Serilog:WriteTo:0:Name"] = "File",
-        ["Serilog:WriteTo:0:Args:path"] = file,
-        ["Serilog:MinimumLevel:Default"] = "Verbose",
-        ["Serilog:MinimumLevel:Override:Microsoft"] = "Verbose",
-        ["Serilog:MinimumLevel:Override:System"] = "Verbose",
-    };
 
     private static async Task<CaptureManifest> WaitForOutcomeAsync(ManifestStore manifests, string id)
     {
