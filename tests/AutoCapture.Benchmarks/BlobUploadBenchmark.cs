@@ -2,18 +2,21 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using AutoCapture.Core.Storage;
-using AutoCapture.Core.Storage.Blob;
+using Azure.Storage.Blobs;
+using Azure.Storage.Sas;
 
 namespace AutoCapture.Benchmarks;
 
 /// <summary>
 /// Uploads one large artifact to Azurite (in memory, loopback) through the blob store, and the same file with
 /// <c>curl -T</c> (one Put Blob) to the same Azurite in the same run as the anchor. Reports throughput of each,
-/// their ratio, and the uploading process's peak resident memory growth during the store upload.
+/// their ratio, and the uploading process's peak resident memory growth during the store upload. The store takes
+/// either path: <c>oneshot</c> (a file of known size in one Put Blob, the default for finished artifacts) or
+/// <c>blocks</c> (Put Block × n + Put Block List, what streams of unknown length and very large files use).
 /// </summary>
 public static partial class BlobUploadBenchmark
 {
-    public static async Task<int> RunAsync(long sizeMiB, int rounds, int blockMiB, int parallelism)
+    public static async Task<int> RunAsync(long sizeMiB, int rounds, int blockMiB, int parallelism, bool blocks)
     {
         var root = Path.Combine(Path.GetTempPath(), $"autocapture-bench-{Environment.ProcessId}");
         Directory.CreateDirectory(root);
@@ -23,29 +26,37 @@ public static partial class BlobUploadBenchmark
         {
             var size = sizeMiB * 1024 * 1024;
             await WriteArtifactAsync(file, size);
-            var connection = BlobConnection.Parse($"AccountName={BlobConnection.DevelopmentAccount};AccountKey={BlobConnection.DevelopmentKey};BlobEndpoint={azurite.ServiceUri}");
-            var options = new StoreOptions { Kind = StoreOptions.AzureBlob, Container = "bench", BlockBytes = blockMiB * 1024 * 1024, UploadParallelism = parallelism };
-            using var store = new BlobStore(connection, options);
-            await store.EnsureContainerAsync(CancellationToken.None);
-            // Warm-up: JIT, connection pool, container; not measured.
-            await store.WriteAsync("warmup.bin", new MemoryStream(new byte[20 * 1024 * 1024]), WriteCondition.None, CancellationToken.None);
-            await store.DeleteAsync("warmup.bin", CancellationToken.None);
-            var sas = BlobSas.CreateServiceSas((SharedKeyAuthorization)connection.Authorization, new SasGrant("bench", null, "cw", DateTimeOffset.UtcNow.AddHours(2)));
+            var options = new StoreOptions
+            {
+                Kind = StoreBackend.AzureBlob,
+                ConnectionString = azurite.ConnectionString,
+                Container = "bench",
+                BlockBytes = blockMiB * 1024 * 1024,
+                UploadParallelism = parallelism,
+                // Below the artifact's size, every upload takes the block path.
+                SingleUploadMaxBytes = blocks ? blockMiB * 1024 * 1024 : StoreOptions.MaxSingleUploadBytes,
+            };
+            var store = ArtifactStores.Create(options);
+            // Warm-up: JIT, connection pool, containers; not measured.
+            await store.WriteAsync("state/warmup.bin", new MemoryStream(new byte[20 * 1024 * 1024]), WriteCondition.None, CancellationToken.None);
+            await store.DeleteAsync("state/warmup.bin", CancellationToken.None);
+            var sas = new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("bench").GenerateSasUri(BlobContainerSasPermissions.Create | BlobContainerSasPermissions.Write, DateTimeOffset.UtcNow.AddHours(2)).Query;
 
-            Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; artifact {sizeMiB} MiB; block {options.BlockBytes / 1024 / 1024} MiB x {options.UploadParallelism} parallel");
+            Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; artifact {sizeMiB} MiB; "
+                + (blocks ? $"blocks of {options.BlockBytes / 1024 / 1024} MiB x {options.UploadParallelism} parallel" : "one shot"));
             var curlRates = new List<double>();
             var storeRates = new List<double>();
             var growths = new List<long>();
             for (var round = 1; round <= rounds; round++)
             {
-                var curlSeconds = await CurlUploadAsync(file, $"{azurite.ServiceUri}/bench/curl.bin?{sas}");
+                var curlSeconds = await CurlUploadAsync(file, $"{azurite.ServiceUri}/bench/state/curl.bin{sas}");
                 curlRates.Add(sizeMiB / curlSeconds);
-                await store.DeleteAsync("curl.bin", CancellationToken.None);
+                await store.DeleteAsync("state/curl.bin", CancellationToken.None);
 
                 var (storeSeconds, growth) = await StoreUploadAsync(store, file);
                 storeRates.Add(sizeMiB / storeSeconds);
                 growths.Add(growth);
-                await store.DeleteAsync("store.bin", CancellationToken.None);
+                await store.DeleteAsync("state/store.bin", CancellationToken.None);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: curl -T {sizeMiB / curlSeconds:F1} MiB/s, store {sizeMiB / storeSeconds:F1} MiB/s, peak RSS growth {growth / 1024.0 / 1024.0:F1} MiB"));
             }
 
@@ -60,7 +71,7 @@ public static partial class BlobUploadBenchmark
         }
     }
 
-    private static async Task<(double Seconds, long PeakGrowthBytes)> StoreUploadAsync(BlobStore store, string file)
+    private static async Task<(double Seconds, long PeakGrowthBytes)> StoreUploadAsync(IArtifactStore store, string file)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -70,7 +81,7 @@ public static partial class BlobUploadBenchmark
         var stopwatch = Stopwatch.StartNew();
         await using (var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan))
         {
-            var result = await store.WriteAsync("store.bin", source, WriteCondition.None, CancellationToken.None);
+            var result = await store.WriteAsync("state/store.bin", source, WriteCondition.None, CancellationToken.None);
             if (!result.Written)
             {
                 throw new InvalidOperationException("the upload did not happen");
@@ -84,7 +95,7 @@ public static partial class BlobUploadBenchmark
     private static async Task<double> CurlUploadAsync(string file, string url)
     {
         var start = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "-sS", "-f", "-o", "/dev/null", "-T", file, "-H", "x-ms-blob-type: BlockBlob", "-H", "x-ms-version: 2025-01-05", url })
+        foreach (var argument in new[] { "-sS", "-f", "-o", "/dev/null", "-T", file, "-H", "x-ms-blob-type: BlockBlob", "-H", "x-ms-version: 2025-11-05", url })
         {
             start.ArgumentList.Add(argument);
         }

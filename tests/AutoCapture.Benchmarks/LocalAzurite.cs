@@ -8,7 +8,7 @@ namespace AutoCapture.Benchmarks;
 internal sealed partial record LocalAzurite(Process Process, Uri ServiceUri) : IDisposable
 {
     public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={BlobConnection.DevelopmentAccount};AccountKey={BlobConnection.DevelopmentKey};BlobEndpoint={ServiceUri};";
+        BlobClients.DevelopmentConnectionString(ServiceUri);
 
     public static async Task<LocalAzurite> StartAsync()
     {
@@ -31,7 +31,7 @@ internal sealed partial record LocalAzurite(Process Process, Uri ServiceUri) : I
             {
                 _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
                 _ = process.StandardError.BaseStream.CopyToAsync(Stream.Null);
-                return new LocalAzurite(process, new Uri($"http://127.0.0.1:{match.Groups[1].Value}/{BlobConnection.DevelopmentAccount}"));
+                return new LocalAzurite(process, new Uri($"http://127.0.0.1:{match.Groups[1].Value}/{BlobClients.DevelopmentAccount}"));
             }
         }
 

@@ -8,11 +8,12 @@ return args switch
     ["alert-payload", var count] => AckServers.WritePayload(int.Parse(count, System.Globalization.CultureInfo.InvariantCulture)),
     ["admission-ops", var root, .. var rest] => await AdmissionOperations.RunAsync(root, rest.Length > 0 ? int.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 100),
     ["storm", var deliveries, var concurrency, var root, .. var store] => await StormDriver.RunAsync(int.Parse(deliveries, System.Globalization.CultureInfo.InvariantCulture), int.Parse(concurrency, System.Globalization.CultureInfo.InvariantCulture), root, store.FirstOrDefault() ?? "folder"),
-    ["blob-upload", .. var rest] => await BlobUploadBenchmark.RunAsync(
+    ["blob-upload", var path and ("oneshot" or "blocks"), .. var rest] => await BlobUploadBenchmark.RunAsync(
         rest.Length > 0 ? long.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 1024,
         rest.Length > 1 ? int.Parse(rest[1], System.Globalization.CultureInfo.InvariantCulture) : 2,
         rest.Length > 2 ? int.Parse(rest[2], System.Globalization.CultureInfo.InvariantCulture) : new StoreOptions().BlockBytes / 1024 / 1024,
-        rest.Length > 3 ? int.Parse(rest[3], System.Globalization.CultureInfo.InvariantCulture) : new StoreOptions().UploadParallelism),
+        rest.Length > 3 ? int.Parse(rest[3], System.Globalization.CultureInfo.InvariantCulture) : new StoreOptions().UploadParallelism,
+        blocks: path == "blocks"),
     ["search", var captures, var days, var root] => await SearchBenchmark.RunAsync(int.Parse(captures, System.Globalization.CultureInfo.InvariantCulture), int.Parse(days, System.Globalization.CultureInfo.InvariantCulture), root),
     ["pprof" or "pprof-file" or "goroutines" or "nettrace" or "overhead", ..] => await CaptureBenchmarks.RunAsync(args),
     ["diff-pprof" or "diff-pprof-files" or "diff-goroutines", ..] => await DiffBenchmarks.RunAsync(args),
@@ -27,7 +28,7 @@ static int Usage()
           autocapture-benchmarks alert-payload <alerts>     (writes an Alertmanager payload to stdout)
           autocapture-benchmarks admission-ops <scratch-dir> [alerts (100)]
           autocapture-benchmarks storm <deliveries> <concurrency> <scratch-dir> [folder|azurite]
-          autocapture-benchmarks blob-upload [MiB (1024)] [rounds (2)] [block MiB (8)] [parallelism (4)]
+          autocapture-benchmarks blob-upload <oneshot|blocks> [MiB (1024)] [rounds (2)] [block MiB (8)] [parallelism (4)]
           autocapture-benchmarks search <captures> <days> <scratch-dir>
           autocapture-benchmarks pprof [--mb 10]
           autocapture-benchmarks goroutines [--count 50000]

@@ -44,7 +44,7 @@ internal static class StormDriver
         var settings = AckServers.WebhookSettings(rules, root);
         if (azurite is not null)
         {
-            settings["AutoCapture:Store:Kind"] = StoreOptions.AzureBlob;
+            settings["AutoCapture:Store:Kind"] = "azureblob";
             settings["AutoCapture:Store:ConnectionString"] = azurite.ConnectionString;
             settings["AutoCapture:Store:Container"] = "storm";
         }
@@ -56,7 +56,7 @@ internal static class StormDriver
             services => services.AddSingleton<IArtifactStore>(sp =>
                 counting = new CountingStore(azurite is null
                     ? new FolderStore(Path.Combine(root, "store"))
-                    : ArtifactStores.Create(new StoreOptions { Kind = StoreOptions.AzureBlob, ConnectionString = azurite.ConnectionString, Container = "storm" }))));
+                    : ArtifactStores.Create(new StoreOptions { Kind = StoreBackend.AzureBlob, ConnectionString = azurite.ConnectionString, Container = "storm" }))));
         await app.StartAsync();
         var url = $"{app.Urls.First()}/api/alerts/alertmanager";
 

@@ -80,7 +80,7 @@ public static class CaptureEndpoint
             return Error(400, $"body is not a capture request: {e.Message}");
         }
 
-        if (Validate(capture, options.Value) is { } problem)
+        if ((Validate(capture, options.Value) ?? services.GetRequiredService<CaptureStores>().Problem(capture)) is { } problem)
         {
             return Error(400, problem);
         }

@@ -43,7 +43,7 @@ public static class CollectorApp
         services.AddSingleton<RejectionLog>();
         services.AddOptions<StoreOptions>().Bind(builder.Configuration.GetSection(StoreOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>();
-        services.AddSingleton(sp => ArtifactStores.Create(sp.GetRequiredService<IOptions<StoreOptions>>().Value));
+        services.AddSingleton<CaptureStores>();
         services.AddSingleton<DotnetProcessFinder>();
         services.AddSingleton<GopsProcessFinder>();
         services.AddSingleton<IProcessFinder, TargetResolver>();

@@ -19,7 +19,7 @@ namespace AutoCapture.Collector.Runs;
 public sealed class CaptureRunner(
     IProcessFinder processes,
     IEnumerable<ICaptureProvider> providers,
-    IArtifactStore store,
+    CaptureStores stores,
     CompletionReporter completions,
     CollectorAdmission admission,
     CaptureJournal journal,
@@ -93,6 +93,7 @@ public sealed class CaptureRunner(
     internal async Task<CaptureResult> RunAsync(CaptureRequest request, CancellationToken cancellationToken)
     {
         var startedAt = clock.GetUtcNow();
+        var store = stores.For(request);
         var sink = new StoreArtifactSink(store, request.CaptureId, outageRetry, () => ReportProgressAsync(request, CaptureStatus.Uploading, cancellationToken));
         var kinds = new List<KindResult>();
         var summary = new CaptureSummary();

@@ -10,7 +10,7 @@ namespace AutoCapture.Collector.Runs;
 /// </summary>
 public sealed class InterruptedCaptures(
     CaptureJournal journal,
-    IArtifactStore store,
+    CaptureStores stores,
     CompletionReporter completions,
     TimeProvider clock,
     ILogger<InterruptedCaptures> logger) : BackgroundService
@@ -41,6 +41,7 @@ public sealed class InterruptedCaptures(
     private async Task ReportAsync(CaptureRequest request, CancellationToken cancellationToken)
     {
         var key = CaptureIds.ResultKey(request.CaptureId);
+        var store = stores.For(request);
         var now = clock.GetUtcNow();
         var interrupted = new CaptureResult(
             request.CaptureId,

@@ -91,19 +91,53 @@ public sealed class StoreArtifactSink(IArtifactStore store, string captureId, St
         return artifact;
     }
 
-    /// <summary>A read-only pass-through that counts and hashes what is read.</summary>
+    /// <summary>
+    /// A read-only pass-through that counts and hashes what is read. Over a file it reports its length and can be
+    /// rewound to its start (which starts the hash again), so the store can upload a file of known size in one
+    /// request and its client can send that request again after a transient failure.
+    /// </summary>
     private sealed class HashingStream(Stream inner) : ReadOnlyStream
     {
+        private readonly long _origin = inner.CanSeek ? inner.Position : 0;
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
         public long BytesRead { get; private set; }
 
         public string HashHex() => Convert.ToHexStringLower(_hash.GetHashAndReset());
 
+        public override bool CanSeek => inner.CanSeek;
+
+        public override long Length => CanSeek ? inner.Length - _origin : throw new NotSupportedException();
+
         public override long Position
         {
             get => BytesRead;
-            set => throw new NotSupportedException();
+            set => Seek(value, SeekOrigin.Begin);
+        }
+
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            var target = origin switch
+            {
+                SeekOrigin.Begin => offset,
+                SeekOrigin.Current => BytesRead + offset,
+                _ => Length + offset,
+            };
+            if (target == BytesRead)
+            {
+                return target;
+            }
+
+            // Only back to the start: any other jump would leave bytes out of the hash or count them twice.
+            if (target != 0 || !CanSeek)
+            {
+                throw new NotSupportedException("a hashing stream can only be rewound to its start.");
+            }
+
+            inner.Position = _origin;
+            _hash.GetHashAndReset();
+            BytesRead = 0;
+            return 0;
         }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));

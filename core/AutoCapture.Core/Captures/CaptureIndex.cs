@@ -7,7 +7,7 @@ namespace AutoCapture.Core.Captures;
 /// The index tags every manifest carries, so captures can be found by alert, host, process, rule, status and
 /// source without reading manifests (blob index tags on Azure, the folder store's tag index locally). Values are
 /// normalised to what blob index tags accept — lower case, at most 256 characters of letters, digits and
-/// <c>space + - . / : = _</c>, anything else becoming <c>_</c> — so a tag match is only a candidate: searches
+/// <c>space + - . / : = _</c>, anything else (and an empty value) becoming <c>_</c> — so a tag match is only a candidate: searches
 /// check the manifest itself before returning it.
 /// </summary>
 public static class CaptureTags
@@ -52,7 +52,8 @@ public static class CaptureTags
             builder.Append(char.IsAsciiLetterOrDigit(lower) || lower is ' ' or '+' or '-' or '.' or '/' or ':' or '=' or '_' ? lower : '_');
         }
 
-        return builder.ToString();
+        // Nothing is '_' too: Azurite refuses the empty tag element the blob SDK sends for an empty value.
+        return builder.Length == 0 ? "_" : builder.ToString();
     }
 }
 

@@ -26,6 +26,10 @@ public static class CaptureKinds
     /// <summary>Kinds that take a duration; the others are point-in-time snapshots.</summary>
     public static bool IsTimed(string kind) => kind is Cpu or Trace or Counters;
 
+    /// <summary>How long taking all of <paramref name="captures"/> takes at most: the collector takes them one after another.</summary>
+    public static TimeSpan ExpectedDuration(IEnumerable<CaptureSpec> captures) =>
+        captures.Aggregate(TimeSpan.Zero, (sum, c) => sum + (c.DurationSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : DefaultDuration(c.Kind)));
+
     /// <summary>The duration a timed kind gets when a rule names none.</summary>
     public static TimeSpan DefaultDuration(string kind) => kind switch
     {

@@ -34,12 +34,23 @@ public sealed record CaptureTarget(string Collector, string Host, ProcessSelecto
 
 /// <summary>What the webhook app asks a collector to do (the signed body of POST /v1/captures).</summary>
 /// <param name="ProgressUrl">Where the collector reports, signed and best effort, that it is running or uploading.</param>
+/// <param name="UploadGrant">
+/// With blob storage: a short-lived, create-only SAS URL for the artifacts container, the only credential a
+/// collector needs for this capture. Secret: it travels only in the signed body and is never logged.
+/// </param>
 public sealed record CaptureRequest(
     string CaptureId,
     ProcessSelector Process,
     IReadOnlyList<CaptureSpec> Captures,
     string? CompletionUrl,
-    string? ProgressUrl = null);
+    string? ProgressUrl = null,
+    Uri? UploadGrant = null)
+{
+    // The generated ToString would print the grant.
+    public override string ToString() =>
+        $"CaptureRequest {{ CaptureId = {CaptureId}, Process = {Process}, Captures = {string.Join(", ", Captures.Select(c => c.Kind))}, "
+        + $"CompletionUrl = {CompletionUrl}, ProgressUrl = {ProgressUrl}, UploadGrant = {(UploadGrant is null ? "none" : "(secret)")} }}";
+}
 
 /// <summary>A collector's progress report (the signed body of POST /api/captures/{id}/progress).</summary>
 public sealed record CaptureProgress(string CaptureId, CaptureStatus State);

@@ -1,6 +1,5 @@
 using AutoCapture.Core.Storage.Blob;
 using Azure.Core;
-using Azure.Identity;
 
 namespace AutoCapture.Core.Storage;
 
@@ -8,8 +7,9 @@ namespace AutoCapture.Core.Storage;
 public static class ArtifactStores
 {
     /// <param name="handler">For tests: how blob requests reach the service (e.g. trusting a test certificate).</param>
+    /// <param name="clock">Signs read links and upload grants; the system clock unless a test brings its own.</param>
     /// <exception cref="ArgumentException">The options are invalid; the message lists each problem.</exception>
-    public static IArtifactStore Create(StoreOptions options, HttpMessageHandler? handler = null, TokenCredential? credential = null)
+    public static IArtifactStore Create(StoreOptions options, HttpMessageHandler? handler = null, TokenCredential? credential = null, TimeProvider? clock = null)
     {
         var problems = options.Validate().ToList();
         if (problems.Count > 0)
@@ -22,17 +22,7 @@ public static class ArtifactStores
             return new FolderStore(options.Path);
         }
 
-        var connection = options.ConnectionString is { Length: > 0 } connectionString ? BlobConnection.Parse(connectionString)
-            : options.Sas is { Length: > 0 } sas ? BlobConnection.WithSas(new Uri(options.ServiceUri!), sas)
-            : BlobConnection.WithToken(new Uri(options.AccountUrl!), credential ?? EntraCredential(options));
-        return new BlobStore(connection, options, handler);
-    }
-
-    private static TokenCredential EntraCredential(StoreOptions options)
-    {
-        var clientId = string.IsNullOrEmpty(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId;
-        return options.Credential == StoreOptions.ManagedIdentityCredential
-            ? new ManagedIdentityCredential(clientId is null ? ManagedIdentityId.SystemAssigned : ManagedIdentityId.FromUserAssignedClientId(clientId))
-            : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
+        var (service, kind) = BlobClients.Create(options, handler, credential);
+        return new BlobStore(service, kind, options, clock);
     }
 }

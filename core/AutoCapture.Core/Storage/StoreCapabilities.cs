@@ -59,6 +59,23 @@ public interface IReadLinks
     Uri? TryCreateReadLink(string key, TimeSpan lifetime, string? contentType, string? fileName);
 }
 
+/// <summary>
+/// Per-capture upload grants: a credential that lets a collector create the capture's artifacts and nothing else
+/// (blob storage: a short-lived create-only SAS for the artifacts container). It cannot read, overwrite or delete,
+/// and cannot reach manifests or limit state.
+/// </summary>
+public interface IUploadGrants
+{
+    /// <summary>False when the store's credentials cannot sign grants (e.g. it was itself given only a SAS).</summary>
+    bool CanCreateUploadGrants { get; }
+
+    /// <summary>
+    /// A grant valid for <paramref name="lifetime"/> (shorter if the signing key expires sooner); null if grants
+    /// cannot be signed now. Secret as a password. With Entra ID it needs <see cref="IReadLinks.PrepareReadLinksAsync"/>.
+    /// </summary>
+    Uri? TryCreateUploadGrant(TimeSpan lifetime);
+}
+
 /// <summary>Delete only the version one has seen, so cleaning up expired state never removes a fresh write.</summary>
 public interface IConditionalDelete
 {

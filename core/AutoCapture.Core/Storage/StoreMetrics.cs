@@ -23,15 +23,14 @@ public static class StoreMetrics
         OperationDuration.WithLabels(AutoCaptureMetrics.Label(operation)).Observe(took.TotalSeconds);
 
     /// <summary>The operation a blob REST request performs: listings (by prefix or tags) are GETs with their own query.</summary>
-    internal static StoreOperation Of(HttpRequestMessage request)
+    internal static StoreOperation Of(string method, string query)
     {
-        var query = request.RequestUri?.Query ?? "";
         if (query.Contains("comp=list", StringComparison.Ordinal) || query.Contains("comp=blobs", StringComparison.Ordinal))
         {
             return StoreOperation.List;
         }
 
-        return request.Method.Method switch
+        return method switch
         {
             "GET" or "HEAD" => StoreOperation.Read,
             "PUT" => StoreOperation.Write,

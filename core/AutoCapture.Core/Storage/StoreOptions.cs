@@ -2,6 +2,21 @@ using AutoCapture.Core.Security;
 
 namespace AutoCapture.Core.Storage;
 
+/// <summary>Where everything is kept: a local folder, or Azure Blob Storage.</summary>
+public enum StoreBackend
+{
+    Folder,
+    AzureBlob,
+}
+
+/// <summary>How the blob store signs in with Microsoft Entra ID when it is given an account URL.</summary>
+public enum StoreCredential
+{
+    /// <summary>DefaultAzureCredential: environment, workload identity, managed identity, developer tools.</summary>
+    Default,
+    ManagedIdentity,
+}
+
 /// <summary>
 /// Which store to use and how to reach it: section <c>AutoCapture:Store</c>, shared by the webhook app and the
 /// collector. <c>folder</c> needs only <see cref="Path"/>; <c>azureblob</c> needs one way in: a connection string
@@ -10,18 +25,25 @@ namespace AutoCapture.Core.Storage;
 public sealed class StoreOptions
 {
     public const string Section = "AutoCapture:Store";
-    public const string Folder = "folder";
-    public const string AzureBlob = "azureblob";
-    public const string DefaultCredential = "default";
-    public const string ManagedIdentityCredential = "managedidentity";
 
-    public string Kind { get; set; } = Folder;
+    /// <summary>The service's limit on one Put Blob (service version 2019-12-12 and later).</summary>
+    public const long MaxSingleUploadBytes = 5000L * 1024 * 1024;
+
+    public StoreBackend Kind { get; set; } = StoreBackend.Folder;
 
     /// <summary>For the folder store: where captures and state are kept.</summary>
     public string Path { get; set; } = ".autocapture/store";
 
-    /// <summary>For blob storage: the container everything lives in.</summary>
+    /// <summary>For blob storage: the state container (manifests, capture index, limit state).</summary>
     public string Container { get; set; } = "autocapture";
+
+    /// <summary>
+    /// For blob storage: the container of what collectors write (artifacts and results), kept apart so that a
+    /// collector's credential never reaches the state. Empty means <c>{Container}-artifacts</c>.
+    /// </summary>
+    public string? ArtifactsContainer { get; set; }
+
+    public string ArtifactsContainerName => ArtifactsContainer is { Length: > 0 } name ? name : $"{Container}-artifacts";
 
     /// <summary>An Azure Storage connection string (AccountKey or SharedAccessSignature; UseDevelopmentStorage=true for Azurite). Secret.</summary>
     public string? ConnectionString { get; set; }
@@ -29,50 +51,60 @@ public sealed class StoreOptions
     /// <summary>The blob endpoint (<c>https://account.blob.core.windows.net</c>) used with <see cref="Sas"/>.</summary>
     public string? ServiceUri { get; set; }
 
-    /// <summary>A SAS token for <see cref="ServiceUri"/> (account or container SAS). Secret.</summary>
+    /// <summary>A SAS token for <see cref="ServiceUri"/> (account SAS, or one that covers both containers). Secret.</summary>
     public string? Sas { get; set; }
 
     /// <summary>The blob endpoint used with a Microsoft Entra ID token (managed identity or DefaultAzureCredential).</summary>
     public string? AccountUrl { get; set; }
 
     /// <summary>With <see cref="AccountUrl"/>: <c>default</c> (DefaultAzureCredential) or <c>managedidentity</c>.</summary>
-    public string Credential { get; set; } = DefaultCredential;
+    public StoreCredential Credential { get; set; } = StoreCredential.Default;
 
     /// <summary>A user-assigned managed identity's client id; empty for the system-assigned identity.</summary>
     public string? ManagedIdentityClientId { get; set; }
 
-    /// <summary>Artifacts up to this size go up in one request; larger ones in blocks.</summary>
-    public int SingleUploadMaxBytes { get; set; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// Content of known length (a finished file) up to this size goes up in one Put Blob; larger content, and
+    /// streams of unknown length beyond one block, in blocks. The service allows up to 5000 MiB in one request.
+    /// </summary>
+    public long SingleUploadMaxBytes { get; set; } = MaxSingleUploadBytes;
 
-    /// <summary>Block size for large uploads. Memory per upload is about BlockBytes × (UploadParallelism + 1).</summary>
+    /// <summary>Block size for block uploads. Memory per block upload is about BlockBytes × (UploadParallelism + 1).</summary>
     public int BlockBytes { get; set; } = 8 * 1024 * 1024;
 
     public int UploadParallelism { get; set; } = 4;
 
-    /// <summary>Per attempt; requests that fail with a transient error are retried up to MaxAttempts.</summary>
+    /// <summary>Per attempt (the SDK's network time-out); requests that fail with a transient error are retried up to MaxAttempts.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
     public int MaxAttempts { get; set; } = 5;
 
-    public bool IsBlob => string.Equals(Kind, AzureBlob, StringComparison.OrdinalIgnoreCase);
+    public bool IsBlob => Kind == StoreBackend.AzureBlob;
+
+    /// <summary>Whether any way into blob storage is set; a collector may have none and write only with upload grants.</summary>
+    public bool HasBlobCredential => ConnectionString is { Length: > 0 } || Sas is { Length: > 0 } || AccountUrl is { Length: > 0 };
 
     /// <summary>For logs: where the store is and how it authenticates, never a secret.</summary>
     public string Describe() => IsBlob
-        ? $"{AzureBlob} container {Container} via " + (ConnectionString is { Length: > 0 } ? $"connection string {Secrets.Mask(ConnectionString)}"
+        ? $"azureblob containers {Container} and {ArtifactsContainerName} via " + (ConnectionString is { Length: > 0 } ? $"connection string {Secrets.Mask(ConnectionString)}"
             : Sas is { Length: > 0 } ? $"{ServiceUri} with SAS {Secrets.Mask(Sas)}"
-            : $"{AccountUrl} with Entra ID ({Credential}{(string.IsNullOrEmpty(ManagedIdentityClientId) ? "" : $" client {ManagedIdentityClientId}")})")
-        : $"{Folder} {Path}";
+            : AccountUrl is { Length: > 0 } ? $"{AccountUrl} with Entra ID ({Credential}{(string.IsNullOrEmpty(ManagedIdentityClientId) ? "" : $" client {ManagedIdentityClientId}")})"
+            : "upload grants only (no store credential)")
+        : $"folder {Path}";
 
     /// <summary>What is wrong with these settings, one message per problem naming the setting.</summary>
-    public IEnumerable<string> Validate()
+    /// <param name="credentialOptional">A collector may hold no credential and write only with the grants its requests carry.</param>
+    public IEnumerable<string> Validate(bool credentialOptional = false)
     {
+        if (!Enum.IsDefined(Kind))
+        {
+            yield return $"AutoCapture:Store:Kind '{Kind}' is not a store (use 'folder' or 'azureblob').";
+            yield break;
+        }
+
         if (!IsBlob)
         {
-            if (!string.Equals(Kind, Folder, StringComparison.OrdinalIgnoreCase))
-            {
-                yield return $"AutoCapture:Store:Kind '{Kind}' is not a store (use '{Folder}' or '{AzureBlob}').";
-            }
-            else if (string.IsNullOrWhiteSpace(Path))
+            if (string.IsNullOrWhiteSpace(Path))
             {
                 yield return "AutoCapture:Store:Path is required for the folder store.";
             }
@@ -81,7 +113,7 @@ public sealed class StoreOptions
         }
 
         var ways = (ConnectionString is { Length: > 0 } ? 1 : 0) + (Sas is { Length: > 0 } ? 1 : 0) + (AccountUrl is { Length: > 0 } ? 1 : 0);
-        if (ways != 1)
+        if (ways > 1 || (ways == 0 && !credentialOptional))
         {
             yield return "AutoCapture:Store needs exactly one of ConnectionString, ServiceUri with Sas, or AccountUrl (Entra ID) for azureblob.";
         }
@@ -96,14 +128,14 @@ public sealed class StoreOptions
             yield return "AutoCapture:Store:AccountUrl must be an absolute http(s) URL.";
         }
 
-        if (ConnectionString is { Length: > 0 } && BlobConnectionProblem() is { } problem)
+        if (ConnectionString is { Length: > 0 } && !Blob.BlobClients.IsConnectionString(ConnectionString))
         {
-            yield return $"AutoCapture:Store:ConnectionString {problem}";
+            yield return "AutoCapture:Store:ConnectionString is not an Azure Storage connection string (expected AccountName=…;AccountKey=… or BlobEndpoint=…;SharedAccessSignature=…, or UseDevelopmentStorage=true).";
         }
 
-        if (Credential is not (DefaultCredential or ManagedIdentityCredential))
+        if (!Enum.IsDefined(Credential))
         {
-            yield return $"AutoCapture:Store:Credential '{Credential}' is not supported (use '{DefaultCredential}' or '{ManagedIdentityCredential}').";
+            yield return $"AutoCapture:Store:Credential '{Credential}' is not supported (use 'default' or 'managedidentity').";
         }
 
         if (!IsContainerName(Container))
@@ -111,32 +143,23 @@ public sealed class StoreOptions
             yield return $"AutoCapture:Store:Container '{Container}' is not a valid container name (3–63 of lower-case letters, digits and single '-').";
         }
 
-        if (SingleUploadMaxBytes is < 1 or > 256 * 1024 * 1024 || BlockBytes is < 64 * 1024 or > 256 * 1024 * 1024)
+        if (!IsContainerName(ArtifactsContainerName))
         {
-            yield return "AutoCapture:Store:SingleUploadMaxBytes must be 1 byte to 256 MiB and BlockBytes 64 KiB to 256 MiB.";
+            yield return $"AutoCapture:Store:ArtifactsContainer '{ArtifactsContainerName}' is not a valid container name (3–63 of lower-case letters, digits and single '-'; by default it is the Container's name with '-artifacts').";
+        }
+        else if (ArtifactsContainerName == Container)
+        {
+            yield return "AutoCapture:Store:ArtifactsContainer must differ from Container: collectors' credentials reach only the artifacts container.";
         }
 
-        if (SingleUploadMaxBytes > BlockBytes)
+        if (SingleUploadMaxBytes is < 1 or > MaxSingleUploadBytes || BlockBytes is < 64 * 1024 or > 256 * 1024 * 1024)
         {
-            yield return "AutoCapture:Store:SingleUploadMaxBytes must not exceed BlockBytes.";
+            yield return "AutoCapture:Store:SingleUploadMaxBytes must be 1 byte to 5000 MiB and BlockBytes 64 KiB to 256 MiB.";
         }
 
         if (UploadParallelism is < 1 or > 64 || MaxAttempts is < 1 or > 10 || RequestTimeout <= TimeSpan.Zero)
         {
             yield return "AutoCapture:Store:UploadParallelism must be 1–64, MaxAttempts 1–10 and RequestTimeout positive.";
-        }
-    }
-
-    private string? BlobConnectionProblem()
-    {
-        try
-        {
-            Blob.BlobConnection.Parse(ConnectionString!);
-            return null;
-        }
-        catch (FormatException e)
-        {
-            return e.Message;
         }
     }
 

@@ -1,6 +1,9 @@
 using AutoCapture.Core.Captures;
-using AutoCapture.Functions.Links;
+using AutoCapture.Core.Storage;
 using AutoCapture.Functions.Chat;
+using AutoCapture.Functions.Links;
+using AutoCapture.Functions.Options;
+using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Functions.Dispatch;
 
@@ -17,6 +20,8 @@ public sealed class DispatchWorker(
     PublicUrls urls,
     CaptureFinisher finisher,
     ChatDispatcher chat,
+    IArtifactStore store,
+    IOptions<AutoCaptureOptions> options,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
     ILogger<DispatchWorker> logger) : BackgroundService
@@ -59,7 +64,9 @@ public sealed class DispatchWorker(
 
     private Task<CollectorAnswer> AskAsync(CaptureManifest manifest, CancellationToken cancellationToken)
     {
-        var request = new CaptureRequest(manifest.Id, manifest.Target.Process, manifest.Captures, urls.CompletionUrl(manifest.Id), urls.ProgressUrl(manifest.Id));
+        // The grant lasts as long as this app waits for the capture; after that its uploads are of no use.
+        var grant = (store as IUploadGrants)?.TryCreateUploadGrant(CaptureKinds.ExpectedDuration(manifest.Captures) + options.Value.Housekeeping.CaptureGrace);
+        var request = new CaptureRequest(manifest.Id, manifest.Target.Process, manifest.Captures, urls.CompletionUrl(manifest.Id), urls.ProgressUrl(manifest.Id), grant);
         logger.LogInformation("Capture {CaptureId}: asking collector {Collector} for {Kinds} of {Process}", manifest.Id, manifest.Target.Collector, string.Join(", ", manifest.Captures.Select(c => c.Kind)), manifest.Target.Process);
         return collectors.RequestCaptureAsync(manifest.Target.Collector, request, cancellationToken);
     }

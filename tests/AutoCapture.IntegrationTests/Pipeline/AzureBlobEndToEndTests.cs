@@ -11,9 +11,10 @@ using AutoCapture.IntegrationTests.Support;
 namespace AutoCapture.IntegrationTests.Pipeline;
 
 /// <summary>
-/// The whole path on Azure Blob Storage (Azurite): the webhook app keeps manifests and state in a container
-/// with the account key, the collector uploads with nothing but a write-only SAS, and chat links are read-only
-/// SAS URLs straight to each blob.
+/// The whole path on Azure Blob Storage (Azurite): the webhook app keeps manifests and state in the state
+/// container with the account key; the collector holds no store credential at all and uploads with the
+/// create-only grant its signed request carries; chat links are read-only SAS URLs straight to each blob; and
+/// neither process logs the grant, even at Verbose.
 /// </summary>
 [Collection(DotnetTargetsCollection.Name)]
 public sealed class AzureBlobEndToEndTests : IAsyncLifetime
@@ -24,13 +25,12 @@ public sealed class AzureBlobEndToEndTests : IAsyncLifetime
     private Uri _serviceUri = null!;
     private FakeSlack _slack = null!;
 
-    private string ConnectionString =>
-        $"AccountName={BlobConnection.DevelopmentAccount};AccountKey={BlobConnection.DevelopmentKey};BlobEndpoint={_serviceUri}";
+    private string ConnectionString => BlobClients.DevelopmentConnectionString(_serviceUri);
 
     public async Task InitializeAsync()
     {
         _azurite = AzuriteProcess.Start(RepositoryPaths.NodePackage("azurite"), []);
-        _serviceUri = new Uri($"http://127.0.0.1:{await AzuriteProcess.WaitForPortAsync(_azurite)}/{BlobConnection.DevelopmentAccount}");
+        _serviceUri = new Uri($"http://127.0.0.1:{await AzuriteProcess.WaitForPortAsync(_azurite)}/{BlobClients.DevelopmentAccount}");
         _slack = await FakeSlack.StartAsync();
     }
 
@@ -42,19 +42,21 @@ public sealed class AzureBlobEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_capture_lands_in_blob_storage_uploaded_with_a_write_only_sas_and_chat_links_read_it()
+    public async Task A_capture_lands_in_blob_storage_uploaded_with_only_its_grant_and_chat_links_read_it()
     {
-        using var owner = new BlobStore(BlobConnection.Parse(ConnectionString), new StoreOptions { Kind = StoreOptions.AzureBlob, Container = _container });
-        await owner.EnsureContainerAsync(CancellationToken.None);
-        var writeOnly = BlobSas.CreateServiceSas((SharedKeyAuthorization)BlobConnection.Parse(ConnectionString).Authorization, new SasGrant(_container, null, "cw", DateTimeOffset.UtcNow.AddHours(1)));
-        var collector = await _env.StartCollectorAsync(new()
-        {
-            ["AutoCapture:Collector:AllowedProcesses:0:CommandLine"] = "tag-allowed-",
-            ["AutoCapture:Store:Kind"] = "azureblob",
-            ["AutoCapture:Store:ServiceUri"] = _serviceUri.ToString(),
-            ["AutoCapture:Store:Sas"] = writeOnly,
-            ["AutoCapture:Store:Container"] = _container,
-        });
+        var owner = ArtifactStores.Create(new StoreOptions { Kind = StoreBackend.AzureBlob, ConnectionString = ConnectionString, Container = _container });
+        var logs = Directory.CreateTempSubdirectory("autocapture-grant-logs-").FullName;
+        var collectorSettings = TestEnvironment.VerboseLogTo(Path.Combine(logs, "collector.log"));
+        collectorSettings["AutoCapture:Collector:AllowedProcesses:0:CommandLine"] = "tag-allowed-";
+        // No ConnectionString, Sas or AccountUrl: the grant in each request is all this collector has.
+        collectorSettings["AutoCapture:Store:Kind"] = "azureblob";
+        collectorSettings["AutoCapture:Store:Container"] = _container;
+        var collector = await _env.StartCollectorAsync(collectorSettings);
+        var webhookSettings = TestEnvironment.VerboseLogTo(Path.Combine(logs, "webhook.log"));
+        webhookSettings["AutoCapture:Store:Kind"] = "azureblob";
+        webhookSettings["AutoCapture:Store:ConnectionString"] = ConnectionString;
+        webhookSettings["AutoCapture:Store:Container"] = _container;
+        webhookSettings["AutoCapture:Chat:Slack:WebhookUrl"] = _slack.WebhookUrl;
         var webhook = await _env.StartWebhookAsync(
             $$$"""
             rules:
@@ -66,13 +68,7 @@ public sealed class AzureBlobEndToEndTests : IAsyncLifetime
                 chat: slack
                 captures: [ stacks ]
             """,
-            new()
-            {
-                ["AutoCapture:Store:Kind"] = "azureblob",
-                ["AutoCapture:Store:ConnectionString"] = ConnectionString,
-                ["AutoCapture:Store:Container"] = _container,
-                ["AutoCapture:Chat:Slack:WebhookUrl"] = _slack.WebhookUrl,
-            });
+            webhookSettings);
         using var target = await TestTargetProcess.StartAsync("idle", $"tag-allowed-{Guid.NewGuid():N}");
 
         using var response = await _env.PostAlertAsync(webhook.Url, Alerts.Payload(Alerts.Firing("HighCPU", ("instance", "web-3:9100"), ("tag", target.Tag))));
@@ -93,11 +89,21 @@ public sealed class AzureBlobEndToEndTests : IAsyncLifetime
         var urls = message["blocks"]!.AsArray().SelectMany(b => b!["elements"]?.AsArray() ?? []).Select(e => (string?)e!["url"]).OfType<string>().ToList();
         Assert.Contains(urls, u => u.StartsWith($"{webhook.Url}/api/captures/{id}?token=", StringComparison.Ordinal));
         var stacksLink = urls.Single(u => u.Contains("/stacks.txt?", StringComparison.Ordinal));
-        Assert.StartsWith($"{_serviceUri}/{_container}/{CaptureIds.ArtifactKey(id, "stacks.txt")}?", stacksLink, StringComparison.Ordinal);
+        Assert.StartsWith($"{_serviceUri}/{_container}-artifacts/{CaptureIds.ArtifactKey(id, "stacks.txt")}?", stacksLink, StringComparison.Ordinal);
         Assert.Contains("sp=r&", stacksLink, StringComparison.Ordinal);
         using var download = await _env.Http.GetAsync(stacksLink);
         Assert.Equal(HttpStatusCode.OK, download.StatusCode);
         Assert.Equal(manifest.Artifacts.Single(a => a.Name == "stacks.txt").Sha256, Convert.ToHexStringLower(SHA256.HashData(await download.Content.ReadAsByteArrayAsync())));
+
+        await collector.App.StopAsync();
+        await webhook.App.StopAsync();
+        // A grant is a container SAS with create permission only: "sr=c&sp=c&sig=…".
+        foreach (var log in Directory.GetFiles(logs))
+        {
+            var text = await File.ReadAllTextAsync(log);
+            Assert.Contains(id, text, StringComparison.Ordinal);
+            Assert.DoesNotContain("sp=c&sig=", text, StringComparison.Ordinal);
+        }
     }
 
     private static async Task<CaptureManifest> WaitForOutcomeAsync(ManifestStore manifests, string id)

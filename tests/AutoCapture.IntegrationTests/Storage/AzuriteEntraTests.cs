@@ -35,7 +35,7 @@ public sealed class AzuriteEntraTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(_folder, "cert.pem"), _certificate.ExportCertificatePem());
         await File.WriteAllTextAsync(Path.Combine(_folder, "key.pem"), key.ExportPkcs8PrivateKeyPem());
         _azurite = AzuriteProcess.Start(RepositoryPaths.NodePackage("azurite"), ["--oauth", "basic", "--cert", Path.Combine(_folder, "cert.pem"), "--key", Path.Combine(_folder, "key.pem")]);
-        _accountUrl = new Uri($"https://127.0.0.1:{await AzuriteProcess.WaitForPortAsync(_azurite)}/{BlobConnection.DevelopmentAccount}");
+        _accountUrl = new Uri($"https://127.0.0.1:{await AzuriteProcess.WaitForPortAsync(_azurite)}/{BlobClients.DevelopmentAccount}");
     }
 
     public Task DisposeAsync()
@@ -54,7 +54,7 @@ public sealed class AzuriteEntraTests : IAsyncLifetime
 
     private BlobStore Store(TokenCredential credential, string container) =>
         Assert.IsType<BlobStore>(ArtifactStores.Create(
-            new StoreOptions { Kind = StoreOptions.AzureBlob, AccountUrl = _accountUrl.ToString(), Container = container, MaxAttempts = 2 },
+            new StoreOptions { Kind = StoreBackend.AzureBlob, AccountUrl = _accountUrl.ToString(), Container = container, MaxAttempts = 2 },
             PinnedHandler(),
             credential));
 
@@ -62,13 +62,13 @@ public sealed class AzuriteEntraTests : IAsyncLifetime
     public async Task A_managed_identity_token_reads_writes_and_signs_user_delegation_links()
     {
         var credential = new TestEntraCredential(TimeSpan.FromHours(1));
-        using var store = Store(credential, Azurite.NewContainerName());
+        var store = Store(credential, Azurite.NewContainerName());
         var data = RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
 
         Assert.True((await store.WriteAsync("captures/e/cpu.nettrace", new MemoryStream(data), WriteCondition.IfAbsent, CancellationToken.None)).Written);
         Assert.True(await store.SetTagsAsync("captures/e/cpu.nettrace", new Dictionary<string, string> { ["kind"] = "cpu" }, CancellationToken.None));
         Assert.Equal(["captures/e/cpu.nettrace"], await store.FindByTagsAsync(new Dictionary<string, string> { ["kind"] = "cpu" }, CancellationToken.None).ToListAsync());
-        Assert.Equal(TokenAuthorization.Scope, Assert.Single(credential.Scopes.Distinct()));
+        Assert.Equal("https://storage.azure.com/.default", Assert.Single(credential.Scopes.Distinct()));
 
         Assert.Null(store.TryCreateReadLink("captures/e/cpu.nettrace", TimeSpan.FromDays(7), null, "cpu.nettrace"));
         await store.PrepareReadLinksAsync(CancellationToken.None);
@@ -83,12 +83,28 @@ public sealed class AzuriteEntraTests : IAsyncLifetime
         Assert.Equal(data, await download.Content.ReadAsByteArrayAsync());
         using var neighbour = await http.GetAsync(new Uri(link.AbsoluteUri.Replace("cpu.nettrace?", "other?", StringComparison.Ordinal)));
         Assert.Equal(HttpStatusCode.Forbidden, neighbour.StatusCode);
+
+        // A collector's upload grant is a user delegation SAS too, create-only.
+        var grant = store.TryCreateUploadGrant(TimeSpan.FromMinutes(10))!;
+        Assert.Contains("skoid=", grant.Query, StringComparison.Ordinal);
+        Assert.Contains("sp=c&", grant.Query, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Created, await PutAsync(http, grant, "captures/e/stacks.txt"));
+        Assert.Equal(HttpStatusCode.Forbidden, await PutAsync(http, grant, "captures/e/stacks.txt"));
+    }
+
+    private static async Task<HttpStatusCode> PutAsync(HttpClient http, Uri grant, string key)
+    {
+        using var put = new HttpRequestMessage(HttpMethod.Put, new Uri($"{grant.GetLeftPart(UriPartial.Path)}/{key}{grant.Query}")) { Content = new ByteArrayContent([1, 2, 3]) };
+        put.Headers.Add("x-ms-blob-type", "BlockBlob");
+        put.Headers.Add("x-ms-version", "2025-11-05");
+        using var response = await http.SendAsync(put);
+        return response.StatusCode;
     }
 
     [Fact]
     public async Task An_expired_token_is_refused_with_a_clear_error()
     {
-        using var store = Store(new TestEntraCredential(TimeSpan.FromMinutes(-30)), Azurite.NewContainerName());
+        var store = Store(new TestEntraCredential(TimeSpan.FromMinutes(-30)), Azurite.NewContainerName());
 
         var error = await Assert.ThrowsAsync<StoreException>(() => store.WriteAsync("state/x", new MemoryStream([1]), WriteCondition.None, CancellationToken.None));
 
@@ -99,7 +115,7 @@ public sealed class AzuriteEntraTests : IAsyncLifetime
     [Fact]
     public async Task A_credential_that_cannot_get_a_token_fails_with_its_reason()
     {
-        using var store = Store(new UnavailableCredential(), Azurite.NewContainerName());
+        var store = Store(new UnavailableCredential(), Azurite.NewContainerName());
 
         var error = await Assert.ThrowsAsync<StoreException>(() => store.OpenReadAsync("state/x", CancellationToken.None));
 

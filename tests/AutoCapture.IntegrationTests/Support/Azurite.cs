@@ -16,28 +16,31 @@ public sealed partial class Azurite : IAsyncLifetime
 
     public Uri ServiceUri { get; private set; } = null!;
 
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={BlobConnection.DevelopmentAccount};AccountKey={BlobConnection.DevelopmentKey};BlobEndpoint={ServiceUri};";
+    public string ConnectionString => BlobClients.DevelopmentConnectionString(ServiceUri);
 
     public static string NewContainerName() => "t" + Guid.NewGuid().ToString("N")[..20];
 
     public StoreOptions Options(string? container = null) => new()
     {
-        Kind = StoreOptions.AzureBlob,
+        Kind = StoreBackend.AzureBlob,
         ConnectionString = ConnectionString,
         Container = container ?? NewContainerName(),
         MaxAttempts = 2,
         RequestTimeout = TimeSpan.FromSeconds(30),
     };
 
-    public BlobStore NewStore(string? container = null, int listPageSize = 5000, StoreOptions? options = null) =>
-        new(BlobConnection.Parse(ConnectionString), options ?? Options(container), listPageSize: listPageSize);
+    public BlobStore NewStore(string? container = null, int listPageSize = 5000, StoreOptions? options = null, TimeProvider? clock = null)
+    {
+        options ??= Options(container);
+        var (service, kind) = BlobClients.Create(options);
+        return new BlobStore(service, kind, options, clock, listPageSize);
+    }
 
     public async Task InitializeAsync()
     {
         var package = RepositoryPaths.NodePackage("azurite");
         _process = AzuriteProcess.Start(package, []);
-        ServiceUri = new Uri($"http://127.0.0.1:{await AzuriteProcess.WaitForPortAsync(_process)}/{BlobConnection.DevelopmentAccount}");
+        ServiceUri = new Uri($"http://127.0.0.1:{await AzuriteProcess.WaitForPortAsync(_process)}/{BlobClients.DevelopmentAccount}");
     }
 
     public Task DisposeAsync()

@@ -42,6 +42,17 @@ public sealed class TestEnvironment : IAsyncDisposable
 
     public static string Secret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
 
+    /// <summary>Settings that make an app log everything it can (Verbose, every category) to <paramref name="file"/>.</summary>
+    public static Dictionary<string, string?> VerboseLogTo(string file) => new()
+    {
+        ["Serilog:Using:0"] = "Serilog.Sinks.File",
+        ["Serilog:WriteTo:0:Name"] = "File",
+        ["Serilog:WriteTo:0:Args:path"] = file,
+        ["Serilog:MinimumLevel:Default"] = "Verbose",
+        ["Serilog:MinimumLevel:Override:Microsoft"] = "Verbose",
+        ["Serilog:MinimumLevel:Override:System"] = "Verbose",
+    };
+
     public Dictionary<string, string?> BaseSettings() => new()
     {
         ["AutoCapture:Store:Path"] = StorePath,

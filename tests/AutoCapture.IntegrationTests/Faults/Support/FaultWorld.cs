@@ -112,13 +112,13 @@ public sealed class FaultWorld : IAsyncDisposable
 
     private StoreOptions StoreOptions() => StoreKind == StoreKind.Folder
         ? new StoreOptions { Path = Path.Combine(Root, "store") }
-        : new StoreOptions { Kind = Core.Storage.StoreOptions.AzureBlob, ConnectionString = Azurite!.ConnectionString, Container = "autocapture" };
+        : new StoreOptions { Kind = StoreBackend.AzureBlob, ConnectionString = Azurite!.ConnectionString, Container = "autocapture" };
 
     private Dictionary<string, string> StoreSettings() => StoreKind == StoreKind.Folder
         ? new() { ["AutoCapture:Store:Path"] = Path.Combine(Root, "store") }
         : new()
         {
-            ["AutoCapture:Store:Kind"] = Core.Storage.StoreOptions.AzureBlob,
+            ["AutoCapture:Store:Kind"] = "azureblob",
             ["AutoCapture:Store:ConnectionString"] = Azurite!.ConnectionString,
             ["AutoCapture:Store:Container"] = "autocapture",
         };

@@ -29,7 +29,7 @@ public sealed class PersistentAzurite : IAsyncDisposable
     public int Port { get; }
 
     public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={BlobConnection.DevelopmentAccount};AccountKey={BlobConnection.DevelopmentKey};BlobEndpoint=http://127.0.0.1:{Port}/{BlobConnection.DevelopmentAccount};";
+        BlobClients.DevelopmentConnectionString(new Uri($"http://127.0.0.1:{Port}/{BlobClients.DevelopmentAccount}"));
 
     public static async Task<PersistentAzurite> StartAsync(string location)
     {
