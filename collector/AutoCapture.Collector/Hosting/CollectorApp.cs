@@ -68,6 +68,7 @@ public static class CollectorApp
         });
 
         var app = builder.Build();
+        app.UseAutoCaptureRequestLogging();
         // Made now, not on the first request: its start is the line before which no signed request is accepted.
         app.Services.GetRequiredService<RequestVerifier>();
         app.MapGet("/healthz", (RequestDelegate)(context =>

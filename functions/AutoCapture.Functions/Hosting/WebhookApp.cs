@@ -115,6 +115,7 @@ public static class WebhookApp
 
         overrideServices?.Invoke(services);
         var app = builder.Build();
+        app.UseAutoCaptureRequestLogging();
         app.Use(async (context, next) =>
         {
             context.Response.Headers.XContentTypeOptions = "nosniff";

@@ -39,16 +39,6 @@ public sealed class SecretLeakTests : IAsyncLifetime
         await _slack.DisposeAsync();
     }
 
-    private Dictionary<string, string?> LogTo(string file) => new()
-    {
-        ["Serilog:Using:0"] = "Serilog.Sinks.File",
-        ["Serilog:WriteTo:0:Name"] = "File",
-        ["Serilog:WriteTo:0:Args:path"] = file,
-        ["Serilog:MinimumLevel:Default"] = "Verbose",
-        ["Serilog:MinimumLevel:Override:Microsoft"] = "Verbose",
-        ["Serilog:MinimumLevel:Override:System"] = "Verbose",
-    };
-
     [Fact]
     public async Task No_configured_secret_appears_in_any_log_line()
     {
@@ -56,12 +46,12 @@ public sealed class SecretLeakTests : IAsyncLifetime
         var logs = Directory.CreateTempSubdirectory("autocapture-secret-logs-").FullName;
         _webhookLog = Path.Combine(logs, "webhook.log");
         _collectorLog = Path.Combine(logs, "collector.log");
-        var collectorSettings = LogTo(_collectorLog);
+        var collectorSettings = TestEnvironment.VerboseFileLog(_collectorLog);
         collectorSettings["AutoCapture:Collector:PreviousKeyId"] = "old";
         collectorSettings["AutoCapture:Collector:PreviousSigningKey"] = _previousKey;
         collectorSettings["AutoCapture:Collector:AllowedProcesses:0:Name"] = "checkout";
         var collector = await _env.StartCollectorAsync(collectorSettings);
-        var webhookSettings = LogTo(_webhookLog);
+        var webhookSettings = TestEnvironment.VerboseFileLog(_webhookLog);
         webhookSettings["AutoCapture:Sources:Alertmanager:Username"] = _username;
         webhookSettings["AutoCapture:Sources:Alertmanager:Password"] = _password;
         webhookSettings["AutoCapture:Sources:Grafana:HmacSecret"] = _hmac;

@@ -54,6 +54,17 @@ public sealed class TestEnvironment : IAsyncDisposable
         ["Serilog:MinimumLevel:Default"] = "Warning",
     };
 
+    /// <summary>Settings that make an app log everything it can (Verbose, every category) to a file.</summary>
+    public static Dictionary<string, string?> VerboseFileLog(string file) => new()
+    {
+        ["Serilog:Using:0"] = "Serilog.Sinks.File",
+        ["Serilog:WriteTo:0:Name"] = "File",
+        ["Serilog:WriteTo:0:Args:path"] = file,
+        ["Serilog:MinimumLevel:Default"] = "Verbose",
+        ["Serilog:MinimumLevel:Override:Microsoft"] = "Verbose",
+        ["Serilog:MinimumLevel:Override:System"] = "Verbose",
+    };
+
     public async Task<RunningApp> StartCollectorAsync(Dictionary<string, string?>? extra = null, Action<WebApplicationBuilder>? configure = null)
     {
         var settings = BaseSettings();
