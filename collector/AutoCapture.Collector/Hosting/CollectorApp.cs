@@ -54,7 +54,8 @@ public static class CollectorApp
         services.AddSingleton<ICaptureProvider, DotnetCountersCaptureProvider>();
         services.AddGoCaptures();
         services.AddHttpClient<CompletionReporter>()
-            .ConfigurePrimaryHttpMessageHandler(sp => TrustedCertificates.Handler(sp.GetRequiredService<IOptions<CollectorOptions>>().Value.TrustedCertificate));
+            .ConfigurePrimaryHttpMessageHandler(sp => TrustedCertificates.Handler(sp.GetRequiredService<IOptions<CollectorOptions>>().Value.TrustedCertificate))
+            .AddRetries("completion", CompletionReporter.Retries);
         services.AddSingleton<CollectorAdmission>();
         services.AddSingleton<CaptureJournal>();
         services.AddSingleton<StoreOutageRetry>();

@@ -92,14 +92,15 @@ public static class WebhookApp
                 // A redirect would carry a signed request past the collector allowlist (to a metadata address, say).
                 handler.AllowAutoRedirect = false;
                 return handler;
-            });
+            })
+            .AddRetries("collector", CollectorClient.Retries);
         services.AddSingleton<CompletionService>();
         services.AddSingleton<ArtifactVerifier>();
         services.AddSingleton<CaptureFinisher>();
         services.AddSingleton<PublicUrls>();
         services.AddHostedService<ReadLinkKeys>();
         services.AddSingleton<ChatDispatcher>();
-        services.AddHttpClient(ChatChannels.HttpClientName);
+        services.AddChatHttp();
         services.AddSingleton(sp => new ChatChannels(sp.GetRequiredService<IOptions<AutoCaptureOptions>>(), sp.GetRequiredService<IHttpClientFactory>(), Console.Out, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SkipNotices>();
         services.AddSingleton<ChatOutbox>();
