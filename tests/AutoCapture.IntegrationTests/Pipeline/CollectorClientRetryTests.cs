@@ -44,13 +44,7 @@ public sealed class CollectorClientRetryTests : IAsyncLifetime
     [Fact]
     public async Task A_retried_capture_request_is_signed_afresh_and_accepted()
     {
-        var webhook = await _env.StartWebhookAsync("""
-            rules:
-              - name: unused
-                match: [ 'alertname = "unused"' ]
-                target: { collector: "http://127.0.0.1:9", process: { name: app } }
-                captures: [ stacks ]
-            """);
+        var webhook = await _env.StartWebhookAsync(TestEnvironment.RulesMatchingNothing);
         var client = webhook.App.Services.GetRequiredService<CollectorClient>();
         var request = new CaptureRequest(CaptureIds.NewRandom(DateTimeOffset.UtcNow), new ProcessSelector(Name: "app"), [new CaptureSpec(CaptureKinds.Stacks)], null);
 

@@ -32,13 +32,7 @@ public sealed class RequestLoggingTests : IAsyncLifetime
         var collector = await _env.StartCollectorAsync(TestEnvironment.VerboseFileLog(Path.Combine(_logs, "collector.log")));
         var settings = TestEnvironment.VerboseFileLog(Path.Combine(_logs, "webhook.log"));
         settings["AutoCapture:Sources:AzureMonitor:QuerySecret"] = querySecret;
-        var webhook = await _env.StartWebhookAsync("""
-            rules:
-              - name: never
-                match: [ 'alertname = "never-fires"' ]
-                target: { collector: "http://127.0.0.1:9", process: { name: app } }
-                captures: [ stacks ]
-            """, settings);
+        var webhook = await _env.StartWebhookAsync(TestEnvironment.RulesMatchingNothing, settings);
 
         var azure = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Support", "azure-prometheus.json"));
         using (var accepted = await _env.Http.PostAsync($"{webhook.Url}/api/alerts/azuremonitor?code={functionKey}&token={querySecret}", new StringContent(azure, Encoding.UTF8, "application/json")))
