@@ -22,10 +22,19 @@ public sealed class CaptureAdmission(
     SkipNotices notices,
     ChatOutbox chat,
     TimeProvider clock,
-    ILogger<CaptureAdmission> logger)
+    ILogger<CaptureAdmission> logger) : IDisposable
 {
     private const int MaxRounds = 200;
     private const int ParallelWrites = 8;
+
+    // Every admitting decision writes the one in-flight document, so concurrent decisions of this instance would only
+    // race each other's compare-and-swaps and wait on each other's pending reservations. Their writes take turns, and
+    // one that finds limits changed by this instance since it read them reads and decides again in its turn, so the
+    // compare-and-swap is left to settle races between instances. Decisions that write nothing never wait.
+    private readonly SemaphoreSlim turn = new(1, 1);
+    private long limitWrites;
+
+    public void Dispose() => turn.Dispose();
 
     /// <summary>Decides every proceeding capture; afterwards each is started (manifest written), a duplicate, or skipped with its cause.</summary>
     public async Task AdmitAsync(IReadOnlyList<PlannedCapture> captures, CancellationToken cancellationToken)
@@ -70,17 +79,54 @@ public sealed class CaptureAdmission(
     /// <summary>One round: returns the captures that must wait for other decisions' pending reservations.</summary>
     private async Task<List<PlannedCapture>> DecideAsync(List<PlannedCapture> captures, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
         var decision = Guid.NewGuid().ToString("N");
+        var checkedExist = new HashSet<string>(StringComparer.Ordinal);
+        var now = clock.GetUtcNow();
+        var writesSeen = Interlocked.Read(ref limitWrites);
+        var (plan, touched) = await PlanAsync(captures, decision, checkedExist, now, cancellationToken);
+        if (touched.Count > 0)
+        {
+            await turn.WaitAsync(cancellationToken);
+            try
+            {
+                if (Interlocked.Read(ref limitWrites) != writesSeen)
+                {
+                    now = clock.GetUtcNow();
+                    (plan, touched) = await PlanAsync(captures, decision, checkedExist, now, cancellationToken);
+                }
+
+                // From the first write on, the decision is carried through even when the app is stopping: a decision
+                // left half-written would hold slots for captures that never start, or let a retry past them.
+                var committed = touched.Count == 0 || await ReserveAndCommitAsync(touched, limits.InFlight().StoreKey, now);
+                Interlocked.Increment(ref limitWrites);
+                if (!committed)
+                {
+                    return [.. captures.Where(c => c.Decision == CaptureDecision.Proceeding)];
+                }
+            }
+            finally
+            {
+                turn.Release();
+            }
+        }
+
+        await Parallel.ForEachAsync(
+            plan.Admitted,
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites },
+            async (admitted, token) => await StartAsync(admitted, now, token));
+        await RecordSkipsAsync(plan.Skipped, now, CancellationToken.None);
+        return plan.Busy;
+    }
+
+    /// <summary>Reads the limit documents the captures touch and decides in memory; returns the documents the plan adds to.</summary>
+    private async Task<(Plan Plan, List<LimitDocument> Touched)> PlanAsync(
+        List<PlannedCapture> captures, string decision, HashSet<string> checkedExist, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var book = new Dictionary<string, LimitDocument>(StringComparer.Ordinal);
         await LoadAsync(book, captures.SelectMany(limits.SharedPolicies), now, cancellationToken);
-
-        var checkedExist = new HashSet<string>(StringComparer.Ordinal);
-        Plan plan;
         while (true)
         {
-            captures = [.. captures.Where(c => c.Decision == CaptureDecision.Proceeding)];
-            plan = Decide(captures, book, decision, now);
+            var plan = Decide([.. captures.Where(c => c.Decision == CaptureDecision.Proceeding)], book, decision, now);
             // Cooldowns are read only for captures the shared limits would let in, so sampled-out alerts cost nothing.
             var unread = plan.Admitted.SelectMany(a => CooldownPolicies(a.Capture)).Where(p => !book.ContainsKey(p.StoreKey)).ToList();
             if (unread.Count > 0)
@@ -93,26 +139,11 @@ public sealed class CaptureAdmission(
             var unverified = plan.Admitted.Where(a => checkedExist.Add(a.Capture.CaptureId)).Select(a => a.Capture).ToList();
             if (unverified.Count == 0)
             {
-                break;
+                return (plan, [.. book.Values.Where(d => d.Added.Count > 0)]);
             }
 
             await MarkExistingAsync(unverified, cancellationToken);
         }
-
-        // From the first write on, the decision is carried through even when the app is stopping: a decision left
-        // half-written would hold slots for captures that never start, or let a retry past them.
-        var touched = book.Values.Where(d => d.Added.Count > 0).ToList();
-        if (touched.Count > 0 && !await ReserveAndCommitAsync(touched, limits.InFlight().StoreKey, now))
-        {
-            return [.. captures.Where(c => c.Decision == CaptureDecision.Proceeding)];
-        }
-
-        await Parallel.ForEachAsync(
-            plan.Admitted,
-            new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites },
-            async (admitted, token) => await StartAsync(admitted, now, token));
-        await RecordSkipsAsync(plan.Skipped, now, CancellationToken.None);
-        return plan.Busy;
     }
 
     private async Task LoadAsync(Dictionary<string, LimitDocument> book, IEnumerable<LimitPolicy> policies, DateTimeOffset now, CancellationToken cancellationToken)

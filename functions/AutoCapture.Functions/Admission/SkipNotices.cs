@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using AutoCapture.Functions.Limits;
@@ -14,6 +15,10 @@ namespace AutoCapture.Functions.Admission;
 /// </summary>
 public sealed class SkipNotices(StoreLimiter limiter, IOptions<AutoCaptureOptions> options, TimeProvider clock)
 {
+    // Until when a notice is known to be told, so a storm of skips reads the notice document once per interval, not
+    // once per delivery. A committed notice stays until it expires, so the memory can only be late, never wrong.
+    private readonly ConcurrentDictionary<(string Rule, SkipCause Cause), DateTimeOffset> _toldUntil = new();
+
     /// <summary>The skips of one decision that chat hears of: at most the first per rule and cause.</summary>
     public async Task<IReadOnlySet<PlannedCapture>> PickAsync(IReadOnlyList<PlannedCapture> skipped, CancellationToken cancellationToken)
     {
@@ -41,15 +46,33 @@ public sealed class SkipNotices(StoreLimiter limiter, IOptions<AutoCaptureOption
             return true;
         }
 
-        var identity = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{capture.Rule.Name}\n{capture.SkippedBy}")), 0, 16);
+        var told = (capture.Rule.Name, capture.SkippedBy!.Value);
         var now = clock.GetUtcNow();
+        if (_toldUntil.TryGetValue(told, out var until) && until > now)
+        {
+            return false;
+        }
+
+        var identity = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{capture.Rule.Name}\n{capture.SkippedBy}")), 0, 16);
         var notice = await limiter.ReadAsync(new LimitPolicy($"{CaptureLimits.Prefix}notices/{identity}.json", 1), now, cancellationToken);
-        if (notice.Check(capture.CaptureId, capture.CaptureId).Outcome != LimitOutcome.Fits)
+        var check = notice.Check(capture.CaptureId, capture.CaptureId);
+        if (check.Outcome == LimitOutcome.Refused)
+        {
+            _toldUntil[told] = check.Holders.Min(h => h.Until);
+        }
+
+        if (check.Outcome != LimitOutcome.Fits)
         {
             return false;
         }
 
         notice.Add(new LimitEntry(capture.CaptureId, capture.CaptureId, now, now + interval, Committed: false));
-        return await limiter.ReserveAsync(notice, cancellationToken) && await limiter.CommitAsync(notice, cancellationToken);
+        if (!await limiter.ReserveAsync(notice, cancellationToken) || !await limiter.CommitAsync(notice, cancellationToken))
+        {
+            return false;
+        }
+
+        _toldUntil[told] = now + interval;
+        return true;
     }
 }

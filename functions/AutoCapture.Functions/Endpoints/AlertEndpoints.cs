@@ -58,6 +58,11 @@ public sealed record WebhookAnswer(int Started, IReadOnlyList<WebhookAnswer.Aler
 
     public static WebhookAnswer From(WebhookContext context)
     {
+        if (context.Answer is { } answered)
+        {
+            return answered;
+        }
+
         var byAlert = context.Captures.ToLookup(c => c.Alert, ReferenceEqualityComparer.Instance);
         var alerts = context.Alerts.Select(alert => new AlertAnswer(
             alert.Name,

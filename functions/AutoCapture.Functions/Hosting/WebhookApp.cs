@@ -64,6 +64,7 @@ public static class WebhookApp
         services.AddSingleton<CaptureAdmission>();
         services.AddSingleton<ThrottleStage>();
         services.AddSingleton<AuthenticateStage>();
+        services.AddSingleton<RepeatAnswers>();
         services.AddSingleton<ParseStage>();
         services.AddSingleton<RouteStage>();
         services.AddSingleton<AdmitStage>();

@@ -81,6 +81,10 @@ public static class WebhookMetrics
             AutoCaptureMetrics.Label(capture.Decision),
             capture.SkippedBy is { } cause ? AutoCaptureMetrics.Label(cause) : "").Inc();
 
+    /// <summary>A repeat answered from memory: all its captures duplicates, as <see cref="Decided"/> would count them.</summary>
+    public static void DecidedDuplicates(int captures) =>
+        AlertCaptures.WithLabels(AutoCaptureMetrics.Label(CaptureDecision.Duplicate), "").Inc(captures);
+
     public static void Finished(CaptureManifest manifest)
     {
         var state = AutoCaptureMetrics.Label(manifest.Status);

@@ -2,8 +2,8 @@ using AutoCapture.Functions.Sources;
 
 namespace AutoCapture.Functions.Pipeline;
 
-/// <summary>Turns the body into normalized alerts with the source's parser; anything unparseable is a 400 that says why.</summary>
-public sealed class ParseStage(IEnumerable<IAlertSource> sources, TimeProvider clock) : IWebhookStage
+/// <summary>Turns the body into normalized alerts with the source's parser (unless the body is a repeat answered before); anything unparseable is a 400 that says why.</summary>
+public sealed class ParseStage(IEnumerable<IAlertSource> sources, RepeatAnswers repeats, TimeProvider clock) : IWebhookStage
 {
     /// <summary>
     /// The start time names the capture id's day in the store: one far from now would file captures under year 1 or
@@ -28,6 +28,11 @@ public sealed class ParseStage(IEnumerable<IAlertSource> sources, TimeProvider c
         }
 
         var body = await context.BodyAsync(cancellationToken);
+        if (repeats.TryAnswer(context, body))
+        {
+            return;
+        }
+
         try
         {
             context.Alerts.AddRange(source.Parse(body));

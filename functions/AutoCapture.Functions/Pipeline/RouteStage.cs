@@ -71,6 +71,7 @@ public sealed class RouteStage(CurrentRules rules, IOptions<AutoCaptureOptions> 
 
         if (overBudget > 0)
         {
+            context.MatchBudgetSpent = true;
             logger.LogWarning("Delivery from {Source}: {Skipped} of {Alerts} alerts skipped: rule matching used up its budget of {Budget} (AutoCapture:Limits:MatchBudget)", context.Source, overBudget, context.Alerts.Count, budget);
         }
 

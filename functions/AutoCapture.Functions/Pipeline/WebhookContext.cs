@@ -34,6 +34,15 @@ public sealed class WebhookContext(
     public Dictionary<Alert, string> AlertNotes { get; } = new(ReferenceEqualityComparer.Instance);
 
     public List<PlannedCapture> Captures { get; } = [];
+
+    /// <summary>Set when rule matching ran out of its budget: some alerts were answered without being matched.</summary>
+    public bool MatchBudgetSpent { get; set; }
+
+    /// <summary>The body's SHA-256 (its first 128 bits), once read; what <see cref="RepeatAnswers"/> knows it by.</summary>
+    public UInt128 BodyHash { get; set; }
+
+    /// <summary>The answer, when an earlier delivery of the same body already decided it; no later stage runs then.</summary>
+    public Endpoints.WebhookAnswer? Answer { get; set; }
 }
 
 /// <summary>The request cannot be accepted; the status and message go back to the sender as they are.</summary>

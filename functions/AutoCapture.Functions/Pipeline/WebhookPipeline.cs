@@ -11,7 +11,8 @@ public interface IWebhookStage
 
 /// <summary>
 /// authenticate → throttle → parse → route → admit → peer baselines → dispatch, run in order. A stage stops the pipeline by
-/// throwing <see cref="WebhookRejectedException"/>; decisions about single captures are recorded on them instead.
+/// throwing <see cref="WebhookRejectedException"/>, or by answering the delivery (a repeat, <see cref="RepeatAnswers"/>);
+/// decisions about single captures are recorded on them instead.
 /// Every delivery is counted here by how it ended, so the endpoint's answer and the metric cannot disagree.
 /// </summary>
 public sealed class WebhookPipeline(
@@ -21,7 +22,8 @@ public sealed class WebhookPipeline(
     RouteStage route,
     AdmitStage admit,
     PeerBaselineStage peerBaselines,
-    DispatchStage dispatch)
+    DispatchStage dispatch,
+    RepeatAnswers repeats)
 {
     // Authentication first: unauthenticated requests must never spend an authenticated sender's budget.
     private readonly IWebhookStage[] _stages = [authenticate, throttle, parse, route, admit, peerBaselines, dispatch];
@@ -30,10 +32,12 @@ public sealed class WebhookPipeline(
     {
         try
         {
-            foreach (var stage in _stages)
+            foreach (var stage in _stages.TakeWhile(_ => context.Answer is null))
             {
                 await stage.ExecuteAsync(context, cancellationToken);
             }
+
+            repeats.Remember(context);
         }
         catch (WebhookRejectedException e)
         {

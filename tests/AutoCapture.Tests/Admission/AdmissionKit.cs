@@ -103,12 +103,17 @@ public sealed class AdmissionKit : IAsyncDisposable
     }
 }
 
-/// <summary>A store that counts operations and can fail the n-th one as a cancelled request would.</summary>
+/// <summary>A store that counts operations and lost compare-and-swaps, and can fail the n-th operation as a cancelled request would.</summary>
 public sealed class StepStore(IArtifactStore inner) : IArtifactStore
 {
     private int _operations;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _refusedWrites = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _reads = [];
 
     public int Operations => _operations;
+
+    /// <summary>Keys of conditional writes the store refused: compare-and-swaps lost to another writer.</summary>
+    public IReadOnlyCollection<string> RefusedWrites => _refusedWrites;
 
     /// <summary>The operation (1-based) that throws <see cref="OperationCanceledException"/>; 0 for none.</summary>
     public int CancelAt { get; set; }
@@ -126,9 +131,13 @@ public sealed class StepStore(IArtifactStore inner) : IArtifactStore
         }
     }
 
+    /// <summary>Keys read, in order.</summary>
+    public IReadOnlyCollection<string> Reads => _reads;
+
     public Task<StoreObject?> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         Step();
+        _reads.Enqueue(key);
         return inner.OpenReadAsync(key, cancellationToken);
     }
 
@@ -141,7 +150,13 @@ public sealed class StepStore(IArtifactStore inner) : IArtifactStore
             await hook.Action();
         }
 
-        return await inner.WriteAsync(key, content, condition, cancellationToken);
+        var result = await inner.WriteAsync(key, content, condition, cancellationToken);
+        if (!result.Written)
+        {
+            _refusedWrites.Enqueue(key);
+        }
+
+        return result;
     }
 
     public IAsyncEnumerable<StoreItem> ListAsync(string prefix, CancellationToken cancellationToken)

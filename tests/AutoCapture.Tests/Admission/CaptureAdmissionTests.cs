@@ -129,6 +129,28 @@ public sealed class CaptureAdmissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Chat_hears_of_budget_skips_once_per_interval_and_the_skips_between_read_no_notice()
+    {
+        var store = new StepStore(new FolderStore(_kit.StorePath));
+        var instance = _kit.NewInstance(_ => store);
+        await instance.DeliverAsync(Enumerable.Range(0, 4).Select(i => Latency($"svc-{i}", group: $"g{i}")));
+        var notices = () => store.Reads.Count(key => key.StartsWith($"{CaptureLimits.Prefix}notices/", StringComparison.Ordinal));
+
+        var told = await instance.DeliverAsync([Latency("svc-4", group: "g4")]);
+        var readsWhenTold = notices();
+        _kit.Clock.Advance(TimeSpan.FromMinutes(9));
+        var untold = await instance.DeliverAsync([Latency("svc-5", group: "g5")]);
+        var readsBetween = notices() - readsWhenTold;
+        _kit.Clock.Advance(TimeSpan.FromMinutes(1));
+        var toldAgain = await instance.DeliverAsync([Latency("svc-6", group: "g6")]);
+
+        Assert.All(told.Concat(untold).Concat(toldAgain), c => Assert.Equal(SkipCause.Budget, c.SkippedBy));
+        Assert.Equal(1, readsWhenTold);
+        Assert.Equal(0, readsBetween);
+        Assert.Equal(2, Manifests(CaptureStatus.Skipped));
+    }
+
+    [Fact]
     public async Task Repeats_are_duplicates_on_any_instance_and_cost_the_instance_that_saw_them_nothing()
     {
         var store = new StepStore(new FolderStore(_kit.StorePath));
@@ -185,6 +207,24 @@ public sealed class CaptureAdmissionTests : IAsyncLifetime
         Assert.Equal(CaptureDecision.Started, Assert.Single(rivals).Decision);
         Assert.Equal(3, ours.Count(c => c.Decision == CaptureDecision.Started));
         Assert.Equal(SkipCause.Budget, Assert.Single(ours, c => c.Decision == CaptureDecision.Skipped).SkippedBy);
+        Assert.Equal(4, Manifests(CaptureStatus.Pending));
+    }
+
+    [Fact]
+    public async Task Concurrent_deliveries_to_one_instance_take_turns_writing_the_limits_and_lose_no_compare_and_swap()
+    {
+        // Twelve deliveries at once, each a new group with one target: every one fits, and every one writes the same
+        // in-flight document. Within one instance they take turns, so no write is refused and none decides twice.
+        var store = new StepStore(new FolderStore(_kit.StorePath));
+        var instance = _kit.NewInstance(_ => store);
+        var budgetRoomy = Enumerable.Range(0, 12).Select(i => Latency($"svc-{i}", group: $"g{i}")).ToList();
+
+        var answers = await Task.WhenAll(budgetRoomy.Select(alert => Task.Run(() => instance.DeliverAsync([alert]))));
+
+        Assert.Equal(4, answers.Count(a => a.Single().Decision == CaptureDecision.Started));
+        Assert.All(answers.Where(a => a.Single().Decision != CaptureDecision.Started), a => Assert.Equal(SkipCause.Budget, a.Single().SkippedBy));
+        // Chat notices of the skips are their own documents, written after the decision; only the limits are taken in turn.
+        Assert.DoesNotContain(store.RefusedWrites, key => key.StartsWith(CaptureLimits.Prefix, StringComparison.Ordinal) && !key.StartsWith($"{CaptureLimits.Prefix}notices/", StringComparison.Ordinal));
         Assert.Equal(4, Manifests(CaptureStatus.Pending));
     }
 

@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using AutoCapture.Functions.Admission;
+using AutoCapture.Functions.Endpoints;
+using AutoCapture.Functions.Hosting;
+using AutoCapture.Functions.Rules;
+
+namespace AutoCapture.Functions.Pipeline;
+
+/// <summary>
+/// Alertmanager re-sends a firing group unchanged every <c>repeat_interval</c>, and an HA pair sends each delivery
+/// twice: most deliveries are byte for byte one answered before. Once a body's every capture was a duplicate, the
+/// same body from the same source gets that answer again without being parsed, routed or admitted — a duplicate stays
+/// one. Only for a while (<see cref="Lifetime"/>) and under the same rules, since retention may delete the captures and
+/// rules decide what matches; the memory is bounded by the alerts it holds.
+/// </summary>
+public sealed class RepeatAnswers(RuleSet rules, TimeProvider clock, ILogger<RepeatAnswers> logger)
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
+
+    /// <summary>About 200 bytes each: 100,000 alert answers stay near 20 MB.</summary>
+    public const int MaxAlerts = 100_000;
+
+    private readonly ConcurrentDictionary<(string Source, UInt128 Body), Remembered> _answers = new();
+    private int _alerts;
+
+    private sealed record Remembered(WebhookAnswer Answer, int Captures, RuleSet Rules, DateTimeOffset Until);
+
+    /// <summary>Answers the delivery from memory when its body was answered before with duplicates only.</summary>
+    public bool TryAnswer(WebhookContext context, ReadOnlyMemory<byte> body)
+    {
+        context.BodyHash = Hash(body.Span);
+        if (!_answers.TryGetValue((context.Source, context.BodyHash), out var remembered)
+            || remembered.Until <= clock.GetUtcNow()
+            || !ReferenceEquals(remembered.Rules, rules))
+        {
+            return false;
+        }
+
+        context.Answer = remembered.Answer;
+        WebhookMetrics.DecidedDuplicates(remembered.Captures);
+        logger.LogInformation(
+            "Delivery from {Source}: {Alerts} alerts, {Planned} captures planned: all duplicates, as when this body was delivered before",
+            context.Source,
+            remembered.Answer.Alerts.Count,
+            remembered.Captures);
+        return true;
+    }
+
+    /// <summary>Remembers a delivery's answer if a repeat of it would get the same one.</summary>
+    public void Remember(WebhookContext context)
+    {
+        var repeatable = context.Answer is null
+            && context.BodyHash != default
+            && !context.MatchBudgetSpent
+            && context.Captures.All(c => c.Decision == CaptureDecision.Duplicate);
+        if (!repeatable || !Reserve(context.Alerts.Count))
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var until = context.Alerts.Select(a => a.StartsAt + ParseStage.MaxAlertAge).Append(now + Lifetime).Min();
+        context.Answer = WebhookAnswer.From(context);
+        if (!_answers.TryAdd((context.Source, context.BodyHash), new Remembered(context.Answer, context.Captures.Count, rules, until)))
+        {
+            Interlocked.Add(ref _alerts, -context.Alerts.Count);
+        }
+    }
+
+    /// <summary>Counts the alerts in, dropping expired answers when full; false (nothing counted) when there is no room.</summary>
+    private bool Reserve(int alerts)
+    {
+        if (Interlocked.Add(ref _alerts, alerts) <= MaxAlerts)
+        {
+            return true;
+        }
+
+        var now = clock.GetUtcNow();
+        foreach (var (key, remembered) in _answers)
+        {
+            if ((remembered.Until <= now || !ReferenceEquals(remembered.Rules, rules)) && _answers.TryRemove(key, out _))
+            {
+                Interlocked.Add(ref _alerts, -remembered.Answer.Alerts.Count);
+            }
+        }
+
+        if (Volatile.Read(ref _alerts) <= MaxAlerts)
+        {
+            return true;
+        }
+
+        Interlocked.Add(ref _alerts, -alerts);
+        return false;
+    }
+
+    private static UInt128 Hash(ReadOnlySpan<byte> body)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(body, digest);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(digest);
+    }
+}
