@@ -4,7 +4,10 @@ using System.Text;
 using AutoCapture.Collector.Captures;
 using AutoCapture.Collector.Options;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.Hosting;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 
 namespace AutoCapture.Collector.Go;
 
@@ -45,6 +48,21 @@ public sealed class PprofHttpClient(HttpClient http, IOptions<CollectorOptions> 
             }
         },
     };
+
+    /// <summary>
+    /// The pprof HTTP client's resilience: only a connection that was never made is tried again (a target restarting
+    /// or with a full accept backlog). Anything the target answered, or a connection it dropped, is its answer.
+    /// </summary>
+    public static void Retries(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, IServiceProvider _) =>
+        pipeline.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        {
+            MaxRetryAttempts = 2,
+            Delay = TimeSpan.FromMilliseconds(250),
+            BackoffType = DelayBackoffType.Exponential,
+            ShouldHandle = args => ValueTask.FromResult(
+                args.Outcome.Exception is { } e && HttpResilience.NeverSent(e)
+                && args.Context.GetRequestMessage() is { } request && !request.Options.TryGetValue(Connected, out bool _)),
+        });
 
     /// <param name="address">A normalised, allowlisted target address.</param>
     /// <param name="pathAndQuery">e.g. <c>/debug/pprof/profile?seconds=30</c>; always under /debug/pprof/.</param>

@@ -54,7 +54,8 @@ public static class CollectorApp
         services.AddSingleton<ICaptureProvider, DotnetCountersCaptureProvider>();
         services.AddGoCaptures();
         services.AddHttpClient<CompletionReporter>()
-            .ConfigurePrimaryHttpMessageHandler(sp => TrustedCertificates.Handler(sp.GetRequiredService<IOptions<CollectorOptions>>().Value.TrustedCertificate));
+            .ConfigurePrimaryHttpMessageHandler(sp => TrustedCertificates.Handler(sp.GetRequiredService<IOptions<CollectorOptions>>().Value.TrustedCertificate))
+            .AddRetries("completion", CompletionReporter.Retries);
         services.AddSingleton<CollectorAdmission>();
         services.AddSingleton<CaptureJournal>();
         services.AddSingleton<StoreOutageRetry>();
@@ -68,6 +69,7 @@ public static class CollectorApp
         });
 
         var app = builder.Build();
+        app.UseAutoCaptureRequestLogging();
         // Made now, not on the first request: its start is the line before which no signed request is accepted.
         app.Services.GetRequiredService<RequestVerifier>();
         app.MapGet("/healthz", (RequestDelegate)(context =>

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using AutoCapture.Collector.Options;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.Hosting;
 using AutoCapture.Core.Json;
 using AutoCapture.Core.Security;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,6 @@ public sealed class CompletionReporter
     private readonly IOptions<CollectorOptions> _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<CompletionReporter> _logger;
-    private readonly ResiliencePipeline<HttpResponseMessage> _resilience;
 
     public CompletionReporter(HttpClient http, IOptions<CollectorOptions> options, TimeProvider clock, ILogger<CompletionReporter> logger)
     {
@@ -27,12 +27,22 @@ public sealed class CompletionReporter
         _options = options;
         _clock = clock;
         _logger = logger;
-        _resilience = new ResiliencePipelineBuilder<HttpResponseMessage>()
+    }
+
+    /// <summary>
+    /// The completion HTTP client's resilience: while the webhook app is down or throttling, up to eight retries with
+    /// backoff up to 30 s (or what its Retry-After asks), each attempt within 15 s.
+    /// </summary>
+    public static void Retries(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, IServiceProvider services)
+    {
+        var logger = services.GetRequiredService<ILogger<CompletionReporter>>();
+        var maxDelay = TimeSpan.FromSeconds(30);
+        pipeline
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 MaxRetryAttempts = 8,
                 Delay = TimeSpan.FromSeconds(1),
-                MaxDelay = TimeSpan.FromSeconds(30),
+                MaxDelay = maxDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
@@ -40,15 +50,16 @@ public sealed class CompletionReporter
                     .Handle<TimeoutException>()
                     .Handle<Polly.Timeout.TimeoutRejectedException>()
                     .HandleResult(r => (int)r.StatusCode >= 500 || r.StatusCode == System.Net.HttpStatusCode.TooManyRequests),
+                // The pipeline waits on the system clock, so Retry-After's date is read against it too.
+                DelayGenerator = args => ValueTask.FromResult(HttpResilience.RetryAfter(args.Outcome.Result, maxDelay, TimeProvider.System)),
                 OnRetry = args =>
                 {
-                    _logger.LogWarning("Completion for a capture not delivered ({Reason}); retry {Attempt} in {Delay}", args.Outcome.Exception?.Message ?? $"HTTP {(int)args.Outcome.Result!.StatusCode}", args.AttemptNumber + 1, args.RetryDelay);
+                    logger.LogWarning("Completion for a capture not delivered ({Reason}); retry {Attempt} in {Delay}", args.Outcome.Exception?.Message ?? $"HTTP {(int)args.Outcome.Result!.StatusCode}", args.AttemptNumber + 1, args.RetryDelay);
                     args.Outcome.Result?.Dispose();
                     return ValueTask.CompletedTask;
                 },
             })
-            .AddTimeout(TimeSpan.FromSeconds(15))
-            .Build();
+            .AddTimeout(TimeSpan.FromSeconds(15));
     }
 
     public async Task ReportAsync(string completionUrl, CaptureResult result, CancellationToken cancellationToken)
@@ -57,15 +68,13 @@ public sealed class CompletionReporter
         var key = new SigningKey(_options.Value.KeyId, _options.Value.SigningKey!);
         try
         {
-            using var response = await _resilience.ExecuteAsync(async token =>
+            using var request = new HttpRequestMessage(HttpMethod.Post, completionUrl)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, completionUrl)
-                {
-                    Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
-                };
-                RequestSigning.Sign(request, key, body, _clock.GetUtcNow());
-                return await _http.SendAsync(request, token);
-            }, cancellationToken);
+                Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+            };
+            // Signed per attempt: the webhook app refuses a nonce it has seen.
+            request.OnEachAttempt(attempt => RequestSigning.Sign(attempt, key, body, _clock.GetUtcNow()));
+            using var response = await _http.SendAsync(request, cancellationToken);
             if (response.IsSuccessStatusCode)
             {
                 _logger.LogInformation("Capture {CaptureId}: completion delivered", result.CaptureId);
@@ -82,8 +91,8 @@ public sealed class CompletionReporter
     }
 
     /// <summary>
-    /// Tells the webhook app the capture is running or uploading. One short attempt: a lost report only leaves the
-    /// manifest a step behind until completion, so it is not worth delaying the capture for.
+    /// Tells the webhook app the capture is running or uploading, for three seconds at most: a lost report only
+    /// leaves the manifest a step behind until completion, so it is not worth delaying the capture for.
     /// </summary>
     public async Task ReportProgressAsync(string progressUrl, CaptureProgress progress, CancellationToken cancellationToken)
     {
@@ -97,7 +106,8 @@ public sealed class CompletionReporter
             {
                 Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
             };
-            RequestSigning.Sign(request, key, body, _clock.GetUtcNow());
+            // The client's retries may try again within the three seconds; each attempt carries its own nonce.
+            request.OnEachAttempt(attempt => RequestSigning.Sign(attempt, key, body, _clock.GetUtcNow()));
             using var response = await _http.SendAsync(request, timeout.Token);
             if (!response.IsSuccessStatusCode)
             {

@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;
@@ -8,10 +11,14 @@ namespace AutoCapture.Core.Hosting;
 
 /// <summary>
 /// Serilog for both processes: structured JSON on the console when it is not a terminal (containers, systemd,
-/// Azure), readable text when it is. A <c>Serilog</c> configuration section overrides levels and sinks.
+/// Azure), readable text when it is. A <c>Serilog</c> configuration section overrides levels and sinks. One line
+/// per HTTP request (<see cref="UseAutoCaptureRequestLogging"/>) replaces ASP.NET Core's own request lines.
 /// </summary>
 public static class AutoCaptureLogging
 {
+    private const int MaxQueryNames = 8;
+    private const int MaxQueryNameLength = 32;
+
     public static ILoggingBuilder AddAutoCaptureLogging(this ILoggingBuilder logging, IConfiguration configuration, string application)
     {
         var config = new LoggerConfiguration()
@@ -40,7 +47,43 @@ public static class AutoCaptureLogging
         }
 
         logging.ClearProviders();
-        logging.AddSerilog(config.CreateLogger(), dispose: true);
+        // Through the services rather than as a provider: request logging needs the DiagnosticContext this registers,
+        // and the logger itself (it would otherwise write to Serilog's static logger, which is never set).
+        var logger = config.CreateLogger();
+        logging.Services.AddSerilog(logger, dispose: true);
+        logging.Services.AddSingleton<Serilog.ILogger>(logger);
         return logging;
+    }
+
+    /// <summary>
+    /// One line per request: method, path, status and time. Query values are never logged — function keys
+    /// (<c>code</c>), link tokens and source secrets (<c>token</c>), SAS signatures (<c>sig</c>) travel there — only
+    /// the parameters' names. Rejections (4xx) log at Debug, since the rejection log already tells them at a bounded
+    /// rate; probes of /healthz and /metrics at Verbose.
+    /// </summary>
+    public static IApplicationBuilder UseAutoCaptureRequestLogging(this IApplicationBuilder app) =>
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
+            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath}{RequestQuery} answered {StatusCode} in {Elapsed:0.0} ms";
+            options.GetLevel = (context, _, error) =>
+                error is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Verbose
+                : context.Response.StatusCode >= 400 ? LogEventLevel.Debug
+                : LogEventLevel.Information;
+            options.EnrichDiagnosticContext = (diagnostics, context) => diagnostics.Set("RequestQuery", MaskedQuery(context.Request.Query));
+        });
+
+    /// <summary>The query with every value masked; names are the sender's, so they are shortened and kept to one line.</summary>
+    public static string MaskedQuery(IQueryCollection query)
+    {
+        if (query.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        var names = query.Keys.Take(MaxQueryNames).Select(name =>
+            new string([.. name.Take(MaxQueryNameLength).Select(c => char.IsControl(c) ? '?' : c)]) + "=***");
+        return "?" + string.Join('&', names) + (query.Count > MaxQueryNames ? "&…" : string.Empty);
     }
 }

@@ -57,6 +57,8 @@ public static class RequestSigning
     {
         foreach (var (name, value) in Sign(key, request.Method.Method, AudienceOf(request.RequestUri!), request.RequestUri!.PathAndQuery, body, now))
         {
+            // A retried request is signed again: the new signature replaces the old one.
+            request.Headers.Remove(name);
             request.Headers.TryAddWithoutValidation(name, value);
         }
     }

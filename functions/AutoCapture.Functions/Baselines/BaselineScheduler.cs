@@ -9,14 +9,14 @@ namespace AutoCapture.Functions.Baselines;
 /// if that slot is recent enough (<see cref="BaselineSchedule.CatchUp"/>), for every listed target. The capture id
 /// comes from rule, target and slot, so each slot is captured once however many instances run housekeeping.
 /// </summary>
-public sealed class BaselineScheduler(RuleSet rules, BaselineStarter starter, TimeProvider clock, ILogger<BaselineScheduler> logger)
+public sealed class BaselineScheduler(CurrentRules rules, BaselineStarter starter, TimeProvider clock, ILogger<BaselineScheduler> logger)
 {
     /// <returns>How many baselines started now.</returns>
     public async Task<int> StartDueAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var planned = new List<PlannedCapture>();
-        foreach (var rule in rules.Rules)
+        foreach (var rule in rules.Value.Rules)
         {
             if (rule.Baseline?.Schedule is not { } schedule)
             {

@@ -2,8 +2,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using AutoCapture.Core.Captures;
-using Polly;
-
 namespace AutoCapture.Functions.Chat;
 
 /// <summary>
@@ -14,7 +12,6 @@ namespace AutoCapture.Functions.Chat;
 /// </summary>
 public sealed class SlackBotNotifier(string name, string token, string channel, string apiUrl, HttpClient http) : IChatNotifier
 {
-    private readonly ResiliencePipeline<HttpResponseMessage> _resilience = ChatHttp.Pipeline();
     private readonly string _api = apiUrl.TrimEnd('/');
 
     public string Name => name;
@@ -52,12 +49,9 @@ public sealed class SlackBotNotifier(string name, string token, string channel, 
     /// <summary>Calls a Web API method; returns its answer, or null when Slack answered <paramref name="allowError"/>.</summary>
     private async Task<JsonObject?> CallAsync(string method, JsonObject body, string? allowError, CancellationToken cancellationToken)
     {
-        using var response = await _resilience.ExecuteAsync(async ct =>
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, $"{_api}/{method}") { Content = JsonContent.Create(body) };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            return await http.SendAsync(request, ct);
-        }, cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{_api}/{method}") { Content = JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request, cancellationToken);
         await ChatHttp.EnsureSuccessAsync(response, $"Slack {method}", cancellationToken);
         var answer = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken)
             ?? throw new HttpRequestException($"Slack {method} answered with no JSON");

@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using AutoCapture.Core.Captures;
-using Polly;
-
 namespace AutoCapture.Functions.Chat;
 
 /// <summary>
@@ -17,18 +15,13 @@ public sealed class TeamsWorkflowNotifier(string name, string webhookUrl, HttpCl
 
     // Headroom under Teams' limit for the envelope the workflow wraps around the card.
     private const int Budget = MaxPayloadBytes - 1024;
-    private readonly ResiliencePipeline<HttpResponseMessage> _resilience = ChatHttp.Pipeline();
-
     public string Name => name;
 
     public async Task<ChatPost?> SendAsync(ChatMessage message, CancellationToken cancellationToken)
     {
         var body = Encoding.UTF8.GetBytes(Payload(message).ToJsonString());
-        using var response = await _resilience.ExecuteAsync(async token =>
-        {
-            using var content = new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } };
-            return await http.PostAsync(webhookUrl, content, token);
-        }, cancellationToken);
+        using var content = new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } };
+        using var response = await http.PostAsync(webhookUrl, content, cancellationToken);
         await ChatHttp.EnsureSuccessAsync(response, "Teams", cancellationToken);
         return null;
     }

@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.Hosting;
 using AutoCapture.Core.Json;
-using Polly;
 
 namespace AutoCapture.Functions.Chat;
 
@@ -18,29 +18,30 @@ public sealed class WebhookNotifier(string name, string url, string? secret, Htt
 {
     public const string SignatureHeader = "X-AutoCapture-Signature";
     public const string TimestampHeader = "X-AutoCapture-Timestamp";
-    private readonly ResiliencePipeline<HttpResponseMessage> _resilience = ChatHttp.Pipeline();
 
     public string Name => name;
 
     public async Task<ChatPost?> SendAsync(ChatMessage message, CancellationToken cancellationToken)
     {
         var body = Encoding.UTF8.GetBytes(Payload(message).ToJsonString());
-        using var response = await _resilience.ExecuteAsync(async token =>
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, url)
+            Content = new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } },
+        };
+        if (!string.IsNullOrEmpty(secret))
+        {
+            // Signed per attempt, so a retry carries its own time.
+            request.OnEachAttempt(attempt =>
             {
-                Content = new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } },
-            };
-            if (!string.IsNullOrEmpty(secret))
-            {
-                // Signed per attempt, so a retry carries its own time.
                 var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-                request.Headers.Add(TimestampHeader, timestamp);
-                request.Headers.Add(SignatureHeader, "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), (byte[])[.. Encoding.UTF8.GetBytes(timestamp + "."), .. body])));
-            }
+                attempt.Headers.Remove(TimestampHeader);
+                attempt.Headers.Remove(SignatureHeader);
+                attempt.Headers.Add(TimestampHeader, timestamp);
+                attempt.Headers.Add(SignatureHeader, "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), (byte[])[.. Encoding.UTF8.GetBytes(timestamp + "."), .. body])));
+            });
+        }
 
-            return await http.SendAsync(request, token);
-        }, cancellationToken);
+        using var response = await http.SendAsync(request, cancellationToken);
         await ChatHttp.EnsureSuccessAsync(response, "the webhook", cancellationToken);
         return null;
     }

@@ -12,14 +12,14 @@ namespace AutoCapture.Functions.Dispatch;
 /// one given up is that slot's baseline lost. Any other capture is asked for within
 /// <see cref="CollectorClientOptions.BusyRetryWindow"/> of its creation, while it still tells of the alert.
 /// </summary>
-public sealed class BusyCollectorRetry(RuleSet rules, IOptions<AutoCaptureOptions> options)
+public sealed class BusyCollectorRetry(CurrentRules rules, IOptions<AutoCaptureOptions> options)
 {
     private static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan LongestDelay = TimeSpan.FromMinutes(1);
 
     public DateTimeOffset Deadline(CaptureManifest manifest) =>
         manifest.Baseline?.Trigger == BaselineMark.Schedule
-        && rules.Rules.FirstOrDefault(r => r.Name == manifest.Rule)?.Baseline?.Schedule is { } schedule
+        && rules.Value.Rules.FirstOrDefault(r => r.Name == manifest.Rule)?.Baseline?.Schedule is { } schedule
             ? manifest.Alert.StartsAt + schedule.CatchUp
             : manifest.CreatedAt + options.Value.Collector.BusyRetryWindow;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.Hosting;
 using AutoCapture.Core.Json;
 using AutoCapture.Core.Security;
 using AutoCapture.Functions.Hosting;
@@ -32,7 +33,7 @@ public sealed record CollectorAnswer(CollectorVerdict Verdict, string Message);
 
 /// <summary>
 /// Sends signed capture requests to a collector. Network faults and 5xx answers are retried with jittered
-/// backoff; a 4xx is the collector's answer (bad signature, busy, invalid request) and is not here (the dispatcher
+/// backoff (<see cref="Retries"/>, the HTTP client's resilience handler); a 4xx is the collector's answer (bad signature, busy, invalid request) and is not here (the dispatcher
 /// asks a busy collector again, <see cref="BusyCollectorRetry"/>). A request that
 /// got no answer is told apart from one that never got through (connection refused), because only the first
 /// may have started a capture.
@@ -42,7 +43,6 @@ public sealed class CollectorClient
     private readonly HttpClient _http;
     private readonly AutoCaptureOptions _options;
     private readonly TimeProvider _clock;
-    private readonly ResiliencePipeline<HttpResponseMessage> _resilience;
     private readonly ILogger<CollectorClient> _logger;
 
     public CollectorClient(HttpClient http, IOptions<AutoCaptureOptions> options, TimeProvider clock, ILogger<CollectorClient> logger)
@@ -51,12 +51,18 @@ public sealed class CollectorClient
         _options = options.Value;
         _clock = clock;
         _logger = logger;
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
-        if (_options.Collector.MaxAttempts > 1)
+    }
+
+    /// <summary>The collector HTTP client's resilience: MaxAttempts tries, each within RequestTimeout.</summary>
+    public static void Retries(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Collector;
+        var logger = services.GetRequiredService<ILogger<CollectorClient>>();
+        if (options.MaxAttempts > 1)
         {
-            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            pipeline.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
-                MaxRetryAttempts = _options.Collector.MaxAttempts - 1,
+                MaxRetryAttempts = options.MaxAttempts - 1,
                 Delay = TimeSpan.FromMilliseconds(500),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -74,7 +80,7 @@ public sealed class CollectorClient
             });
         }
 
-        _resilience = builder.AddTimeout(_options.Collector.RequestTimeout).Build();
+        pipeline.AddTimeout(options.RequestTimeout);
     }
 
     public async Task<CollectorAnswer> RequestCaptureAsync(string collector, CaptureRequest request, CancellationToken cancellationToken)
@@ -89,27 +95,15 @@ public sealed class CollectorClient
         var body = AutoCaptureJson.Serialize(request);
         var key = new SigningKey(_options.Collector.KeyId, _options.Collector.SigningKey!);
         var uri = new Uri(new Uri(collector.TrimEnd('/') + "/"), "v1/captures");
-        var mayHaveArrived = false;
+        using var message = new HttpRequestMessage(HttpMethod.Post, uri)
+        {
+            Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+        };
+        // Sign each attempt afresh: a retried request must carry a new nonce or the collector refuses it as a replay.
+        message.OnEachAttempt(attempt => RequestSigning.Sign(attempt, key, body, _clock.GetUtcNow()));
         try
         {
-            using var response = await _resilience.ExecuteAsync(async token =>
-            {
-                using var message = new HttpRequestMessage(HttpMethod.Post, uri)
-                {
-                    Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
-                };
-                // Sign each attempt afresh: a retried request must carry a new nonce or the collector refuses it as a replay.
-                RequestSigning.Sign(message, key, body, _clock.GetUtcNow());
-                try
-                {
-                    return await _http.SendAsync(message, token);
-                }
-                catch (Exception e) when (!NeverSent(e))
-                {
-                    mayHaveArrived = true;
-                    throw;
-                }
-            }, cancellationToken);
+            using var response = await _http.SendAsync(message, cancellationToken);
             if (response.StatusCode == HttpStatusCode.Accepted)
             {
                 return new CollectorAnswer(CollectorVerdict.Accepted, "accepted");
@@ -132,7 +126,7 @@ public sealed class CollectorClient
         {
             // Exception texts can quote the peer ("invalid status line: 'SSH-2.0-…'"), so they stay in the log too.
             _logger.LogDebug(e, "Collector request to {Collector} failed", uri.Authority);
-            return mayHaveArrived
+            return message.MayHaveArrived()
                 ? new CollectorAnswer(CollectorVerdict.NoAnswer, $"collector at {uri.Authority} did not answer: {Describe(e)}")
                 : new CollectorAnswer(CollectorVerdict.Unreachable, $"collector at {uri.Authority} unreachable: {Describe(e)}");
         }
@@ -158,10 +152,6 @@ public sealed class CollectorClient
         HttpRequestException => "the connection broke",
         _ => "timed out",
     };
-
-    /// <summary>Failures that happen before a byte of the request can reach the collector.</summary>
-    private static bool NeverSent(Exception e) =>
-        e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError };
 
     private static async Task<string> ReadMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

@@ -25,7 +25,7 @@ public static class WebhookApp
 {
     public const string CustomHandlerPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
 
-    /// <exception cref="RulesFileException">The rules file is missing or invalid.</exception>
+    /// <exception cref="RulesFileException">The rules file or blob is missing or invalid.</exception>
     /// <param name="configure">Runs first: add configuration sources here.</param>
     /// <param name="overrideServices">Runs last, before the app is built: replace services here (benchmarks, tests).</param>
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null, Action<IServiceCollection>? overrideServices = null)
@@ -47,9 +47,7 @@ public static class WebhookApp
         builder.Services.AddOptions<AutoCaptureOptions>().Bind(section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AutoCaptureOptions>, AutoCaptureOptionsValidator>();
 
-        // Rules load before anything starts, so a broken rules file stops start-up with its line numbers.
-        var rulesFile = section["RulesFile"] ?? new AutoCaptureOptions().RulesFile;
-        builder.Services.AddSingleton(RulesLoader.LoadFile(Path.GetFullPath(rulesFile)));
+        builder.Services.AddAutoCaptureRules(section);
 
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
@@ -95,14 +93,15 @@ public static class WebhookApp
                 // A redirect would carry a signed request past the collector allowlist (to a metadata address, say).
                 handler.AllowAutoRedirect = false;
                 return handler;
-            });
+            })
+            .AddRetries("collector", CollectorClient.Retries);
         services.AddSingleton<CompletionService>();
         services.AddSingleton<ArtifactVerifier>();
         services.AddSingleton<CaptureFinisher>();
         services.AddSingleton<PublicUrls>();
         services.AddHostedService<ReadLinkKeys>();
         services.AddSingleton<ChatDispatcher>();
-        services.AddHttpClient(ChatChannels.HttpClientName);
+        services.AddChatHttp();
         services.AddSingleton(sp => new ChatChannels(sp.GetRequiredService<IOptions<AutoCaptureOptions>>(), sp.GetRequiredService<IHttpClientFactory>(), Console.Out, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SkipNotices>();
         services.AddSingleton<ChatOutbox>();
@@ -118,6 +117,7 @@ public static class WebhookApp
 
         overrideServices?.Invoke(services);
         var app = builder.Build();
+        app.UseAutoCaptureRequestLogging();
         app.Use(async (context, next) =>
         {
             context.Response.Headers.XContentTypeOptions = "nosniff";
@@ -143,7 +143,7 @@ public static class WebhookApp
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AutoCapture.Functions");
         var options = app.Services.GetRequiredService<IOptions<AutoCaptureOptions>>().Value;
-        var rules = app.Services.GetRequiredService<RuleSet>();
+        var rules = app.Services.GetRequiredService<CurrentRules>().Value;
         logger.LogInformation("Webhook app listening on {Addresses}; {RuleCount} rules from {RulesFile}", string.Join(", ", app.Urls), rules.Rules.Count, rules.Path);
         foreach (var (name, value) in options.Describe())
         {

@@ -11,8 +11,10 @@ public sealed class AutoCaptureOptions
 {
     public const string Section = "AutoCapture";
 
-    /// <summary>Path of the YAML rules file, relative to the working directory.</summary>
+    /// <summary>Path of the YAML rules file, relative to the working directory (unless <see cref="Rules"/> names a blob).</summary>
     public string RulesFile { get; set; } = "rules.yaml";
+
+    public RulesSourceOptions Rules { get; set; } = new();
 
     /// <summary>How collectors and chat readers reach this app (for callbacks and links); defaults to the listening address.</summary>
     public string? PublicBaseUrl { get; set; }
@@ -35,7 +37,8 @@ public sealed class AutoCaptureOptions
 
     public IEnumerable<KeyValuePair<string, string>> Describe()
     {
-        yield return new("RulesFile", RulesFile);
+        yield return new("RulesFile", Rules.IsBlob ? "(from Rules.BlobUri)" : RulesFile);
+        yield return new("Rules", Rules.Describe());
         yield return new("PublicBaseUrl", PublicBaseUrl ?? "(listening address)");
         yield return new("Store", Store.Describe());
         yield return new("Sources.Alertmanager", Sources.Alertmanager.Describe());
@@ -47,6 +50,65 @@ public sealed class AutoCaptureOptions
         yield return new("Chat", Chat.Describe());
         yield return new("Api", $"{Api.ReadTokens.Count} read tokens ({string.Join(", ", Api.ReadTokens.Select(t => Secrets.Mask(t)))}), searches without filters look back {Api.DefaultSearchDays} days");
         yield return new("Housekeeping", $"every {Housekeeping.Interval}, pending deadline {Housekeeping.PendingDeadline}, {Housekeeping.MaxDispatchAttempts} dispatch attempts");
+    }
+}
+
+public enum BlobCredential
+{
+    /// <summary>DefaultAzureCredential: environment, workload identity, managed identity, developer sign-ins.</summary>
+    Default,
+
+    /// <summary>The app's managed identity only (system-assigned, or the user-assigned one named by client id).</summary>
+    ManagedIdentity,
+}
+
+/// <summary>
+/// Where the rules come from when not from <see cref="AutoCaptureOptions.RulesFile"/>: a blob, read at start and
+/// polled for a new ETag, so a rule change is an upload rather than a redeploy.
+/// </summary>
+public sealed class RulesSourceOptions
+{
+    /// <summary>The rules blob, e.g. <c>https://account.blob.core.windows.net/config/rules.yaml</c>. Empty: the rules file.</summary>
+    public string? BlobUri { get; set; }
+
+    /// <summary>Instead of Entra ID: the account's connection string (Azurite, or an account key); the container and blob come from <see cref="BlobUri"/>. Secret.</summary>
+    public string? ConnectionString { get; set; }
+
+    public BlobCredential Credential { get; set; } = BlobCredential.Default;
+
+    /// <summary>A user-assigned managed identity's client id; empty for the system-assigned identity.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
+    /// <summary>How often the blob's ETag is checked for a new version.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    public bool IsBlob => !string.IsNullOrEmpty(BlobUri);
+
+    public string Describe() => !IsBlob ? "file"
+        : $"blob {BlobUri} via {(string.IsNullOrEmpty(ConnectionString) ? $"Entra ID ({Credential}{(string.IsNullOrEmpty(ManagedIdentityClientId) ? "" : $" client {ManagedIdentityClientId}")})" : $"connection string {Secrets.Mask(ConnectionString)}")}, checked every {PollInterval}";
+
+    /// <summary>What is wrong with these settings, one message per problem naming the setting.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (!IsBlob)
+        {
+            yield break;
+        }
+
+        if (!Uri.TryCreate(BlobUri, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath.Trim('/').Split('/').Length < 2)
+        {
+            yield return "AutoCapture:Rules:BlobUri must be an absolute http(s) URL of a blob (https://account.blob.core.windows.net/container/rules.yaml).";
+        }
+        else if (!string.IsNullOrEmpty(uri.Query))
+        {
+            // A SAS in the URL would be a secret in a setting shown in logs; credentials go in their own settings.
+            yield return "AutoCapture:Rules:BlobUri must not carry a query string (no SAS): use Credential or ConnectionString.";
+        }
+
+        if (PollInterval < TimeSpan.FromSeconds(1))
+        {
+            yield return "AutoCapture:Rules:PollInterval must be at least one second.";
+        }
     }
 }
 

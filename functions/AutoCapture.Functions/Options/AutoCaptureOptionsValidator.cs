@@ -10,6 +10,7 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
     {
         var failures = new List<string>();
         failures.AddRange(options.Store.Validate());
+        failures.AddRange(options.Rules.Validate());
 
         var sources = new[] { ("Alertmanager", options.Sources.Alertmanager), ("Grafana", options.Sources.Grafana), ("AzureMonitor", options.Sources.AzureMonitor) };
         if (!sources.Any(s => s.Item2.Enabled))

@@ -4,9 +4,16 @@ using Microsoft.Extensions.Options;
 namespace AutoCapture.Functions.Options;
 
 /// <summary>Settings the rules depend on: refuse to start rather than lose messages or let alerts choose where to connect.</summary>
-public sealed class RulesValidator(RuleSet rules) : IValidateOptions<AutoCaptureOptions>
+public sealed class RulesValidator(CurrentRules rules) : IValidateOptions<AutoCaptureOptions>
 {
     public ValidateOptionsResult Validate(string? name, AutoCaptureOptions options)
+    {
+        var failures = Problems(rules.Value, options);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Also asked of a reloaded rules file, which is refused on the same grounds as at start.</summary>
+    public static List<string> Problems(RuleSet rules, AutoCaptureOptions options)
     {
         var channels = options.Chat.AllChannels();
         var failures = rules.Rules
@@ -22,6 +29,6 @@ public sealed class RulesValidator(RuleSet rules) : IValidateOptions<AutoCapture
                 .Select(rule => $"{rules.Path}: rule '{rule.Name}' (line {rule.Line}) takes its collector address from alert data ('{rule.Target.Collector.Text}'), so AutoCapture:Collector:AllowedCollectors must list the collectors it may reach (host[:port] or CIDR[:port], e.g. AutoCapture:Collector:AllowedCollectors:0=10.1.0.0/16:7080)."));
         }
 
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return failures;
     }
 }

@@ -14,7 +14,7 @@ namespace AutoCapture.Functions.Pipeline;
 /// one. Only for a while (<see cref="Lifetime"/>) and under the same rules, since retention may delete the captures and
 /// rules decide what matches; the memory is bounded by the alerts it holds.
 /// </summary>
-public sealed class RepeatAnswers(RuleSet rules, TimeProvider clock, ILogger<RepeatAnswers> logger)
+public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogger<RepeatAnswers> logger)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
 
@@ -32,7 +32,7 @@ public sealed class RepeatAnswers(RuleSet rules, TimeProvider clock, ILogger<Rep
         context.BodyHash = Hash(body.Span);
         if (!_answers.TryGetValue((context.Source, context.BodyHash), out var remembered)
             || remembered.Until <= clock.GetUtcNow()
-            || !ReferenceEquals(remembered.Rules, rules))
+            || !ReferenceEquals(remembered.Rules, rules.Value))
         {
             return false;
         }
@@ -62,7 +62,7 @@ public sealed class RepeatAnswers(RuleSet rules, TimeProvider clock, ILogger<Rep
         var now = clock.GetUtcNow();
         var until = context.Alerts.Select(a => a.StartsAt + ParseStage.MaxAlertAge).Append(now + Lifetime).Min();
         context.Answer = WebhookAnswer.From(context);
-        if (!_answers.TryAdd((context.Source, context.BodyHash), new Remembered(context.Answer, context.Captures.Count, rules, until)))
+        if (!_answers.TryAdd((context.Source, context.BodyHash), new Remembered(context.Answer, context.Captures.Count, rules.Value, until)))
         {
             Interlocked.Add(ref _alerts, -context.Alerts.Count);
         }
@@ -79,7 +79,7 @@ public sealed class RepeatAnswers(RuleSet rules, TimeProvider clock, ILogger<Rep
         var now = clock.GetUtcNow();
         foreach (var (key, remembered) in _answers)
         {
-            if ((remembered.Until <= now || !ReferenceEquals(remembered.Rules, rules)) && _answers.TryRemove(key, out _))
+            if ((remembered.Until <= now || !ReferenceEquals(remembered.Rules, rules.Value)) && _answers.TryRemove(key, out _))
             {
                 Interlocked.Add(ref _alerts, -remembered.Answer.Alerts.Count);
             }

@@ -15,7 +15,7 @@ namespace AutoCapture.Functions.Pipeline;
 /// per delivery (AutoCapture:Limits:MatchBudget): once spent, the remaining alerts are answered as skipped, so no
 /// pattern and label can hold an instance's CPU for long.
 /// </summary>
-public sealed class RouteStage(RuleSet rules, IOptions<AutoCaptureOptions> options, TimeProvider clock, ILogger<RouteStage> logger) : IWebhookStage
+public sealed class RouteStage(CurrentRules rules, IOptions<AutoCaptureOptions> options, TimeProvider clock, ILogger<RouteStage> logger) : IWebhookStage
 {
     private readonly IReadOnlyList<AllowedAddress> _allowedCollectors = [.. options.Value.Collector.AllowedCollectors
         .Select(text => AllowedAddress.TryParse(text, out var entry, out _) ? entry : null)
@@ -42,7 +42,7 @@ public sealed class RouteStage(RuleSet rules, IOptions<AutoCaptureOptions> optio
             }
 
             var matching = clock.GetTimestamp();
-            var matches = rules.Match(alert).ToList();
+            var matches = rules.Value.Match(alert).ToList();
             spent += clock.GetElapsedTime(matching);
             if (matches.Count == 0)
             {

@@ -1,20 +1,27 @@
 using AutoCapture.Core.Captures;
 using AutoCapture.Functions.Chat;
 using AutoCapture.IntegrationTests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AutoCapture.IntegrationTests.Chat;
 
 /// <summary>The Slack bot against the Web API stand-in: throttling waited out, a vanished start post, Slack's own refusals.</summary>
 public sealed class SlackBotNotifierTests : IAsyncLifetime
 {
-    private readonly HttpClient _http = new();
+    private readonly ServiceProvider _services = new ServiceCollection().AddLogging().AddChatHttp().Services.BuildServiceProvider();
+    private HttpClient _http = null!;
     private FakeSlack _slack = null!;
 
-    public async Task InitializeAsync() => _slack = await FakeSlack.StartAsync();
+    public async Task InitializeAsync()
+    {
+        _http = _services.GetRequiredService<IHttpClientFactory>().CreateClient(ChatChannels.HttpClientName);
+        _slack = await FakeSlack.StartAsync();
+    }
 
     public async Task DisposeAsync()
     {
         _http.Dispose();
+        await _services.DisposeAsync();
         await _slack.DisposeAsync();
     }
 

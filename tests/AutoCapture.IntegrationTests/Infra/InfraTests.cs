@@ -68,61 +68,175 @@ public sealed partial class InfraTests
         }
     }
 
-    [Fact]
-    public async Task Main_declares_the_function_app_storage_vault_and_roles_it_needs()
+    /// <summary>Every app setting that holds a secret, and the Key Vault secret resource it must reference.</summary>
+    public static TheoryData<string, string> SecretSettings => new()
+    {
+        { "AutoCapture__Sources__Alertmanager__BearerToken", "alertmanagerTokenSecret" },
+        { "AutoCapture__Sources__AzureMonitor__QuerySecret", "azureMonitorSecret" },
+        { "AutoCapture__Api__ReadTokens__0", "readTokenSecret" },
+        { "AutoCapture__Collector__SigningKey", "collectorKeySecret" },
+        { "AutoCapture__Links__SigningKey", "linkKeySecret" },
+        { "AutoCapture__Chat__Slack__WebhookUrl", "slackSecret" },
+        { "AutoCapture__Chat__Channels__teams__Url", "teamsSecret" },
+    };
+
+    private static async Task<(Outline Main, Dictionary<string, Declaration> Resources, string Settings)> MainAsync()
     {
         var main = Assert.Single(await OutlineAsync(Path.Combine(Azure, "main.bicep")));
         var resources = main.Declarations.Where(d => d.Kind == "resource").ToDictionary(d => d.Name!);
-        Declaration Resource(string type) => Assert.Single(resources.Values, r => r.Type!.StartsWith(type + "@", StringComparison.Ordinal));
+        var settings = string.Join("\n", main.Declarations.Where(d => d.Kind == "variable" && d.Name!.EndsWith("Settings", StringComparison.Ordinal)).Select(d => d.Text));
+        return (main, resources, settings);
+    }
 
-        // Flex Consumption, Linux, custom handler runtime, system-assigned identity.
-        Assert.Matches(@"name:\s*'FC1'", Resource("Microsoft.Web/serverfarms").Text);
-        Assert.Matches(@"reserved:\s*true", Resource("Microsoft.Web/serverfarms").Text);
-        var app = Resource("Microsoft.Web/sites");
+    /// <summary>Decorators are not part of a declaration's node, so they are read from the file.</summary>
+    private static async Task<List<string>> SecureParametersAsync() =>
+        SecureParameter().Matches(await File.ReadAllTextAsync(Path.Combine(Azure, "main.bicep"))).Select(m => m.Groups[1].Value).ToList();
+
+    private static Declaration Resource(Dictionary<string, Declaration> resources, string type) =>
+        Assert.Single(resources.Values, r => r.Type!.StartsWith(type + "@", StringComparison.Ordinal));
+
+    [Fact]
+    public async Task The_function_app_runs_the_isolated_worker_on_flex_consumption_inside_a_delegated_subnet()
+    {
+        var (main, resources, settings) = await MainAsync();
+
+        Assert.Matches(@"name:\s*'FC1'", Resource(resources, "Microsoft.Web/serverfarms").Text);
+        Assert.Matches(@"reserved:\s*true", Resource(resources, "Microsoft.Web/serverfarms").Text);
+        var app = Resource(resources, "Microsoft.Web/sites");
         Assert.Contains("kind: 'functionapp,linux'", app.Text, StringComparison.Ordinal);
-        Assert.Matches(@"runtime:\s*\{\s*name:\s*'custom'", app.Text);
+        Assert.Matches(@"runtime:\s*\{\s*name:\s*'dotnet-isolated'\s*version:\s*'10\.0'", app.Text);
+        Assert.DoesNotContain("customHandler", app.Text, StringComparison.OrdinalIgnoreCase);
         Assert.Matches(@"type:\s*'SystemAssigned'", app.Text);
+        // Flex Consumption refuses these as app settings: the runtime comes from functionAppConfig.
+        Assert.DoesNotContain("FUNCTIONS_WORKER_RUNTIME", settings, StringComparison.Ordinal);
+        Assert.DoesNotContain("FUNCTIONS_EXTENSION_VERSION", settings, StringComparison.Ordinal);
 
-        // Storage with the captures container and a lifecycle rule that cools then deletes, both parameterised.
-        Resource("Microsoft.Storage/storageAccounts");
-        Assert.Contains(resources.Values, r => r.Type!.StartsWith("Microsoft.Storage/storageAccounts/blobServices/containers@", StringComparison.Ordinal) && r.Text.Contains("name: capturesContainer", StringComparison.Ordinal));
-        var lifecycle = Resource("Microsoft.Storage/storageAccounts/managementPolicies");
+        // VNet integration: the app's subnet is a parameter or a created subnet delegated as Flex requires.
+        Assert.Contains("virtualNetworkSubnetId: subnetId", app.Text, StringComparison.Ordinal);
+        var variables = main.Declarations.Where(d => d.Kind == "variable").ToDictionary(d => d.Name!, d => d.Text);
+        Assert.Contains("appSubnetId", variables["subnetId"], StringComparison.Ordinal);
+        Assert.Contains("resourceId('Microsoft.Network/virtualNetworks/subnets', vnetName, 'functions')", variables["subnetId"], StringComparison.Ordinal);
+        var vnet = Resource(resources, "Microsoft.Network/virtualNetworks");
+        Assert.Contains("name: vnetName", vnet.Text, StringComparison.Ordinal);
+        Assert.Matches(@"name:\s*'functions'", vnet.Text);
+        Assert.Matches(@"serviceName:\s*'Microsoft\.App/environments'", vnet.Text);
+        Assert.Contains("id: appNsg.id", vnet.Text, StringComparison.Ordinal);
+        Assert.Contains("dependsOn: [ vnet ]", app.Text, StringComparison.Ordinal);
+
+        // The NSG opens the collectors' port on their prefixes, and the app's allowlist is the same prefixes and port.
+        var nsg = Resource(resources, "Microsoft.Network/networkSecurityGroups");
+        Assert.Matches(@"direction:\s*'Outbound'\s*access:\s*'Allow'", nsg.Text);
+        Assert.Contains("destinationAddressPrefixes: collectorAddressPrefixes", nsg.Text, StringComparison.Ordinal);
+        Assert.Contains("destinationPortRange: string(collectorPort)", nsg.Text, StringComparison.Ordinal);
+        Assert.Contains("'AutoCapture__Collector__AllowedCollectors__${i}', value: '${prefix}:${collectorPort}'", variables["collectorSettings"], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(SecretSettings))]
+    public async Task Each_secret_setting_is_a_key_vault_reference_to_a_secret_from_a_secure_parameter(string setting, string secretResource)
+    {
+        var (main, resources, settings) = await MainAsync();
+
+        Assert.Matches($@"name: '{setting}', value: '@Microsoft\.KeyVault\(SecretUri=\$\{{{secretResource}\.properties\.secretUri\}}\)'", settings);
+        var secret = resources[secretResource];
+        Assert.StartsWith("Microsoft.KeyVault/vaults/secrets@", secret.Type, StringComparison.Ordinal);
+        var parameter = Assert.Single(Regex.Matches(secret.Text, @"value: (\w+)")).Groups[1].Value;
+        Assert.Contains(parameter, await SecureParametersAsync());
+    }
+
+    [Fact]
+    public async Task No_setting_carries_an_account_key_or_a_secret_value_and_the_store_uses_managed_identity()
+    {
+        var (main, resources, settings) = await MainAsync();
+
+        Assert.DoesNotMatch("(?i)AccountKey|SharedAccessSignature|listKeys|ConnectionString'|__Sas'", settings);
+        Assert.Contains("'AutoCapture__Store__AccountUrl', value: storage.properties.primaryEndpoints.blob", settings, StringComparison.Ordinal);
+        Assert.Contains("'AutoCapture__Store__Credential', value: 'managedidentity'", settings, StringComparison.Ordinal);
+        Assert.Contains("'AzureWebJobsStorage__accountName', value: storage.name", settings, StringComparison.Ordinal);
+        Assert.Matches(@"allowSharedKeyAccess:\s*false", Resource(resources, "Microsoft.Storage/storageAccounts").Text);
+        Assert.Contains("keyVaultReferenceIdentity: 'SystemAssigned'", Resource(resources, "Microsoft.Web/sites").Text, StringComparison.Ordinal);
+
+        // Every secure parameter ends up in a Key Vault secret and nowhere else.
+        var secure = await SecureParametersAsync();
+        Assert.Equal(SecretSettings.Count, secure.Count);
+        foreach (var parameter in secure)
+        {
+            Assert.DoesNotMatch($@"\b{parameter}\b", settings.Replace($"empty({parameter})", string.Empty, StringComparison.Ordinal));
+            Assert.Single(resources.Values, r => r.Type!.StartsWith("Microsoft.KeyVault/vaults/secrets@", StringComparison.Ordinal) && r.Text.Contains($"value: {parameter}", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task State_artifacts_and_rules_have_their_own_containers_named_in_the_settings()
+    {
+        var (_, resources, settings) = await MainAsync();
+        var containers = resources.Values.Where(r => r.Type!.StartsWith("Microsoft.Storage/storageAccounts/blobServices/containers@", StringComparison.Ordinal)).ToDictionary(r => r.Name!, r => r.Text);
+
+        Assert.Contains("name: capturesContainer", containers["captures"], StringComparison.Ordinal);
+        Assert.Contains("name: artifactsContainer", containers["artifacts"], StringComparison.Ordinal);
+        Assert.Contains("name: configContainer", containers["config"], StringComparison.Ordinal);
+        Assert.All(containers.Values, c => Assert.Contains("publicAccess: 'None'", c, StringComparison.Ordinal));
+        Assert.Contains("'AutoCapture__Store__Container', value: capturesContainer", settings, StringComparison.Ordinal);
+        Assert.Contains("'AutoCapture__Store__ArtifactsContainer', value: artifactsContainer", settings, StringComparison.Ordinal);
+        Assert.Contains("'AutoCapture__Rules__BlobUri', value: '${storage.properties.primaryEndpoints.blob}${configContainer}/${rulesBlob}'", settings, StringComparison.Ordinal);
+        Assert.Contains("'AutoCapture__Rules__Credential', value: 'managedidentity'", settings, StringComparison.Ordinal);
+
+        var lifecycle = Resource(resources, "Microsoft.Storage/storageAccounts/managementPolicies");
         Assert.Matches(@"tierToCool:\s*\{\s*daysAfterModificationGreaterThan:\s*coolAfterDays", lifecycle.Text);
         Assert.Matches(@"delete:\s*\{\s*daysAfterModificationGreaterThan:\s*deleteAfterDays", lifecycle.Text);
-        Assert.Contains("prefixMatch: [ '${capturesContainer}/captures/' ]", lifecycle.Text, StringComparison.Ordinal);
+        Assert.Contains("prefixMatch: [ '${capturesContainer}/captures/', '${artifactsContainer}/captures/' ]", lifecycle.Text, StringComparison.Ordinal);
+    }
 
-        // Key Vault holds the secrets and app settings reference them; no secret value is in the settings.
-        Resource("Microsoft.KeyVault/vaults");
-        var secrets = resources.Values.Where(r => r.Type!.StartsWith("Microsoft.KeyVault/vaults/secrets@", StringComparison.Ordinal)).ToList();
-        Assert.Equal(4, secrets.Count);
-        var settings = main.Declarations.Single(d => d.Name == "baseSettings").Text + main.Declarations.Single(d => d.Name == "chatSettings").Text;
-        foreach (var setting in new[] { "AutoCapture__Sources__Alertmanager__BearerToken", "AutoCapture__Collector__SigningKey", "AutoCapture__Links__SigningKey", "AutoCapture__Chat__Slack__WebhookUrl" })
-        {
-            Assert.Matches($@"name: '{setting}', value: '@Microsoft\.KeyVault\(SecretUri=\$\{{\w+\.properties\.secretUri\}}\)'", settings);
-        }
-
-        Assert.Contains("AutoCapture__Store__Credential', value: 'managedidentity'", settings, StringComparison.Ordinal);
-
-        // Role assignments: blob data for the app, secrets for Key Vault references, granted to the app's identity.
-        var roles = resources.Values.Where(r => r.Type!.StartsWith("Microsoft.Authorization/roleAssignments@", StringComparison.Ordinal)).ToList();
+    [Fact]
+    public async Task The_app_gets_blob_data_and_secrets_while_collectors_may_only_write_into_the_artifacts_container()
+    {
+        var (main, resources, _) = await MainAsync();
+        var roles = resources.Values.Where(r => r.Type!.StartsWith("Microsoft.Authorization/roleAssignments@", StringComparison.Ordinal)).ToDictionary(r => r.Name!, r => r.Text);
         var variables = main.Declarations.Where(d => d.Kind == "variable").ToDictionary(d => d.Name!, d => d.Text);
         Assert.Contains("'ba92f5b4-2d11-453d-a403-e96b0029c9fe'", variables["storageBlobDataContributor"], StringComparison.Ordinal);
+        Assert.Contains("'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'", variables["storageBlobDataOwner"], StringComparison.Ordinal);
         Assert.Contains("'4633458b-17de-408a-b874-0445c86b69e6'", variables["keyVaultSecretsUser"], StringComparison.Ordinal);
-        Assert.Contains(roles, r => r.Text.Contains("storageBlobDataContributor)", StringComparison.Ordinal) && r.Text.Contains("scope: storage", StringComparison.Ordinal));
-        Assert.Contains(roles, r => r.Text.Contains("keyVaultSecretsUser)", StringComparison.Ordinal) && r.Text.Contains("scope: vault", StringComparison.Ordinal));
-        Assert.All(roles, r => Assert.Contains("principalId: app.identity.principalId", r.Text, StringComparison.Ordinal));
 
-        // Outputs: the webhook URLs.
+        static void Grants(string role, string definition, string scope, string principal)
+        {
+            Assert.Contains($"{definition})", role, StringComparison.Ordinal);
+            Assert.Contains($"scope: {scope}\n", role, StringComparison.Ordinal);
+            Assert.Contains($"principalId: {principal}\n", role, StringComparison.Ordinal);
+        }
+
+        Grants(roles["appBlobData"], "storageBlobDataContributor", "storage", "app.identity.principalId");
+        Grants(roles["hostBlobData"], "storageBlobDataOwner", "storage", "app.identity.principalId");
+        Grants(roles["appSecrets"], "keyVaultSecretsUser", "vault", "app.identity.principalId");
+        Grants(roles["deployerRules"], "storageBlobDataContributor", "config", "deployerPrincipalId");
+
+        // The collectors' identity: one custom role that creates and writes blobs, assigned on the artifacts container.
+        var collector = roles["collectorArtifacts"];
+        Assert.Contains("scope: artifacts\n", collector, StringComparison.Ordinal);
+        Assert.Contains("roleDefinitionId: artifactWriter.id", collector, StringComparison.Ordinal);
+        Assert.Contains("principalId: collectorIdentity.properties.principalId", collector, StringComparison.Ordinal);
+        Assert.Single(roles.Values, r => r.Contains("collectorIdentity", StringComparison.Ordinal));
+        var writer = Resource(resources, "Microsoft.Authorization/roleDefinitions");
+        var dataActions = Regex.Matches(writer.Text, @"'(Microsoft\.Storage/[^']+)'").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(
+            ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write", "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action"],
+            dataActions);
+        Assert.Matches(@"actions:\s*\[\]", writer.Text);
+        Assert.Contains(resources.Values, r => r.Type!.StartsWith("Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@", StringComparison.Ordinal) && r.Text.Contains("parent: collectorIdentity", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Every_output_deploy_sh_reads_is_declared()
+    {
+        var (main, _, _) = await MainAsync();
         var outputs = main.Declarations.Where(d => d.Kind == "output").ToDictionary(d => d.Name!, d => d.Text);
+        var script = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "infra", "deploy.sh"));
+
+        var read = DeployOutput().Matches(script).Select(m => m.Groups[1].Value).Distinct().ToList();
+        Assert.Contains("alertmanagerWebhookUrl", read);
+        Assert.Contains("azureMonitorWebhookUrl", read);
+        Assert.All(read, name => Assert.True(outputs.ContainsKey(name), $"deploy.sh reads output {name}, which main.bicep does not declare"));
         Assert.Contains("/api/alerts/alertmanager'", outputs["alertmanagerWebhookUrl"], StringComparison.Ordinal);
         Assert.Contains("/api/alerts/azuremonitor'", outputs["azureMonitorWebhookUrl"], StringComparison.Ordinal);
-
-        // Secrets are secure parameters.
-        var text = await File.ReadAllTextAsync(Path.Combine(Azure, "main.bicep"));
-        foreach (var secret in new[] { "alertmanagerToken", "collectorSigningKey", "linkSigningKey", "slackWebhookUrl" })
-        {
-            Assert.Matches($@"@secure\(\)\s*param {secret} string", text);
-        }
     }
 
     [Fact]
@@ -227,4 +341,10 @@ public sealed partial class InfraTests
 
     [GeneratedRegex(@"^param (\w+) =", RegexOptions.Multiline)]
     private static partial Regex ParamAssignment();
+
+    [GeneratedRegex(@"@secure\(\)\s*param (\w+) string")]
+    private static partial Regex SecureParameter();
+
+    [GeneratedRegex(@"\$\(output (\w+)\)")]
+    private static partial Regex DeployOutput();
 }

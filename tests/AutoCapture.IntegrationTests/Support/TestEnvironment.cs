@@ -40,6 +40,15 @@ public sealed class TestEnvironment : IAsyncDisposable
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
 
+    /// <summary>A rules file whose one rule never matches, for tests about something other than routing.</summary>
+    public const string RulesMatchingNothing = """
+        rules:
+          - name: never
+            match: [ 'alertname = "never-fires"' ]
+            target: { collector: "http://127.0.0.1:9", process: { name: app } }
+            captures: [ stacks ]
+        """;
+
     public static string Secret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
 
     /// <summary>Settings that make an app log everything it can (Verbose, every category) to <paramref name="file"/>.</summary>

@@ -22,7 +22,7 @@ public sealed class BusyCollectorRetryTests
               targets: [ { svc: orders } ]
         """);
 
-    private static BusyCollectorRetry Retry(TimeSpan? pendingDeadline = null) => new(Rules, Microsoft.Extensions.Options.Options.Create(new AutoCaptureOptions
+    private static BusyCollectorRetry Retry(TimeSpan? pendingDeadline = null) => new(new CurrentRules(Rules), Microsoft.Extensions.Options.Options.Create(new AutoCaptureOptions
     {
         Collector = { BusyRetryWindow = TimeSpan.FromMinutes(5) },
         Housekeeping = { PendingDeadline = pendingDeadline ?? TimeSpan.FromMinutes(2) },
