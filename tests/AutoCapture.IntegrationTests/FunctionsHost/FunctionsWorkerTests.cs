@@ -106,6 +106,22 @@ public sealed class FunctionsWorkerTests(PublishedWorker package, ITestOutputHel
         }
     }
 
+    [Fact]
+    public async Task A_worker_with_an_invalid_rules_file_stops_with_its_line_before_it_connects()
+    {
+        var rules = Path.Combine(_root, "broken-rules.yaml");
+        await File.WriteAllTextAsync(rules, "rules:\n  - name: [unclosed\n");
+        var settings = AppSettings("broken-store");
+        settings["AutoCapture__RulesFile"] = rules;
+        await using var host = await StandInFunctionsHost.StartAsync();
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => host.LaunchAsync(package.Directory, package.Executable, package.WorkerPath, settings));
+
+        Assert.Equal(2, host.WorkerExitCode);
+        Assert.Contains("AutoCapture cannot start: the rules file is invalid", refused.Message, StringComparison.Ordinal);
+        Assert.Matches(@"broken-rules\.yaml:\d+:\d+: ", refused.Message);
+    }
+
     /// <summary>
     /// Process launch to the first answered invocation (handshake, metadata, loading every function, then the timer
     /// function), a few times, next to the same package's standalone start (launch to its first answered request);

@@ -41,6 +41,8 @@ internal sealed class StandInFunctionsHost : IAsyncDisposable
 
     public Uri Address => new(_server.Urls.Single());
 
+    public int? WorkerExitCode => _worker is { HasExited: true } worker ? worker.ExitCode : null;
+
     public string WorkerOutput
     {
         get
