@@ -91,17 +91,17 @@ public static class WebhookApp
 
     private static void AddWebhookServices(IHostApplicationBuilder builder)
     {
-        var services = builder.Services;
-        services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = CaptureEndpoints.MaxCompletionBytes);
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = CaptureEndpoints.MaxCompletionBytes);
 
         var section = builder.Configuration.GetSection(AutoCaptureOptions.Section);
-        services.AddOptions<AutoCaptureOptions>().Bind(section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AutoCaptureOptions>, AutoCaptureOptionsValidator>();
+        builder.Services.AddOptions<AutoCaptureOptions>().Bind(section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AutoCaptureOptions>, AutoCaptureOptionsValidator>();
 
         // Rules load before anything starts, so a broken rules file stops start-up with its line numbers.
         var rulesFile = section["RulesFile"] ?? new AutoCaptureOptions().RulesFile;
-        services.AddSingleton(RulesLoader.LoadFile(Path.GetFullPath(rulesFile)));
+        builder.Services.AddSingleton(RulesLoader.LoadFile(Path.GetFullPath(rulesFile)));
 
+        var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<RejectionLog>();
         services.AddSingleton(sp => ArtifactStores.Create(sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Store));
