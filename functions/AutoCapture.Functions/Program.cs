@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 try
 {
-    var app = WebhookApp.Create(args);
+    using var app = WebhookApp.StartedByFunctionsHost(args) ? WebhookApp.CreateWorker(args) : WebhookApp.Create(args);
     await app.RunAsync();
     return 0;
 }

@@ -10,42 +10,39 @@ public static class AlertEndpoints
 {
     public const int MaxBodyBytes = 1024 * 1024;
 
-    public static void MapAlertEndpoints(this IEndpointRouteBuilder app)
+    internal static async Task<IResult> ReceiveAsync(string source, HttpRequest request, WebhookPipeline pipeline, TimeProvider clock, IHostApplicationLifetime lifetime)
     {
-        app.MapPost("/api/alerts/{source}", async (string source, HttpRequest request, WebhookPipeline pipeline, TimeProvider clock, IHostApplicationLifetime lifetime) =>
+        // Only reading the body stops when the sender goes away. Once the alerts are read, admission runs to the
+        // end whatever the sender does: a delivery cut off mid-way must leave its decisions whole, not half-written.
+        var aborted = request.HttpContext.RequestAborted;
+        var context = new WebhookContext(
+            source,
+            name => request.Headers.TryGetValue(name, out var values) ? values.ToString() : null,
+            name => request.Query.TryGetValue(name, out var values) ? values.ToString() : null,
+            request.ContentType,
+            _ => RequestBodies.ReadLimitedAsync(request, MaxBodyBytes, aborted),
+            clock.GetUtcNow());
+        try
         {
-            // Only reading the body stops when the sender goes away. Once the alerts are read, admission runs to the
-            // end whatever the sender does: a delivery cut off mid-way must leave its decisions whole, not half-written.
-            var aborted = request.HttpContext.RequestAborted;
-            var context = new WebhookContext(
-                source,
-                name => request.Headers.TryGetValue(name, out var values) ? values.ToString() : null,
-                name => request.Query.TryGetValue(name, out var values) ? values.ToString() : null,
-                request.ContentType,
-                _ => RequestBodies.ReadLimitedAsync(request, MaxBodyBytes, aborted),
-                clock.GetUtcNow());
-            try
+            await pipeline.RunAsync(context, lifetime.ApplicationStopping);
+        }
+        catch (WebhookRejectedException e)
+        {
+            if (e.RetryAfterSeconds is { } seconds)
             {
-                await pipeline.RunAsync(context, lifetime.ApplicationStopping);
-            }
-            catch (WebhookRejectedException e)
-            {
-                if (e.RetryAfterSeconds is { } seconds)
-                {
-                    request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                }
-
-                return RequestBodies.Error(e.StatusCode, e.Message);
-            }
-            catch (StoreException e)
-            {
-                // Not a 202: what could not be recorded was not accepted, and the sender (Alertmanager retries 5xx)
-                // must deliver it again. Captures recorded before the failure are kept and answered as duplicates then.
-                return RequestBodies.Error(StatusCodes.Status503ServiceUnavailable, $"the store is unavailable, so the alert was not accepted; send it again: {e.Message}");
+                request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
 
-            return Results.Json(WebhookAnswer.From(context), WebhookAnswerJson.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);
-        });
+            return RequestBodies.Error(e.StatusCode, e.Message);
+        }
+        catch (StoreException e)
+        {
+            // Not a 202: what could not be recorded was not accepted, and the sender (Alertmanager retries 5xx)
+            // must deliver it again. Captures recorded before the failure are kept and answered as duplicates then.
+            return RequestBodies.Error(StatusCodes.Status503ServiceUnavailable, $"the store is unavailable, so the alert was not accepted; send it again: {e.Message}");
+        }
+
+        return Results.Json(WebhookAnswer.From(context), WebhookAnswerJson.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);
     }
 }
 

@@ -18,17 +18,7 @@ public static class CaptureEndpoints
 {
     public const int MaxCompletionBytes = 8 * 1024 * 1024;
 
-    public static void MapCaptureEndpoints(this IEndpointRouteBuilder app)
-    {
-        app.MapPost("/api/captures/{id}/complete", CompleteAsync);
-        app.MapPost("/api/captures/{id}/progress", ProgressAsync);
-        app.MapGet("/api/captures", ListCapturesAsync);
-        app.MapGet("/api/captures/{id}", GetCaptureAsync);
-        app.MapGet("/api/captures/{id}/artifacts/{name}", GetArtifactAsync);
-        app.MapGet("/api/captures/{id}/diff", GetDiffAsync);
-    }
-
-    private static async Task<IResult> CompleteAsync(
+    internal static async Task<IResult> CompleteAsync(
         string id,
         HttpRequest request,
         RequestVerifier verifier,
@@ -56,7 +46,7 @@ public static class CaptureEndpoints
     }
 
     /// <summary>The collector says the capture is running or uploading; best effort, so a lost report only leaves the state behind.</summary>
-    private static async Task<IResult> ProgressAsync(
+    internal static async Task<IResult> ProgressAsync(
         string id,
         HttpRequest request,
         RequestVerifier verifier,
@@ -134,7 +124,7 @@ public static class CaptureEndpoints
     }
 
     /// <summary>Newest first, filtered and paged (see <see cref="CaptureQuery"/>); read token only.</summary>
-    private static async Task<IResult> ListCapturesAsync(HttpRequest request, ApiAuthorization api, CaptureSearch search, IOptions<AutoCaptureOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+    internal static async Task<IResult> ListCapturesAsync(HttpRequest request, ApiAuthorization api, CaptureSearch search, IOptions<AutoCaptureOptions> options, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (api.Check(request) is var verdict && verdict != ApiAuthorization.Verdict.Valid)
         {
@@ -156,7 +146,7 @@ public static class CaptureEndpoints
         return Results.Bytes(AutoCaptureJson.Serialize(page), "application/json");
     }
 
-    private static async Task<IResult> GetCaptureAsync(string id, HttpRequest request, ManifestStore manifests, PublicUrls urls, ApiAuthorization api, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetCaptureAsync(string id, HttpRequest request, ManifestStore manifests, PublicUrls urls, ApiAuthorization api, CancellationToken cancellationToken)
     {
         if (Authorize(id, LinkSigner.CapturePage, request, urls, api) is { } denied)
         {
@@ -181,7 +171,7 @@ public static class CaptureEndpoints
             : Results.Content(CapturePage.Render(manifest, urls), "text/html; charset=utf-8");
     }
 
-    private static async Task<IResult> GetArtifactAsync(string id, string name, HttpRequest request, IArtifactStore store, ManifestStore manifests, PublicUrls urls, ApiAuthorization api, ArtifactVerifier verifier, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetArtifactAsync(string id, string name, HttpRequest request, IArtifactStore store, ManifestStore manifests, PublicUrls urls, ApiAuthorization api, ArtifactVerifier verifier, CancellationToken cancellationToken)
     {
         if (!ArtifactNames.IsValid(name))
         {
@@ -215,7 +205,7 @@ public static class CaptureEndpoints
     /// Compares a capture with a baseline named by hand (<c>?baseline=ID</c>), from their stored artifacts, and
     /// answers the full diff; read token only. Nothing is written: neither manifest nor any artifact changes.
     /// </summary>
-    private static async Task<IResult> GetDiffAsync(string id, HttpRequest request, ApiAuthorization api, ManifestStore manifests, IArtifactStore store, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetDiffAsync(string id, HttpRequest request, ApiAuthorization api, ManifestStore manifests, IArtifactStore store, CancellationToken cancellationToken)
     {
         if (api.Check(request) is var verdict && verdict != ApiAuthorization.Verdict.Valid)
         {

@@ -33,19 +33,20 @@ public static class FlameGraphViewer
     public static string ViewerUrl(string profileUrl, string title) =>
         $"{RequestPath}/index.html#profileURL={Uri.EscapeDataString(profileUrl)}&title={Uri.EscapeDataString(title)}";
 
-    public static void UseFlameGraphViewer(this WebApplication app)
+    /// <summary>Middleware rather than endpoints, so the Functions worker's Viewer function can run the same pipeline (<see cref="FunctionsHost.WorkerFunctions"/>).</summary>
+    public static IApplicationBuilder UseFlameGraphViewer(this IApplicationBuilder app)
     {
         if (!IsInstalled)
         {
-            return;
+            return app;
         }
 
         if (Directory.EnumerateFiles(Folder, "favicon-*.ico").FirstOrDefault() is { } icon)
         {
-            app.MapGet(IconPath, () => Results.File(icon, "image/x-icon"));
+            app.Use((context, next) => context.Request.Path == IconPath ? Results.File(icon, "image/x-icon").ExecuteAsync(context) : next(context));
         }
 
-        app.UseStaticFiles(new StaticFileOptions
+        return app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new PhysicalFileProvider(Folder),
             RequestPath = RequestPath,

@@ -15,15 +15,25 @@ using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Pipeline;
 using AutoCapture.Functions.Rules;
 using AutoCapture.Functions.Sources;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Functions.Hosting;
 
-/// <summary>Builds the webhook app; the standalone binary, the Functions custom handler and the CLI demo all start it here.</summary>
+/// <summary>
+/// Builds the webhook app, one of two ways: standalone (<see cref="Create"/>: the binary run by hand, on Kubernetes or
+/// a VM, and the CLI demo) or as the Azure Functions isolated worker (<see cref="CreateWorker"/>). Both register the
+/// same services and run the same endpoint handlers (<see cref="WebhookEndpoints"/>); README.md in FunctionsHost/ says how.
+/// </summary>
 public static class WebhookApp
 {
-    public const string CustomHandlerPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
+    private const string FunctionsHostEndpointSwitch = "--functions-uri";
+
+    /// <summary>The Functions host starts its worker with the address of its gRPC endpoint; nothing else passes it.</summary>
+    public static bool StartedByFunctionsHost(string[] args) =>
+        args.Any(a => a == FunctionsHostEndpointSwitch || a.StartsWith(FunctionsHostEndpointSwitch + "=", StringComparison.Ordinal));
 
     /// <exception cref="RulesFileException">The rules file or blob is missing or invalid.</exception>
     /// <param name="configure">Runs first: add configuration sources here.</param>
@@ -32,16 +42,57 @@ public static class WebhookApp
     {
         var builder = WebApplication.CreateBuilder(args);
         configure?.Invoke(builder);
-        var customHandlerPort = builder.Configuration[CustomHandlerPortVariable];
-        var underFunctionsHost = !string.IsNullOrEmpty(customHandlerPort);
-        if (underFunctionsHost)
+        builder.Logging.AddAutoCaptureLogging(builder.Configuration, "functions");
+        AddWebhookServices(builder);
+        // Under the Functions host the timer function runs housekeeping instead.
+        builder.Services.AddHostedService<HousekeepingService>();
+        overrideServices?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.UseAutoCaptureRequestLogging();
+        app.Use((context, next) =>
         {
-            // Under the Azure Functions host: it forwards requests to this port on loopback.
-            builder.WebHost.UseUrls($"http://127.0.0.1:{customHandlerPort}");
+            WebhookEndpoints.AddSecurityHeaders(context.Response);
+            return next(context);
+        });
+        app.UseFlameGraphViewer();
+        app.MapGet("/", () => Results.Text("AutoCapture webhook app"));
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapAutoCaptureMetrics();
+        app.MapWebhookEndpoints();
+        app.Lifetime.ApplicationStarted.Register(() => LogEffectiveConfiguration(app.Services, string.Join(", ", app.Urls)));
+        return app;
+    }
+
+    /// <summary>
+    /// The isolated worker: it connects to the Functions host's gRPC endpoint (from the command line the host starts it
+    /// with), reports the functions of <see cref="WorkerFunctions"/>, and serves the HTTP requests the host forwards.
+    /// </summary>
+    /// <exception cref="RulesFileException">The rules file is missing or invalid.</exception>
+    public static IHost CreateWorker(string[] args)
+    {
+        var builder = FunctionsApplication.CreateBuilder(args);
+        builder.ConfigureFunctionsWebApplication();
+        // The worker's own logger provider sends invocation logs to the host (and on to Application Insights);
+        // AutoCapture's logging replaces every provider, so that one is put back.
+        var toHost = builder.Services.Where(d => d.ServiceType == typeof(ILoggerProvider)).ToList();
+        builder.Logging.AddAutoCaptureLogging(builder.Configuration, "functions");
+        foreach (var provider in toHost)
+        {
+            builder.Services.Add(provider);
         }
 
-        builder.Logging.AddAutoCaptureLogging(builder.Configuration, "functions");
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = CaptureEndpoints.MaxCompletionBytes);
+        AddWebhookServices(builder);
+        builder.Services.AddSingleton<FunctionEndpoints>();
+        var host = builder.Build();
+        var hostEndpoint = builder.Configuration["Functions:Worker:HostEndpoint"];
+        host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() => LogEffectiveConfiguration(host.Services, $"the Functions host at {hostEndpoint}"));
+        return host;
+    }
+
+    private static void AddWebhookServices(IHostApplicationBuilder builder)
+    {
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = CaptureEndpoints.MaxCompletionBytes);
 
         var section = builder.Configuration.GetSection(AutoCaptureOptions.Section);
         builder.Services.AddOptions<AutoCaptureOptions>().Bind(section).ValidateOnStart();
@@ -81,11 +132,6 @@ public static class WebhookApp
         services.AddSingleton<DispatchWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<DispatchWorker>());
         services.AddSingleton<Housekeeping>();
-        if (!underFunctionsHost)
-        {
-            // Under the Functions host the timer function runs housekeeping instead.
-            services.AddHostedService<HousekeepingService>();
-        }
         services.AddHttpClient<CollectorClient>()
             .ConfigurePrimaryHttpMessageHandler(sp =>
             {
@@ -114,37 +160,14 @@ public static class WebhookApp
             var collector = sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Collector;
             return new RequestVerifier(collector.AcceptedKeys(), sp.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(5));
         });
-
-        overrideServices?.Invoke(services);
-        var app = builder.Build();
-        app.UseAutoCaptureRequestLogging();
-        app.Use(async (context, next) =>
-        {
-            context.Response.Headers.XContentTypeOptions = "nosniff";
-            context.Response.Headers.ContentSecurityPolicy = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
-            context.Response.Headers["Referrer-Policy"] = "no-referrer";
-            await next(context);
-        });
-        app.UseFlameGraphViewer();
-        app.MapGet("/", () => Results.Text("AutoCapture webhook app"));
-        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
-        app.MapAutoCaptureMetrics();
-        app.MapAlertEndpoints();
-        app.MapCaptureEndpoints();
-        if (underFunctionsHost)
-        {
-            app.MapCustomHandlerEndpoints();
-        }
-        app.Lifetime.ApplicationStarted.Register(() => LogEffectiveConfiguration(app));
-        return app;
     }
 
-    private static void LogEffectiveConfiguration(WebApplication app)
+    private static void LogEffectiveConfiguration(IServiceProvider services, string listening)
     {
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AutoCapture.Functions");
-        var options = app.Services.GetRequiredService<IOptions<AutoCaptureOptions>>().Value;
-        var rules = app.Services.GetRequiredService<CurrentRules>().Value;
-        logger.LogInformation("Webhook app listening on {Addresses}; {RuleCount} rules from {RulesFile}", string.Join(", ", app.Urls), rules.Rules.Count, rules.Path);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("AutoCapture.Functions");
+        var options = services.GetRequiredService<IOptions<AutoCaptureOptions>>().Value;
+        var rules = services.GetRequiredService<CurrentRules>().Value;
+        logger.LogInformation("Webhook app listening on {Addresses}; {RuleCount} rules from {RulesFile}", listening, rules.Rules.Count, rules.Path);
         foreach (var (name, value) in options.Describe())
         {
             logger.LogInformation("Setting {Name} = {Value}", name, value);

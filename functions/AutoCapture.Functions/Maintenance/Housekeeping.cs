@@ -4,6 +4,7 @@ using AutoCapture.Functions.Admission;
 using AutoCapture.Functions.Baselines;
 using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Dispatch;
+using AutoCapture.Functions.Hosting;
 using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Limits;
 using Microsoft.Extensions.Options;
@@ -64,6 +65,22 @@ public sealed class Housekeeping(
     ILogger<Housekeeping> logger)
 {
     private HousekeepingOptions Settings => options.Value.Housekeeping;
+
+    /// <summary>One pass, counted in the housekeeping metrics, whichever schedule started it (service or timer function).</summary>
+    public async Task<HousekeepingReport> RunScheduledAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var report = await RunAsync(cancellationToken);
+            WebhookMetrics.HousekeepingRan(finished: true, clock.GetUtcNow());
+            return report;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            WebhookMetrics.HousekeepingRan(finished: false, clock.GetUtcNow());
+            throw;
+        }
+    }
 
     public async Task<HousekeepingReport> RunAsync(CancellationToken cancellationToken)
     {

@@ -1,11 +1,10 @@
-using AutoCapture.Functions.Hosting;
 using AutoCapture.Functions.Options;
 using Microsoft.Extensions.Options;
 
 namespace AutoCapture.Functions.Maintenance;
 
 /// <summary>Runs housekeeping on an interval when the app runs standalone; under Azure Functions the timer function does.</summary>
-public sealed class HousekeepingService(Housekeeping housekeeping, IOptions<AutoCaptureOptions> options, TimeProvider clock, ILogger<HousekeepingService> logger) : BackgroundService
+public sealed class HousekeepingService(Housekeeping housekeeping, IOptions<AutoCaptureOptions> options, ILogger<HousekeepingService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -14,12 +13,10 @@ public sealed class HousekeepingService(Housekeeping housekeeping, IOptions<Auto
         {
             try
             {
-                await housekeeping.RunAsync(stoppingToken);
-                WebhookMetrics.HousekeepingRan(finished: true, clock.GetUtcNow());
+                await housekeeping.RunScheduledAsync(stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                WebhookMetrics.HousekeepingRan(finished: false, clock.GetUtcNow());
                 logger.LogError(e, "Housekeeping failed; it runs again in {Interval}", options.Value.Housekeeping.Interval);
             }
         }
