@@ -40,18 +40,30 @@ public static class NettraceCpuAnalyzer
         });
 
         var tally = new FrameTally();
+        var own = new OwnFrameTally(OwnCode.IsOwnDotnetFrame);
         var threads = new HashSet<long>();
         var groups = new ThreadGroups();
+        var waits = new Dictionary<long, Dictionary<(string Frame, string Innermost), long>>();
         foreach (var (stack, samples) in samplesByStack)
         {
-            if (trace.Resolve(stack) is { } sample)
+            // The capture's own EventPipe dispatch runs only because we listen: ranking it would profile the profiler.
+            if (trace.Resolve(stack) is not { } sample || sample.Frames.Any(OwnCode.IsDotnetDiagnosticsFrame))
             {
-                threads.Add(sample.ThreadId);
-                groups.Add(sample, samples, onCpu: !sample.InNativeCode);
-                if (!sample.InNativeCode)
-                {
-                    tally.Add(sample.Frames, samples);
-                }
+                continue;
+            }
+
+            threads.Add(sample.ThreadId);
+            groups.Add(sample, samples, onCpu: !sample.InNativeCode);
+            if (!sample.InNativeCode)
+            {
+                tally.Add(sample.Frames, samples);
+                own.Add(sample.Frames, samples);
+            }
+            else if (sample.Frames.Count > 0)
+            {
+                var where = (sample.Frames.FirstOrDefault(OwnCode.IsOwnDotnetFrame) ?? sample.Frames[0], sample.Frames[0]);
+                var byThread = waits.TryGetValue(sample.ThreadId, out var seen) ? seen : waits[sample.ThreadId] = [];
+                byThread[where] = byThread.GetValueOrDefault(where) + samples;
             }
         }
 
@@ -68,6 +80,20 @@ public static class NettraceCpuAnalyzer
             tally.TopInclusive(topFrames))
         {
             ThreadGroups = groups.Top(tally.SampleCount),
+            TopOwn = own.Top(topFrames),
+            Waits = Waits(waits),
+            // The sampler takes each managed thread once a millisecond.
+            OnCpuSeconds = tally.SampleCount / 1000.0,
         };
     }
+
+    /// <summary>Each waiting thread counted once, where it waited most; the busiest places first.</summary>
+    private static List<WaitStat> Waits(Dictionary<long, Dictionary<(string Frame, string Innermost), long>> waits) => waits.Values
+        .Select(places => places.MaxBy(p => p.Value).Key)
+        .GroupBy(place => place.Frame, StringComparer.Ordinal)
+        .Select(g => new WaitStat(g.Key, g.Count(), g.First().Innermost))
+        .OrderByDescending(w => w.ThreadCount)
+        .ThenBy(w => w.Frame, StringComparer.Ordinal)
+        .Take(DefaultTopFrames)
+        .ToList();
 }
