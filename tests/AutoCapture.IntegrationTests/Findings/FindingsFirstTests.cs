@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using AutoCapture.Core.Captures;
+using AutoCapture.IntegrationTests.Baselines;
+using AutoCapture.IntegrationTests.Dotnet;
+using AutoCapture.IntegrationTests.Go;
+using AutoCapture.IntegrationTests.Support;
+using Xunit.Abstractions;
+
+namespace AutoCapture.IntegrationTests.Findings;
+
+/// <summary>
+/// Real targets with one planted pattern each, captured end to end (alert → collector → store → Slack): the first line
+/// of the chat message names the planted application function, thread or type, not the library or runtime code beneath.
+/// </summary>
+[Collection(DotnetTargetsCollection.Name)]
+public sealed class FindingsFirstTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly TestEnvironment env = new();
+    private readonly string tagPrefix = $"tag-findings-{Guid.NewGuid():N}"[..24];
+    private FakeSlack slack = null!;
+    private RunningApp collector = null!;
+
+    public async Task InitializeAsync()
+    {
+        slack = await FakeSlack.StartAsync();
+        collector = await env.StartCollectorAsync(new()
+        {
+            ["AutoCapture:Collector:AllowedProcesses:0:CommandLine"] = tagPrefix,
+            ["AutoCapture:Collector:AllowedAddresses:0"] = "127.0.0.1",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await env.DisposeAsync();
+        await slack.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Go_own_function_hot_through_crypto_leads_with_the_own_function_and_names_the_library_leaf()
+    {
+        using var target = await GoTargetProcess.StartAsync("-digest");
+
+        var (manifest, first) = await CaptureAsync($$"""{ runtime: go, address: "{{target.PprofAddress}}" }""", "[ { kind: cpu, duration: 2s } ]");
+
+        Assert.Matches(@"^[0-9.]+% of CPU is in main\.plantedDigestScorer \(own code; hottest leaf inside it: crypto/(sha256|internal/fips140/sha256)\.", first);
+        // Go profiles have no thread dimension: nothing says "0 threads".
+        Assert.DoesNotContain("threads", SlackText(), StringComparison.Ordinal);
+        Assert.True(manifest.Summary!.Cpu!.TopOwn![0].Percent >= 50, first);
+    }
+
+    [Fact]
+    public async Task Dotnet_hot_method_leads_by_its_own_name()
+    {
+        var tag = $"{tagPrefix}-{Guid.NewGuid():N}";
+        using var target = await TestTargetProcess.StartAsync("cpu", tag);
+
+        var (_, first) = await CaptureAsync("""{ commandLine: "{{ labels.tag }}" }""", "[ { kind: cpu, duration: 2s } ]", ("tag", tag));
+
+        Assert.Matches(@"^[0-9.]+% of CPU is in AutoCapture\.TestTarget\.PlantedWork\.PlantedHotMethod \(own code\)$", first);
+    }
+
+    [Fact]
+    public async Task Dotnet_idle_process_is_called_idle_and_the_capture_never_profiles_its_own_event_pipe()
+    {
+        var tag = $"{tagPrefix}-{Guid.NewGuid():N}";
+        using var target = await TestTargetProcess.StartAsync("idle", tag);
+
+        var (manifest, first) = await CaptureAsync("""{ commandLine: "{{ labels.tag }}" }""", "[ { kind: cpu, duration: 2s } ]", ("tag", tag));
+
+        Assert.Matches(@"^idle: [0-9,]+ on-CPU samples in [0-9.]+ s", first);
+        Assert.DoesNotContain("System.Diagnostics.Tracing", SlackText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(manifest.Summary!.Cpu!.TopExclusive, f => f.Frame.Contains("Diagnostics.Tracing", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_cpu_capture_records_what_was_asked_within_half_a_second_and_says_how_long_it_measured()
+    {
+        var tag = $"{tagPrefix}-{Guid.NewGuid():N}";
+        using var target = await TestTargetProcess.StartAsync("cpu", tag);
+
+        var (manifest, _) = await CaptureAsync("""{ commandLine: "{{ labels.tag }}" }""", "[ { kind: cpu, duration: 3s } ]", ("tag", tag));
+
+        var measured = manifest.Summary!.Cpu!.DurationSeconds;
+        output.WriteLine($"asked 3 s, measured {measured} s");
+        Assert.InRange(measured, 2.5, 3.5);
+        Assert.Contains($"over {measured.ToString("0.#", CultureInfo.InvariantCulture)} s", SlackText(), StringComparison.Ordinal);
+    }
+
+    private async Task<(CaptureManifest Manifest, string FirstLine)> CaptureAsync(string process, string captures, params (string Key, string Value)[] labels)
+    {
+        var webhook = await env.StartWebhookAsync($$"""
+            rules:
+              - name: findings-first
+                match: [ 'alertname = "FindingsFirst"' ]
+                target:
+                  collector: "{{collector.Url}}"
+                  process: {{process}}
+                chat: slack
+                captures: {{captures}}
+            """, BaselineKit.QuietHousekeeping(slack));
+        var manifest = await env.WaitForOutcomeAsync(await BaselineKit.FireAsync(env, webhook, "FindingsFirst", labels), TimeSpan.FromSeconds(60));
+        Assert.True(manifest.Status == CaptureStatus.Complete, manifest.Error);
+        // The outcome counts once chat was told, so the message is in already.
+        var message = Assert.Single(slack.Accepted);
+        var first = WebUtility.HtmlDecode(message["blocks"]![0]!["text"]!["text"]!.GetValue<string>()).Trim('*');
+        output.WriteLine(SlackText());
+        Assert.Equal(first, WebUtility.HtmlDecode(message["text"]!.GetValue<string>()));
+        return (manifest, first);
+    }
+
+    private string SlackText() => string.Join("\n", slack.Accepted.Select(m => WebUtility.HtmlDecode(m.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))));
+}
