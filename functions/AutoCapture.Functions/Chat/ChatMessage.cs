@@ -54,8 +54,10 @@ public sealed record ChatMessage(
         foreach (var kind in manifest.Kinds)
         {
             var size = manifest.Artifacts.Where(a => a.Kind == kind.Kind).Sum(a => a.Size);
+            // A timed kind shows what it recorded, which is what the figures cover; the run also took set-up and analysis.
+            var recorded = kind.Kind == CaptureKinds.Cpu && manifest.Summary?.Cpu is { DurationSeconds: > 0 } cpu ? $"{cpu.DurationSeconds:0.#} s recorded, " : string.Empty;
             fields.Add((kind.Kind, kind.Outcome == KindOutcome.Succeeded
-                ? $"{kind.Seconds:0.#} s, {Units.Bytes(size)}"
+                ? $"{recorded}{kind.Seconds:0.#} s in all, {Units.Bytes(size)}"
                 : $"failed: {kind.Error}"));
         }
 

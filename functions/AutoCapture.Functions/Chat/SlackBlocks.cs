@@ -82,7 +82,7 @@ public static class SlackBlocks
         return new JsonObject
         {
             // Slack shows `text` in notifications and where blocks cannot render: the top finding is what to read there.
-            ["text"] = Shorten(Escape(message.Lead ?? $"{message.Title}: {message.Headline}"), SectionTextLimit),
+            ["text"] = Shorten(Escape(message.Lead is { } top ? $"{top} · {message.Title}: {message.Headline}" : $"{message.Title}: {message.Headline}"), SectionTextLimit),
             ["blocks"] = blocks,
         };
     }

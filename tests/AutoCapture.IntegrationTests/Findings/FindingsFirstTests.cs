@@ -107,7 +107,7 @@ public sealed class FindingsFirstTests(ITestOutputHelper output) : IAsyncLifetim
         var message = Assert.Single(slack.Accepted);
         var first = WebUtility.HtmlDecode(message["blocks"]![0]!["text"]!["text"]!.GetValue<string>()).Trim('*');
         output.WriteLine(SlackText());
-        Assert.Equal(first, WebUtility.HtmlDecode(message["text"]!.GetValue<string>()));
+        Assert.StartsWith(first + " · ", WebUtility.HtmlDecode(message["text"]!.GetValue<string>()), StringComparison.Ordinal);
         return (manifest, first);
     }
 
