@@ -9,6 +9,7 @@ namespace AutoCapture.Collector.Dotnet;
 public static class NettraceCpuAnalyzer
 {
     public const int DefaultTopFrames = 15;
+    private const int DefaultTopLocks = 5;
 
     /// <summary>
     /// Reads <paramref name="nettracePath"/>, writes its speedscope JSON (one profile per thread, every sample) to
@@ -44,6 +45,7 @@ public static class NettraceCpuAnalyzer
         var threads = new HashSet<long>();
         var groups = new ThreadGroups();
         var waits = new Dictionary<long, Dictionary<(string Frame, string Innermost), long>>();
+        var places = new Dictionary<long, Dictionary<string, long>>();
         foreach (var (stack, samples) in samplesByStack)
         {
             // The capture's own EventPipe dispatch runs only because we listen: ranking it would profile the profiler.
@@ -54,6 +56,12 @@ public static class NettraceCpuAnalyzer
 
             threads.Add(sample.ThreadId);
             groups.Add(sample, samples, onCpu: !sample.InNativeCode);
+            if (sample.Frames.FirstOrDefault(OwnCode.IsOwnDotnetFrame) is { } ownFrame)
+            {
+                var byThread = places.TryGetValue(sample.ThreadId, out var seen) ? seen : places[sample.ThreadId] = new(StringComparer.Ordinal);
+                byThread[ownFrame] = byThread.GetValueOrDefault(ownFrame) + samples;
+            }
+
             if (!sample.InNativeCode)
             {
                 tally.Add(sample.Frames, samples);
@@ -82,9 +90,31 @@ public static class NettraceCpuAnalyzer
             ThreadGroups = groups.Top(tally.SampleCount),
             TopOwn = own.Top(topFrames),
             Waits = Waits(waits),
+            Locks = Locks(trace.LockWaits(), places),
             // The sampler takes each managed thread once a millisecond.
             OnCpuSeconds = tally.SampleCount / 1000.0,
         };
+    }
+
+    /// <summary>
+    /// Lock waits by the thread that owned the lock, the longest total wait first, each side placed by the application
+    /// frame its thread was sampled in most: that is where the waiters queue and where the owner sits on the lock.
+    /// </summary>
+    private static List<LockContention> Locks(List<(long Waiter, long Owner, double Seconds)> waits, Dictionary<long, Dictionary<string, long>> places)
+    {
+        string? PlaceOf(long thread) => places.TryGetValue(thread, out var frames) ? frames.MaxBy(f => f.Value).Key : null;
+        return waits
+            .GroupBy(w => w.Owner)
+            .Select(g => new LockContention(
+                g.Key,
+                g.Select(w => w.Waiter).Distinct().Count(),
+                Math.Round(g.Sum(w => w.Seconds), 3),
+                Math.Round(g.Max(w => w.Seconds), 3),
+                g.Select(w => PlaceOf(w.Waiter)).OfType<string>().GroupBy(p => p).MaxBy(p => p.Count())?.Key,
+                PlaceOf(g.Key)))
+            .OrderByDescending(l => l.WaitSeconds)
+            .Take(DefaultTopLocks)
+            .ToList();
     }
 
     /// <summary>Each waiting thread counted once, where it waited most; the busiest places first.</summary>

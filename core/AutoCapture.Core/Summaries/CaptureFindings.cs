@@ -27,6 +27,9 @@ public static class CaptureFindings
     /// <summary>Below this share of one core over the capture, a process is idle and its hottest frames are noise.</summary>
     public const double IdleCoreShare = 0.05;
 
+    /// <summary>Lock waits under this share of one thread's time over the capture are ordinary contention.</summary>
+    public const double LockWaitShare = 0.25;
+
     private const int EvidenceLines = 5;
 
     public static IReadOnlyList<Finding> For(CaptureSummary summary, string runtime)
@@ -34,12 +37,12 @@ public static class CaptureFindings
         var findings = new List<Finding>();
         if (summary.Stacks is { } stacks)
         {
-            findings.AddRange(Locks(stacks, runtime));
             findings.Add(Threads(stacks, runtime));
         }
 
         if (summary.Cpu is { } cpu)
         {
+            findings.AddRange(Locks(cpu));
             findings.Add(Cpu(cpu, runtime));
         }
 
@@ -103,24 +106,20 @@ public static class CaptureFindings
             : null;
     }
 
-    private static IEnumerable<Finding> Locks(ThreadStacksSummary stacks, string runtime)
+    /// <summary>A convoy: who waits, where, and the thread that holds the lock they wait for.</summary>
+    private static IEnumerable<Finding> Locks(CpuProfileSummary cpu)
     {
-        if (stacks.Locks is not [var contended, ..])
+        // Waits adding up to less than a quarter of one thread's time are ordinary contention, not the story.
+        if (cpu.Locks is not [var top, ..] || top.WaitSeconds < LockWaitShare * cpu.DurationSeconds)
         {
             yield break;
         }
 
-        var holder = stacks.Threads.FirstOrDefault(t => t.ThreadId == contended.OwnerThreadId);
-        var held = holder is null ? string.Empty : $" in {OwnCode.Short(FirstOwn(holder.Frames, runtime))}";
-        var waiters = stacks.Threads
-            .Where(t => t.ThreadId != contended.OwnerThreadId && IsWaiting(t) && t.Frames.Any(IsLockWait))
-            .GroupBy(t => FirstOwn(t.Frames, runtime))
-            .OrderByDescending(g => g.Count())
-            .FirstOrDefault();
-        var where = waiters is null ? string.Empty : $" in {OwnCode.Short(waiters.Key)}";
-        var count = waiters?.Count() ?? contended.Waiters;
-        var text = Invariant($"{count} threads are blocked entering a lock{where}; the lock is held by thread 0x{contended.OwnerThreadId:x}{NameOf(holder)}{held} for ≥ {contended.LongestWaitSeconds:0.#} s");
-        yield return new Finding(FindingKind.Locks, text, stacks.Locks.Skip(1).Take(2).Select(l => Invariant($"  also: {l.Waiters} waiters on a lock held by thread 0x{l.OwnerThreadId:x}")).ToList());
+        var where = top.WaitingIn is { } waiting ? $" in {OwnCode.Short(waiting)}" : string.Empty;
+        var held = top.HolderIn is { } holder ? $" in {OwnCode.Short(holder)}" : string.Empty;
+        var text = Invariant($"{top.Waiters} threads are blocked entering a lock{where}; the lock is held by thread 0x{top.OwnerThreadId:x}{held} for ≥ {top.LongestWaitSeconds:0.#} s");
+        var evidence = cpu.Locks.Take(3).Select(l => Invariant($"  {l.Waiters} waiters, {l.WaitSeconds:0.#} s waited in all, on thread 0x{l.OwnerThreadId:x} ({l.OwnerThreadId}){(l.HolderIn is { } h ? $" in {h}" : string.Empty)}")).ToList();
+        yield return new Finding(FindingKind.Locks, text, evidence);
     }
 
     /// <summary>Threads grouped by state and by the first application frame they are in: where the program's own code stands.</summary>
@@ -224,17 +223,12 @@ public static class CaptureFindings
     /// <summary>.NET marks a thread caught outside managed code (blocked, or in native code) with this first frame.</summary>
     private static bool IsWaiting(ThreadStack thread) => thread.Frames is [var first, ..] && first.StartsWith('[');
 
-    private static bool IsLockWait(string frame) =>
-        frame.Contains("System.Threading.Monitor.", StringComparison.Ordinal) || frame.Contains("System.Threading.Lock.", StringComparison.Ordinal);
-
     /// <summary>The innermost frame that says something: "[native code]" alone does not tell where a thread waits.</summary>
     private static string Innermost(IReadOnlyList<string> frames) =>
         frames.FirstOrDefault(f => !f.StartsWith('[')) ?? (frames.Count > 0 ? frames[0] : "?");
 
     private static string FirstOwn(IReadOnlyList<string> frames, string runtime) =>
         frames.FirstOrDefault(f => OwnCode.IsOwn(runtime, f)) ?? Innermost(frames);
-
-    private static string NameOf(ThreadStack? thread) => thread?.Name is { } name ? $" ({name})" : string.Empty;
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -35,6 +35,9 @@ public sealed record CpuProfileSummary(
     /// <summary>The application's own functions by the samples they hold with what they call (see <see cref="OwnFrameTally"/>).</summary>
     public IReadOnlyList<OwnFrameStat>? TopOwn { get; init; }
 
+    /// <summary>.NET: locks threads waited for during the capture, by owner, longest total wait first.</summary>
+    public IReadOnlyList<LockContention>? Locks { get; init; }
+
     /// <summary>.NET: where threads off the CPU wait, by their innermost own frame, busiest first.</summary>
     public IReadOnlyList<WaitStat>? Waits { get; init; }
 
@@ -67,16 +70,15 @@ public sealed record ThreadStack(long ThreadId, IReadOnlyList<string> Frames)
     public string? Name { get; init; }
 }
 
-public sealed record ThreadStacksSummary(int ThreadCount, IReadOnlyList<ThreadStack> Threads)
-{
-    /// <summary>.NET: contended locks seen during the capture, with their owners, most waiters first.</summary>
-    public IReadOnlyList<LockContention>? Locks { get; init; }
-}
+public sealed record ThreadStacksSummary(int ThreadCount, IReadOnlyList<ThreadStack> Threads);
 
-/// <param name="OwnerThreadId">The OS thread that held the lock, as the runtime reported it.</param>
-/// <param name="Waiters">Threads seen waiting for it.</param>
-/// <param name="LongestWaitSeconds">The longest wait seen: at least the time the capture watched a waiter.</param>
-public sealed record LockContention(long OwnerThreadId, int Waiters, double LongestWaitSeconds);
+/// <summary>Threads that waited for locks one thread held, from the runtime's contention events (.NET 8+).</summary>
+/// <param name="OwnerThreadId">The thread that held the lock, as the runtime reported it.</param>
+/// <param name="Waiters">Threads seen waiting for a lock it held.</param>
+/// <param name="WaitSeconds">All their waits added up; LongestWaitSeconds is the longest one (at least what the capture saw).</param>
+/// <param name="WaitingIn">The innermost application frame the waiters were in most.</param>
+/// <param name="HolderIn">The innermost application frame the owner was in most.</param>
+public sealed record LockContention(long OwnerThreadId, int Waiters, double WaitSeconds, double LongestWaitSeconds, string? WaitingIn, string? HolderIn);
 
 /// <summary>What holds the heap: .NET by object type (GC heap snapshot), Go by allocation site (pprof inuse_space).</summary>
 /// <param name="GroupedBy"><c>type</c> or <c>function</c>.</param>

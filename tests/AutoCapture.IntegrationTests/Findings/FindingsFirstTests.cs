@@ -76,6 +76,31 @@ public sealed class FindingsFirstTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Dotnet_lock_convoy_leads_with_where_the_threads_queue_and_the_thread_holding_the_lock()
+    {
+        var tag = $"{tagPrefix}-{Guid.NewGuid():N}";
+        using var target = await TestTargetProcess.StartAsync("convoy", tag);
+
+        var (manifest, first) = await CaptureAsync("""{ commandLine: "{{ labels.tag }}" }""", "[ { kind: cpu, duration: 3s } ]", ("tag", tag));
+
+        Assert.Matches(@"^[1-6] threads are blocked entering a lock in AutoCapture\.TestTarget\.PlantedWork\.PlantedLedgerWrite; the lock is held by thread 0x[0-9a-f]+ in AutoCapture\.TestTarget\.PlantedWork\.PlantedLedgerCompaction for ≥ [0-9.]+ s$", first);
+        var owner = manifest.Summary!.Cpu!.Locks![0].OwnerThreadId;
+        Assert.Contains($"thread 0x{owner:x} in", first, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dotnet_heap_of_byte_arrays_leads_with_the_application_type_that_retains_them()
+    {
+        var tag = $"{tagPrefix}-{Guid.NewGuid():N}";
+        using var target = await TestTargetProcess.StartAsync("retained", tag);
+
+        var (manifest, first) = await CaptureAsync("""{ commandLine: "{{ labels.tag }}" }""", "[ heap ]", ("tag", tag));
+
+        Assert.Equal("System.Byte[]", manifest.Summary!.Heap!.Top[0].Name);
+        Assert.Matches(@"^AutoCapture\.TestTarget\.PlantedInvoiceArchive retains [0-9.]+ MiB, [0-9.]+% of the heap \(20,000 objects → System\.Byte\[\]\)$", first);
+    }
+
+    [Fact]
     public async Task A_cpu_capture_records_what_was_asked_within_half_a_second_and_says_how_long_it_measured()
     {
         var tag = $"{tagPrefix}-{Guid.NewGuid():N}";
