@@ -24,10 +24,18 @@ public static class NettraceCpuAnalyzer
     /// samples and Percent a share of them. ThreadCount and DurationSeconds cover every sample; the speedscope
     /// file keeps the waits. Pseudo-frames (thread and process nodes, the markers) are never ranked.
     /// </remarks>
-    public static CpuProfileSummary Analyze(string nettracePath, string speedscopePath, int topFrames = DefaultTopFrames, string? functionsPath = null)
+    /// <param name="window">
+    /// The duration asked for: samples after it (taken while the session stops and the runtime writes its rundown, a
+    /// second or more on a busy host) are left out of the summary, so it covers what was asked.
+    /// </param>
+    public static CpuProfileSummary Analyze(string nettracePath, string speedscopePath, int topFrames = DefaultTopFrames, string? functionsPath = null, TimeSpan? window = null)
     {
         using var trace = NettraceStacks.Open(nettracePath);
         SpeedScopeStackSourceWriter.WriteStackViewAsJson(trace.Source, speedscopePath);
+
+        var start = double.MaxValue;
+        trace.Source.ForEach(sample => start = Math.Min(start, sample.TimeRelativeMSec));
+        var end = window is { } asked ? start + asked.TotalMilliseconds : double.MaxValue;
 
         // Samples share interned stacks: count per stack first, so each distinct stack is resolved once.
         var samplesByStack = new Dictionary<StackSourceCallStackIndex, long>();
@@ -35,6 +43,11 @@ public static class NettraceCpuAnalyzer
         var last = double.MinValue;
         trace.Source.ForEach(sample =>
         {
+            if (sample.TimeRelativeMSec > end)
+            {
+                return;
+            }
+
             samplesByStack[sample.StackIndex] = samplesByStack.GetValueOrDefault(sample.StackIndex) + 1;
             first = Math.Min(first, sample.TimeRelativeMSec);
             last = Math.Max(last, sample.TimeRelativeMSec);
