@@ -54,10 +54,7 @@ public sealed class FindingsFirstTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task Dotnet_hot_method_leads_by_its_own_name()
     {
-        var tag = $"{tagPrefix}-{Guid.NewGuid():N}";
-        using var target = await TestTargetProcess.StartAsync("cpu", tag);
-
-        var (_, first) = await CaptureAsync("""{ commandLine: "{{ labels.tag }}" }""", "[ { kind: cpu, duration: 2s } ]", ("tag", tag));
+        var (_, first) = await CaptureDotnetAsync("cpu", "[ { kind: cpu, duration: 2s } ]");
 
         Assert.Matches(@"^[0-9.]+% of CPU is in AutoCapture\.TestTarget\.PlantedWork\.PlantedHotMethod \(own code\)$", first);
     }
@@ -65,10 +62,7 @@ public sealed class FindingsFirstTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task Dotnet_idle_process_is_called_idle_and_the_capture_never_profiles_its_own_event_pipe()
     {
-        var tag = $"{tagPrefix}-{Guid.NewGuid():N}";
-        using var target = await TestTargetProcess.StartAsync("idle", tag);
-
-        var (manifest, first) = await CaptureAsync("""{ commandLine: "{{ labels.tag }}" }""", "[ { kind: cpu, duration: 2s } ]", ("tag", tag));
+        var (manifest, first) = await CaptureDotnetAsync("idle", "[ { kind: cpu, duration: 2s } ]");
 
         Assert.Matches(@"^idle: [0-9,]+ on-CPU samples in [0-9.]+ s", first);
         Assert.DoesNotContain("System.Diagnostics.Tracing", SlackText(), StringComparison.Ordinal);
@@ -78,10 +72,7 @@ public sealed class FindingsFirstTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task Dotnet_lock_convoy_leads_with_where_the_threads_queue_and_the_thread_holding_the_lock()
     {
-        var tag = $"{tagPrefix}-{Guid.NewGuid():N}";
-        using var target = await TestTargetProcess.StartAsync("convoy", tag);
-
-        var (manifest, first) = await CaptureAsync("""{ commandLine: "{{ labels.tag }}" }""", "[ { kind: cpu, duration: 3s } ]", ("tag", tag));
+        var (manifest, first) = await CaptureDotnetAsync("convoy", "[ { kind: cpu, duration: 3s } ]");
 
         Assert.Matches(@"^[1-6] threads are blocked entering a lock in AutoCapture\.TestTarget\.PlantedWork\.PlantedLedgerWrite; the lock is held by thread 0x[0-9a-f]+ in AutoCapture\.TestTarget\.PlantedWork\.PlantedLedgerCompaction for ≥ [0-9.]+ s$", first);
         var owner = manifest.Summary!.Cpu!.Locks![0].OwnerThreadId;
@@ -91,10 +82,7 @@ public sealed class FindingsFirstTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task Dotnet_heap_of_byte_arrays_leads_with_the_application_type_that_retains_them()
     {
-        var tag = $"{tagPrefix}-{Guid.NewGuid():N}";
-        using var target = await TestTargetProcess.StartAsync("retained", tag);
-
-        var (manifest, first) = await CaptureAsync("""{ commandLine: "{{ labels.tag }}" }""", "[ heap ]", ("tag", tag));
+        var (manifest, first) = await CaptureDotnetAsync("retained", "[ heap ]");
 
         Assert.Equal("System.Byte[]", manifest.Summary!.Heap!.Top[0].Name);
         Assert.Matches(@"^AutoCapture\.TestTarget\.PlantedInvoiceArchive retains [0-9.]+ MiB, [0-9.]+% of the heap \(20,000 objects → System\.Byte\[\]\)$", first);
@@ -103,15 +91,20 @@ public sealed class FindingsFirstTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task A_cpu_capture_records_what_was_asked_within_half_a_second_and_says_how_long_it_measured()
     {
-        var tag = $"{tagPrefix}-{Guid.NewGuid():N}";
-        using var target = await TestTargetProcess.StartAsync("cpu", tag);
-
-        var (manifest, _) = await CaptureAsync("""{ commandLine: "{{ labels.tag }}" }""", "[ { kind: cpu, duration: 3s } ]", ("tag", tag));
+        var (manifest, _) = await CaptureDotnetAsync("cpu", "[ { kind: cpu, duration: 3s } ]");
 
         var measured = manifest.Summary!.Cpu!.DurationSeconds;
         output.WriteLine($"asked 3 s, measured {measured} s");
         Assert.InRange(measured, 2.5, 3.5);
         Assert.Contains($"over {measured.ToString("0.#", CultureInfo.InvariantCulture)} s", SlackText(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Starts the test target in <paramref name="mode"/> under a unique tag and captures it by that tag.</summary>
+    private async Task<(CaptureManifest Manifest, string FirstLine)> CaptureDotnetAsync(string mode, string captures)
+    {
+        var tag = $"{tagPrefix}-{Guid.NewGuid():N}";
+        using var target = await TestTargetProcess.StartAsync(mode, tag);
+        return await CaptureAsync("""{ commandLine: "{{ labels.tag }}" }""", captures, ("tag", tag));
     }
 
     private async Task<(CaptureManifest Manifest, string FirstLine)> CaptureAsync(string process, string captures, params (string Key, string Value)[] labels)

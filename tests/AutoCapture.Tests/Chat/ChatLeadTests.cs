@@ -6,9 +6,6 @@ using AutoCapture.Core.Summaries;
 using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Endpoints;
 using AutoCapture.Functions.Links;
-using AutoCapture.Functions.Options;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace AutoCapture.Tests.Chat;
 
@@ -24,11 +21,7 @@ public sealed class ChatLeadTests : IDisposable
 
     public void Dispose() => Directory.Delete(storeDirectory, recursive: true);
 
-    private PublicUrls Urls => new(
-        Microsoft.Extensions.Options.Options.Create(new AutoCaptureOptions { PublicBaseUrl = "https://autocapture.example.com", Links = { SigningKey = new string('l', 32) } }),
-        new NoServer(),
-        new FolderStore(storeDirectory),
-        TimeProvider.System);
+    private PublicUrls Urls => TestUrls.For(storeDirectory);
 
     private static CaptureManifest Manifest(string? generatorUrl, Dictionary<string, string> annotations) => new()
     {
@@ -112,19 +105,5 @@ public sealed class ChatLeadTests : IDisposable
         {
             Assert.Contains("&amp;view=left-heavy", page, StringComparison.Ordinal);
         }
-    }
-
-    private sealed class NoServer : IServer
-    {
-        public IFeatureCollection Features { get; } = new FeatureCollection();
-
-        public void Dispose()
-        {
-        }
-
-        public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken)
-            where TContext : notnull => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -23,7 +23,8 @@ switch (args[0])
         PlantedWork.StartLedgerConvoy(writers: 6);
         break;
     case "retained":
-        PlantedHeap.HoldArchives(count: 20_000);
+        // Benchmarks ask for a bigger heap (262,144 archives hold 1 GiB of byte arrays).
+        PlantedHeap.HoldArchives(int.TryParse(Environment.GetEnvironmentVariable("AUTOCAPTURE_TARGET_ARCHIVES"), out var archives) ? archives : 20_000);
         break;
     case "heap":
         PlantedHeap.HoldOrders(count: 50_000);
