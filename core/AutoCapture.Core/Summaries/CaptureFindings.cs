@@ -30,6 +30,9 @@ public static class CaptureFindings
     /// <summary>Lock waits under this share of one thread's time over the capture are ordinary contention.</summary>
     public const double LockWaitShare = 0.25;
 
+    /// <summary>Rows under this share (percent) are noise next to what leads; the artifacts keep them.</summary>
+    public const double MinimumShare = 0.5;
+
     private const int EvidenceLines = 5;
 
     public static IReadOnlyList<Finding> For(CaptureSummary summary, string runtime)
@@ -70,8 +73,7 @@ public static class CaptureFindings
     private static Finding Cpu(CpuProfileSummary cpu, string runtime)
     {
         var evidence = new List<string> { $"CPU: {cpu.Describe()}. Hottest (self time):" };
-        // Frames under half a percent are noise in a chat message; the capture page and artifacts keep them.
-        evidence.AddRange(cpu.TopExclusive.Where(f => f.Percent >= 0.5).Take(EvidenceLines).Select(f => $"  {f.Percent,5:0.0}%  {f.Frame}"));
+        evidence.AddRange(cpu.TopExclusive.Where(f => f.Percent >= MinimumShare).Take(EvidenceLines).Select(f => $"  {f.Percent,5:0.0}%  {f.Frame}"));
         if (cpu.SampleCount == 0 || cpu.OnCpuSeconds < IdleCoreShare * cpu.DurationSeconds)
         {
             var waits = cpu.Waits is { Count: > 0 } w
@@ -149,7 +151,7 @@ public static class CaptureFindings
         var objects = heap.TotalObjects is { } count ? Invariant($" in {count:N0} objects") : string.Empty;
         var pause = heap.PauseMilliseconds is { } ms ? Invariant($" (snapshot GC paused the process {ms:0.#} ms)") : string.Empty;
         var evidence = new List<string> { $"Heap: {Units.Bytes(heap.TotalBytes)}{objects}{pause}. Largest by {(byType ? "type" : "allocating function")}:" };
-        evidence.AddRange(heap.Top.Take(3).Select(e =>
+        evidence.AddRange(heap.Top.Where(e => e.Percent >= MinimumShare).Take(3).Select(e =>
             Invariant($"  {e.Percent,5:0.0}%  {e.Name} ({Units.Bytes(e.Bytes)}{(e.Objects is { } n ? Invariant($", {n:N0} objects") : string.Empty)})")));
         if (heap.RetainedBy is [var retained, ..])
         {

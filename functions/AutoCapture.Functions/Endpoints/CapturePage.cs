@@ -25,9 +25,6 @@ internal static class CapturePage
         "pre{background:#f4f4f4;padding:1rem;overflow:auto;white-space:pre-wrap}iframe{width:100%;height:36rem;border:1px solid #ccc}.status{font-weight:600}" +
         "#findings li{margin:.4rem 0}#findings .finding{font-weight:600;font-size:1.1rem}";
 
-    /// <summary>Rows below this share are folded into one "other" row: they are noise next to what leads.</summary>
-    private const double MinimumRowPercent = 0.5;
-
     public static string Render(CaptureManifest manifest, PublicUrls urls)
     {
         var message = ChatMessage.For(manifest, urls);
@@ -242,7 +239,7 @@ internal static class CapturePage
             page.Table("cpu-exclusive", ["%", "samples", "frame"], Trimmed(cpu.TopExclusive, cpu.SampleCount), numericColumns: 2);
             page.Raw("<h3>Hottest frames including callees</h3>");
             // Inclusive shares overlap, so the folded rows are left out rather than summed.
-            page.Table("cpu-inclusive", ["%", "samples", "frame"], cpu.TopInclusive.Where(f => f.Percent >= MinimumRowPercent).Select(f => new[] { $"{f.Percent:0.0}", N(f.Samples), f.Frame }), numericColumns: 2);
+            page.Table("cpu-inclusive", ["%", "samples", "frame"], cpu.TopInclusive.Where(f => f.Percent >= CaptureFindings.MinimumShare).Select(f => new[] { $"{f.Percent:0.0}", N(f.Samples), f.Frame }), numericColumns: 2);
         }
 
         if (summary.Cpu?.ThreadGroups is { Count: > 0 } threadGroups)
@@ -268,7 +265,7 @@ internal static class CapturePage
     /// <summary>Self-time rows from half a percent up; the rest, runtime plumbing included, as one "other" row.</summary>
     private static IEnumerable<string[]> Trimmed(IReadOnlyList<FrameStat> frames, long total)
     {
-        var shown = frames.Where(f => f.Percent >= MinimumRowPercent && !OwnCode.IsDotnetDiagnosticsFrame(f.Frame)).ToList();
+        var shown = frames.Where(f => f.Percent >= CaptureFindings.MinimumShare && !OwnCode.IsDotnetDiagnosticsFrame(f.Frame)).ToList();
         foreach (var frame in shown)
         {
             yield return [$"{frame.Percent:0.0}", N(frame.Samples), frame.Frame];
@@ -288,10 +285,20 @@ internal static class CapturePage
             var objects = heap.TotalObjects is { } count ? $" in {N(count)} objects" : string.Empty;
             var pause = heap.PauseMilliseconds is { } ms ? $"; the snapshot's GC paused the process {ms:0.#} ms" : string.Empty;
             page.Raw("<h2>Heap</h2><p>").Text($"{Units.Bytes(heap.TotalBytes)}{objects}{pause}. Largest by {(heap.GroupedBy == "type" ? "type" : "allocating function")}:").Raw("</p>");
-            page.Table("heap", ["%", "bytes", "objects", heap.GroupedBy == "type" ? "type" : "function"], heap.Top.Select(e => new[]
+            var shown = heap.Top.Where(e => e.Percent >= CaptureFindings.MinimumShare).ToList();
+            var other = heap.TotalBytes - shown.Sum(e => e.Bytes);
+            page.Table("heap", ["%", "bytes", "objects", heap.GroupedBy == "type" ? "type" : "function"], shown.Select(e => new[]
             {
                 $"{e.Percent:0.0}", Units.Bytes(e.Bytes), e.Objects is { } o ? N(o) : "-", e.Name,
-            }), numericColumns: 3);
+            }).Concat(other > 0 && heap.TotalBytes > 0 ? [[$"{100.0 * other / heap.TotalBytes:0.0}", Units.Bytes(other), "-", "other"]] : []), numericColumns: 3);
+            if (heap.RetainedBy is { Count: > 0 } retained)
+            {
+                page.Raw("<h3>Application types by what they keep alive</h3>");
+                page.Table("heap-retained", ["%", "bytes", "objects", "mostly in", "type"], retained.Select(r => new[]
+                {
+                    $"{r.Percent:0.0}", Units.Bytes(r.Bytes), N(r.Objects), r.Through, r.Type,
+                }), numericColumns: 3);
+            }
         }
 
         if (summary.Goroutines is { } goroutines)

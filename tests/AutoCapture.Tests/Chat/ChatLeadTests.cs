@@ -106,4 +106,27 @@ public sealed class ChatLeadTests : IDisposable
             Assert.Contains("&amp;view=left-heavy", page, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public void The_page_folds_rows_under_half_a_percent_into_other_and_names_what_retains_the_heap()
+    {
+        var manifest = Manifest(null, []) with
+        {
+            Target = new CaptureTarget("http://c:7080", "web-3", new ProcessSelector(Name: "billing")),
+            Summary = new CaptureSummary
+            {
+                Heap = new HeapSummary("type", 1000, 30, [new HeapEntry("System.Byte[]", 900, 10, 90), new HeapEntry("Billing.Ledger", 96, 10, 9.6), new HeapEntry("System.String", 4, 10, 0.4)])
+                {
+                    RetainedBy = [new RetainedStat("Billing.Ledger", 996, 10, 99.6, "System.Byte[]")],
+                },
+            },
+        };
+
+        var page = CapturePage.Render(manifest, Urls);
+
+        Assert.DoesNotContain("System.String", page, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"num\">0.4</td><td class=\"num\">4 B</td><td class=\"num\">-</td><td class=\"frame\">other</td>", page, StringComparison.Ordinal);
+        Assert.Contains($"<p class=\"finding\">{System.Text.Encodings.Web.HtmlEncoder.Default.Encode("Billing.Ledger retains 996 B, 99.6% of the heap (10 objects → System.Byte[])")}</p>", page, StringComparison.Ordinal);
+        Assert.Contains("<table id=\"heap-retained\">", page, StringComparison.Ordinal);
+    }
 }
