@@ -165,13 +165,13 @@ public static class CaptureDiffer
             PprofComparison? comparison = null;
             if (writer is null)
             {
-                comparison = PprofDiffProfile.Compare(incidentData, baselineData, Stream.Null, comment, StackGroups.IsOwnGoFrame, StackGroups.IsGoProfilerFrame);
+                comparison = PprofDiffProfile.Compare(incidentData, baselineData, Stream.Null, comment, OwnCode.IsOwnGoFrame, OwnCode.IsGoProfilerFrame);
             }
             else
             {
                 await writer.WriteAsync(DiffArtifacts.PprofDiff(kind), "application/octet-stream", (stream, _) =>
                 {
-                    comparison = PprofDiffProfile.Compare(incidentData, baselineData, stream, comment, StackGroups.IsOwnGoFrame, StackGroups.IsGoProfilerFrame);
+                    comparison = PprofDiffProfile.Compare(incidentData, baselineData, stream, comment, OwnCode.IsOwnGoFrame, OwnCode.IsGoProfilerFrame);
                     return Task.CompletedTask;
                 }, cancellationToken);
                 Artifacts.Add(DiffArtifacts.PprofDiff(kind));
@@ -216,7 +216,7 @@ public static class CaptureDiffer
             Goroutines = GroupComparer.Compare(
                 await GoroutineGroupsAsync(baseline, cancellationToken),
                 await GoroutineGroupsAsync(incident, cancellationToken),
-                StackGroups.IsOwnGoFrame);
+                OwnCode.IsOwnGoFrame);
 
         private Task ThreadsAsync()
         {
@@ -226,7 +226,7 @@ public static class CaptureDiffer
                 return Task.CompletedTask;
             }
 
-            Threads = GroupComparer.Compare(StackGroups.FromThreads(before), StackGroups.FromThreads(after), StackGroups.IsOwnDotnetFrame);
+            Threads = GroupComparer.Compare(StackGroups.FromThreads(before), StackGroups.FromThreads(after), OwnCode.IsOwnDotnetFrame);
             return Task.CompletedTask;
         }
 

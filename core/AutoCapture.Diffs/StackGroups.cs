@@ -51,37 +51,4 @@ public static class StackGroups
         var state = native ? "in native code" : "running managed code";
         return new StackGroup($"{state}\n{string.Join('\n', frames)}", 1, state, frames, null);
     }));
-
-    /// <summary>
-    /// Go: not the runtime's, the standard library's locks or its internals. Profile diffs count self time there
-    /// toward the calling code (a busy loop shows up as its function, not as the <c>runtime.asyncPreempt</c> that
-    /// interrupted it), and goroutine groups are placed where the program's own code waits.
-    /// </summary>
-    public static bool IsOwnGoFrame(string function) =>
-        !function.StartsWith("runtime.", StringComparison.Ordinal)
-        && !function.StartsWith("runtime/", StringComparison.Ordinal)
-        && !function.StartsWith("sync.", StringComparison.Ordinal)
-        && !function.StartsWith("internal/", StringComparison.Ordinal)
-        && !function.StartsWith("syscall.", StringComparison.Ordinal);
-
-    /// <summary>
-    /// The target's side of serving a profile or dump (net/http/pprof, runtime/pprof, the gops agent): what it
-    /// allocates or runs happens because a capture asked, so a diff leaves it out.
-    /// </summary>
-    public static bool IsGoProfilerFrame(string function) =>
-        function.StartsWith("runtime/pprof.", StringComparison.Ordinal)
-        || function.StartsWith("net/http/pprof.", StringComparison.Ordinal)
-        || function.StartsWith("github.com/google/gops/agent.", StringComparison.Ordinal);
-
-    /// <summary>.NET: frames are <c>module!Namespace.Type.Method(args)</c>; the framework's are System.* and Microsoft.*.</summary>
-    public static bool IsOwnDotnetFrame(string frame)
-    {
-        if (frame.StartsWith('['))
-        {
-            return false;
-        }
-
-        var method = frame[(frame.IndexOf('!', StringComparison.Ordinal) + 1)..];
-        return !method.StartsWith("System.", StringComparison.Ordinal) && !method.StartsWith("Microsoft.", StringComparison.Ordinal);
-    }
 }

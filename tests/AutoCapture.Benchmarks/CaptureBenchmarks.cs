@@ -48,6 +48,9 @@ internal sealed class CaptureBenchmarks(string[] args)
                 case "overhead":
                     await Overhead(Option("--dotnet-trace", "dotnet-trace"), int.Parse(Option("--seconds", "30"), CultureInfo.InvariantCulture), int.Parse(Option("--rounds", "3"), CultureInfo.InvariantCulture));
                     break;
+                case "heap-edges":
+                    await HeapEdges(int.Parse(Option("--archives", "262144"), CultureInfo.InvariantCulture), int.Parse(Option("--rounds", "3"), CultureInfo.InvariantCulture));
+                    break;
                 default:
                     throw new ArgumentException($"unknown capture benchmark '{args[0]}'");
             }
@@ -144,6 +147,12 @@ internal sealed class CaptureBenchmarks(string[] args)
         Console.WriteLine($"dotnet-trace convert --format speedscope: median {theirs.Order().ElementAt(1):0.000} s ({string.Join(", ", theirs.Select(s => s.ToString("0.000")))})");
     }
 
+    private async Task HeapEdges(int archives, int rounds)
+    {
+        using var target = await DotnetTarget.StartAsync("retained", ("AUTOCAPTURE_TARGET_ARCHIVES", archives.ToString(CultureInfo.InvariantCulture)));
+        await HeapEdgeCost.RunAsync(target.Resolved, work, rounds);
+    }
+
     private async Task Overhead(string dotnetTrace, int seconds, int rounds)
     {
         using var target = await DotnetTarget.StartAsync("bench");
@@ -224,6 +233,32 @@ internal sealed class CaptureBenchmarks(string[] args)
 }
 
 /// <summary>Lets the measured lambda keep its result alive without a closure over a local the analyzer would flag.</summary>
+/// <summary>What naming the retaining type costs a heap capture: the snapshot's edges kept, and the retained-size pass.</summary>
+internal static class HeapEdgeCost
+{
+    public static async Task RunAsync(ResolvedProcess target, string work, int rounds)
+    {
+        for (var round = 1; round <= rounds; round++)
+        {
+            GC.Collect();
+            var baseline = GC.GetTotalMemory(forceFullCollection: true);
+            var histogram = new GcHeapHistogram();
+            var clock = Stopwatch.StartNew();
+            await LiveEventPipe.RunAsync(target, DotnetHeapCaptureProvider.Providers, Path.Combine(work, $"heap-{round}.nettrace"), TimeSpan.FromMinutes(5), histogram.Subscribe, CancellationToken.None);
+            var snapshot = clock.Elapsed;
+            var held = GC.GetTotalMemory(forceFullCollection: true) - baseline;
+            clock.Restart();
+            var types = histogram.Types();
+            var histogramOnly = clock.Elapsed;
+            clock.Restart();
+            var summary = histogram.Summarize();
+            var withRetained = clock.Elapsed;
+            var top = summary.RetainedBy is [var first, ..] ? $"{first.Type} {first.Bytes / (1024.0 * 1024):0} MiB" : "none";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: heap {types.TotalBytes / (1024.0 * 1024):0} MiB in {histogram.ObjectCount:N0} objects; snapshot {snapshot.TotalSeconds:0.00} s; collector holds {held / (1024.0 * 1024):0} MiB after it; type histogram {histogramOnly.TotalMilliseconds:0} ms, with retained-by {withRetained.TotalMilliseconds:0} ms; top retainer {top}; peak working set {Environment.WorkingSet / (1024.0 * 1024):0} MiB"));
+        }
+    }
+}
+
 internal static class GoroutineSummaryHolder
 {
     public static AutoCapture.Core.Summaries.GoroutineSummary? Last { get; set; }
@@ -240,10 +275,15 @@ internal sealed class DotnetTarget : IDisposable
 
     public ResolvedProcess Resolved => new(process.Id, "autocapture-testtarget", null);
 
-    public static async Task<DotnetTarget> StartAsync(string mode)
+    public static async Task<DotnetTarget> StartAsync(string mode, params (string Name, string Value)[] environment)
     {
         var assembly = typeof(DotnetTarget).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TestTargetAssembly").Value!;
         var start = new ProcessStartInfo(Path.ChangeExtension(assembly, null)) { ArgumentList = { mode, "600" }, RedirectStandardInput = true, RedirectStandardOutput = true };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.Environment["DOTNET_ROOT"] = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "../../.."));
         var process = Process.Start(start)!;
         var ready = await process.StandardOutput.ReadLineAsync();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoCapture.Core.Captures;
+using AutoCapture.Core.Summaries;
 
 namespace AutoCapture.Cli.Captures;
 
@@ -8,8 +9,15 @@ internal static class CaptureReport
 {
     public static void Print(CaptureManifest m)
     {
+        // The same findings chat and the capture page lead with, first here too.
+        var findings = m.Summary is { } summary ? CaptureFindings.For(summary, m.Target.Process.Runtime) : [];
         Line("id", m.Id);
         Line("status", m.Status.ToString().ToLowerInvariant() + (m.SkipReason ?? m.Error) switch { { } why => $": {why}", _ => string.Empty });
+        foreach (var finding in findings)
+        {
+            Line("finding", finding.Text);
+        }
+
         Line("alert", $"{m.Alert.Name} ({m.Alert.Source}, fingerprint {m.Alert.Fingerprint}, since {Time(m.Alert.StartsAt)})");
         Line("labels", string.Join(", ", m.Alert.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")));
         Line("rule", m.Rule);
@@ -36,38 +44,17 @@ internal static class CaptureReport
         }
 
         Line("chat", m.NotifiedAt is { } at ? $"sent {Time(at)}" : m.NotifyError is { } error ? $"not sent: {error}" : "not sent");
-        if (m.Summary?.Cpu is { } cpu)
+        foreach (var line in findings.SelectMany(f => f.Evidence))
         {
-            Console.WriteLine($"cpu: {cpu.Describe()}; hottest by self time:");
-            foreach (var frame in cpu.TopExclusive.Take(10))
-            {
-                Console.WriteLine($"  {frame.Percent,5:0.0}%  {frame.Frame}");
-            }
+            Console.WriteLine(line);
         }
 
-        if (m.Summary?.Stacks is { } stacks)
-        {
-            Console.WriteLine($"stacks: {stacks.ThreadCount} managed threads; where most are:");
-            foreach (var group in stacks.Threads.GroupBy(t => t.Frames.FirstOrDefault(f => !f.StartsWith('[')) ?? "(native)").OrderByDescending(g => g.Count()).Take(5))
-            {
-                Console.WriteLine($"  {group.Count(),3} × {group.Key}");
-            }
-        }
-
-        Console.WriteLine($"artifacts: {m.Artifacts.Count}, {Bytes(m.Artifacts.Sum(a => a.Size))}");
+        Console.WriteLine($"artifacts: {m.Artifacts.Count}, {Units.Bytes(m.Artifacts.Sum(a => a.Size))}");
         foreach (var artifact in m.Artifacts)
         {
-            Console.WriteLine($"  {artifact.Name}\t{artifact.Kind}\t{Bytes(artifact.Size)}\tsha256 {artifact.Sha256}");
+            Console.WriteLine($"  {artifact.Name}\t{artifact.Kind}\t{Units.Bytes(artifact.Size)}\tsha256 {artifact.Sha256}");
         }
     }
-
-    public static string Bytes(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KiB",
-        < 1024L * 1024 * 1024 => $"{bytes / (1024.0 * 1024):0.#} MiB",
-        _ => $"{bytes / (1024.0 * 1024 * 1024):0.##} GiB",
-    };
 
     private static void Line(string name, string value) => Console.WriteLine($"{name}: {value}");
 

@@ -52,7 +52,7 @@ internal static class DiffReport
         Console.WriteLine("artifacts:");
         foreach (var artifact in artifacts)
         {
-            Console.WriteLine($"  {artifact.Name}\t{CaptureReport.Bytes(artifact.Size)}\tsha256 {artifact.Sha256}");
+            Console.WriteLine($"  {artifact.Name}\t{Units.Bytes(artifact.Size)}\tsha256 {artifact.Sha256}");
         }
     }
 

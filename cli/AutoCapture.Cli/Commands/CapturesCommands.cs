@@ -1,3 +1,4 @@
+using AutoCapture.Core.Summaries;
 using System.CommandLine;
 using System.Globalization;
 using AutoCapture.Cli.Captures;
@@ -240,7 +241,7 @@ internal static class CapturesCommands
         string[] Cells(CaptureListItem c) =>
         [
             c.Id, c.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture), c.Status.ToString().ToLowerInvariant(),
-            c.Alert, c.Host, c.Process, string.Join(",", c.Kinds), c.Bytes > 0 ? CaptureReport.Bytes(c.Bytes) : "-", c.Reason ?? string.Empty,
+            c.Alert, c.Host, c.Process, string.Join(",", c.Kinds), c.Bytes > 0 ? Units.Bytes(c.Bytes) : "-", c.Reason ?? string.Empty,
         ];
         string[] headers = ["id", "created", "status", "alert", "host", "process", "kinds", "size", "reason"];
         if (Console.IsOutputRedirected)

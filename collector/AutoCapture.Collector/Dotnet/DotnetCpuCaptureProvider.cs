@@ -39,7 +39,7 @@ public sealed class DotnetCpuCaptureProvider : ICaptureProvider
         await context.Artifacts.UploadAsync(tracePath, Kind, "application/octet-stream", cancellationToken);
         var functionsPath = Path.Combine(context.WorkDirectory, "cpu.functions.json");
         var cpu = await CaptureSteps.AnalyseAsync(
-            "cpu.nettrace", () => NettraceCpuAnalyzer.Analyze(tracePath, speedscopePath, functionsPath: functionsPath), cancellationToken);
+            "cpu.nettrace", () => NettraceCpuAnalyzer.Analyze(tracePath, speedscopePath, functionsPath: functionsPath, window: context.Duration), cancellationToken);
         await context.Artifacts.UploadAsync(speedscopePath, Kind, "application/json", cancellationToken);
         await context.Artifacts.UploadAsync(functionsPath, Kind, "application/json", cancellationToken);
         return new CaptureSummary { Cpu = cpu };

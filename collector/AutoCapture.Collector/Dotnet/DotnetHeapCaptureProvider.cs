@@ -16,7 +16,7 @@ namespace AutoCapture.Collector.Dotnet;
 /// </summary>
 public sealed class DotnetHeapCaptureProvider : ICaptureProvider
 {
-    private static readonly EventPipeProvider[] Providers =
+    internal static readonly EventPipeProvider[] Providers =
     [
         new("Microsoft-Windows-DotNETRuntime", EventLevel.Verbose, (long)ClrTraceEventParser.Keywords.GCHeapSnapshot),
     ];

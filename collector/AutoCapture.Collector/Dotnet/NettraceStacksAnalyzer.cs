@@ -30,14 +30,14 @@ public static class NettraceStacksAnalyzer
     }
 
     internal static ThreadStack ToThreadStack(ThreadSample sample) =>
-        new(sample.ThreadId, sample.InNativeCode ? [NativeFrames, .. sample.Frames] : sample.Frames);
+        new(sample.ThreadId, sample.InNativeCode ? [NativeFrames, .. sample.Frames] : sample.Frames) { Name = sample.Name };
 
-    /// <summary>The stacks.txt artifact: "Thread 0x1a2b (id 6699):" then its frames, innermost first, indented.</summary>
+    /// <summary>The stacks.txt artifact: "Thread 0x1a2b (id 6699, "name"):" then its frames, innermost first, indented.</summary>
     public static void WriteText(ThreadStacksSummary stacks, TextWriter writer)
     {
         foreach (var thread in stacks.Threads)
         {
-            writer.Write($"Thread 0x{thread.ThreadId:x} (id {thread.ThreadId}):\n");
+            writer.Write($"Thread 0x{thread.ThreadId:x} (id {thread.ThreadId}{(thread.Name is { } name ? $", \"{name}\"" : string.Empty)}):\n");
             foreach (var frame in thread.Frames)
             {
                 writer.Write($"    {frame}\n");

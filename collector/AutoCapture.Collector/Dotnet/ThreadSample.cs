@@ -12,6 +12,9 @@ namespace AutoCapture.Collector.Dotnet;
 /// <param name="InNativeCode">The thread was in native code (a wait, a P/Invoke) rather than running managed code.</param>
 internal sealed record ThreadSample(long ThreadId, IReadOnlyList<string> Frames, bool InNativeCode)
 {
+    /// <summary>The thread's name from its thread node, when it has one.</summary>
+    public string? Name { get; init; }
+
     public const string ManagedCodeMarker = "CPU_TIME";
     public const string NativeCodeMarker = "UNMANAGED_CODE_TIME";
     private const string ThreadNodePrefix = "Thread (";
@@ -40,7 +43,14 @@ internal sealed record ThreadSample(long ThreadId, IReadOnlyList<string> Frames,
             frames[i - first] = stack[i];
         }
 
-        return new ThreadSample(threadId, frames, stack[0] == NativeCodeMarker);
+        return new ThreadSample(threadId, frames, stack[0] == NativeCodeMarker) { Name = ParseThreadName(stack[threadNode]) };
+    }
+
+    // "Thread (4008) (.NET TP Worker)": the name is what the outer parentheses after the id hold.
+    private static string? ParseThreadName(string threadNode)
+    {
+        var open = threadNode.IndexOf(" (", threadNode.IndexOf(')', StringComparison.Ordinal), StringComparison.Ordinal);
+        return open > 0 && threadNode.EndsWith(')') && threadNode.Length > open + 3 ? threadNode[(open + 2)..^1] : null;
     }
 
     // "Thread (4008)" or, with a name, "Thread (4008) (.NET TP Worker)".

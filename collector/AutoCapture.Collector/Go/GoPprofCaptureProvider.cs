@@ -68,7 +68,11 @@ public sealed class GoPprofCaptureProvider(string kind, GoProfileSource source) 
             counted.Total,
             ThreadCount: 0,
             counted.TopFlat.Select(f => new FrameStat(f.Function, f.Value, f.Percent)).ToList(),
-            counted.TopCum.Select(f => new FrameStat(f.Function, f.Value, f.Percent)).ToList());
+            counted.TopCum.Select(f => new FrameStat(f.Function, f.Value, f.Percent)).ToList())
+        {
+            TopOwn = PprofSummarizer.TopOwn(profile, samples, OwnCode.IsOwnGoFrame, OwnCode.IsGoProfilerFrame),
+            OnCpuSeconds = counted.PeriodUnit == "nanoseconds" ? counted.Total * counted.Period / 1e9 : null,
+        };
     }
 
     // Live memory by the function that allocated it: Go's heap profile records allocation sites, not types.

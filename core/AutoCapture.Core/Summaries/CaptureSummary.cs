@@ -32,20 +32,53 @@ public sealed record CpuProfileSummary(
     /// <summary>.NET: threads grouped by where they start, with each group's hottest frames.</summary>
     public IReadOnlyList<ThreadGroupStat>? ThreadGroups { get; init; }
 
+    /// <summary>The application's own functions by the samples they hold with what they call (see <see cref="OwnFrameTally"/>).</summary>
+    public IReadOnlyList<OwnFrameStat>? TopOwn { get; init; }
+
+    /// <summary>.NET: locks threads waited for during the capture, by owner, longest total wait first.</summary>
+    public IReadOnlyList<LockContention>? Locks { get; init; }
+
+    /// <summary>.NET: where threads off the CPU wait, by their innermost own frame, busiest first.</summary>
+    public IReadOnlyList<WaitStat>? Waits { get; init; }
+
+    /// <summary>CPU time the samples stand for (.NET: one millisecond each; Go: the profile's period); null when unknown.</summary>
+    public double? OnCpuSeconds { get; init; }
+
     /// <summary>"2,861 samples on 12 threads over 30 s"; a Go profile has no thread dimension, so it names none.</summary>
     public string Describe() => string.Create(
         System.Globalization.CultureInfo.InvariantCulture,
         $"{SampleCount:N0} samples{(ThreadCount > 0 ? $" on {ThreadCount} threads" : string.Empty)} over {DurationSeconds:0.#} s");
 }
 
+/// <param name="Frame">The innermost application frame of the samples counted.</param>
+/// <param name="Percent">Share of all on-CPU samples, 0–100.</param>
+/// <param name="Leaf">The hottest innermost frame beneath it (library or runtime code it calls, or itself).</param>
+public sealed record OwnFrameStat(string Frame, long Samples, double Percent, string Leaf, double LeafPercent);
+
+/// <param name="Frame">The innermost application frame of the waiting threads (the innermost frame when none is).</param>
+/// <param name="Innermost">Where the waiting threads actually are (e.g. <c>Monitor.Enter</c>).</param>
+public sealed record WaitStat(string Frame, int ThreadCount, string Innermost);
+
 /// <param name="Group">What the threads share: their outermost managed frame (the thread's start routine).</param>
 /// <param name="Samples">The group's on-CPU samples; Percent is their share of all on-CPU samples.</param>
 public sealed record ThreadGroupStat(string Group, int ThreadCount, long Samples, double Percent, IReadOnlyList<FrameStat> TopExclusive);
 
 /// <param name="Frames">Innermost frame first.</param>
-public sealed record ThreadStack(long ThreadId, IReadOnlyList<string> Frames);
+public sealed record ThreadStack(long ThreadId, IReadOnlyList<string> Frames)
+{
+    /// <summary>The thread's name, when it has one (Thread.Name, or the runtime's own such as ".NET TP Worker").</summary>
+    public string? Name { get; init; }
+}
 
 public sealed record ThreadStacksSummary(int ThreadCount, IReadOnlyList<ThreadStack> Threads);
+
+/// <summary>Threads that waited for locks one thread held, from the runtime's contention events (.NET 8+).</summary>
+/// <param name="OwnerThreadId">The thread that held the lock, as the runtime reported it.</param>
+/// <param name="Waiters">Threads seen waiting for a lock it held.</param>
+/// <param name="WaitSeconds">All their waits added up; LongestWaitSeconds is the longest one (at least what the capture saw).</param>
+/// <param name="WaitingIn">The innermost application frame the waiters were in most.</param>
+/// <param name="HolderIn">The innermost application frame the owner was in most.</param>
+public sealed record LockContention(long OwnerThreadId, int Waiters, double WaitSeconds, double LongestWaitSeconds, string? WaitingIn, string? HolderIn);
 
 /// <summary>What holds the heap: .NET by object type (GC heap snapshot), Go by allocation site (pprof inuse_space).</summary>
 /// <param name="GroupedBy"><c>type</c> or <c>function</c>.</param>
@@ -56,7 +89,16 @@ public sealed record HeapSummary(
     long TotalBytes,
     long? TotalObjects,
     IReadOnlyList<HeapEntry> Top,
-    double? PauseMilliseconds = null);
+    double? PauseMilliseconds = null)
+{
+    /// <summary>.NET: application types by the bytes they hold through references (theirs plus what only they point to).</summary>
+    public IReadOnlyList<RetainedStat>? RetainedBy { get; init; }
+}
+
+/// <param name="Type">An application type.</param>
+/// <param name="Bytes">Its own bytes plus those of the objects it references that no other type's instances do.</param>
+/// <param name="Through">The type most of the retained bytes are in (e.g. <c>System.Byte[]</c>).</param>
+public sealed record RetainedStat(string Type, long Bytes, long Objects, double Percent, string Through);
 
 /// <param name="Percent">Share of <see cref="HeapSummary.TotalBytes"/>, 0–100.</param>
 public sealed record HeapEntry(string Name, long Bytes, long? Objects, double Percent);

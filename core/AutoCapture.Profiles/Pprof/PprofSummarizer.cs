@@ -54,6 +54,33 @@ public static class PprofSummarizer
             .Select(i => new FunctionValue(profile.FunctionNames[i], flat[i], cum[i])));
     }
 
+    /// <summary>Own functions ranked as <see cref="OwnFrameTally"/> ranks them, leaving out samples in <paramref name="leavesOut"/> code.</summary>
+    public static IReadOnlyList<OwnFrameStat> TopOwn(PprofProfile profile, string? sampleType, Func<string, bool> isOwn, Func<string, bool> leavesOut, int top = DefaultTop)
+    {
+        var index = SampleTypeIndex(profile, sampleType);
+        var tally = new OwnFrameTally(isOwn);
+        var stack = new List<string>();
+        for (var sample = 0; sample < profile.SampleCount; sample++)
+        {
+            stack.Clear();
+            foreach (var location in profile.Locations(sample))
+            {
+                foreach (var frame in profile.Frames(location))
+                {
+                    stack.Add(profile.FunctionNames[frame]);
+                }
+            }
+
+            var value = profile.Value(sample, index);
+            if (value != 0 && stack.Count > 0 && !stack.Exists(f => leavesOut(f)))
+            {
+                tally.Add(stack, value);
+            }
+        }
+
+        return tally.Top(top);
+    }
+
     private static int SampleTypeIndex(PprofProfile profile, string? sampleType)
     {
         var index = sampleType is null ? profile.DefaultSampleType : profile.FindSampleType(sampleType);

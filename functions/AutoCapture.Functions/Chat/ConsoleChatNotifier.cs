@@ -31,6 +31,11 @@ public sealed class ConsoleChatNotifier(TextWriter output, string name = "consol
     {
         var builder = new StringBuilder();
         builder.AppendLine("┌─ chat ─────────────────────────────────────────────");
+        if (message.Lead is { } lead)
+        {
+            builder.AppendLine($"│ {lead}");
+        }
+
         builder.AppendLine($"│ {message.Title}");
         builder.AppendLine($"│ {message.Headline}");
         foreach (var (name, value) in message.Fields)

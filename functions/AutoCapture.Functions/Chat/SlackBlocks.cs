@@ -16,16 +16,19 @@ public static class SlackBlocks
     private const int HeaderLimit = 150;
     private const int MaxButtons = 5;
 
-    // header, headline, fields, actions, overflow note, footer: what is left is for findings.
-    private const int MaxFindingBlocks = MaxBlocks - 6;
+    // lead, header, headline, fields, actions, overflow note, footer: what is left is for findings.
+    private const int MaxFindingBlocks = MaxBlocks - 7;
 
     public static JsonObject Payload(ChatMessage message)
     {
-        var blocks = new JsonArray
+        var blocks = new JsonArray();
+        if (message.Lead is { } lead)
         {
-            new JsonObject { ["type"] = "header", ["text"] = PlainText(Shorten(message.Title, HeaderLimit)) },
-            Section(Shorten(Escape(message.Headline), SectionTextLimit)),
-        };
+            blocks.Add(Section(Shorten($"*{Escape(lead)}*", SectionTextLimit)));
+        }
+
+        blocks.Add(new JsonObject { ["type"] = "header", ["text"] = PlainText(Shorten(message.Title, HeaderLimit)) });
+        blocks.Add(Section(Shorten(Escape(message.Headline), SectionTextLimit)));
 
         if (message.Fields.Count > 0)
         {
@@ -78,8 +81,8 @@ public static class SlackBlocks
         blocks.Add(Context($"AutoCapture · capture `{message.CaptureId}`"));
         return new JsonObject
         {
-            // Slack shows `text` in notifications and where blocks cannot render.
-            ["text"] = Shorten(Escape($"{message.Title}: {message.Headline}"), SectionTextLimit),
+            // Slack shows `text` in notifications and where blocks cannot render: the top finding is what to read there.
+            ["text"] = Shorten(Escape(message.Lead is { } top ? $"{top} · {message.Title}: {message.Headline}" : $"{message.Title}: {message.Headline}"), SectionTextLimit),
             ["blocks"] = blocks,
         };
     }

@@ -51,16 +51,19 @@ public sealed class TeamsWorkflowNotifier(string name, string webhookUrl, HttpCl
 
     private static JsonObject Build(ChatMessage message, int findings, int links)
     {
-        var body = new JsonArray
+        var body = new JsonArray();
+        if (message.Lead is { } lead)
         {
-            new JsonObject { ["type"] = "TextBlock", ["text"] = Limit(Escape(message.Title), 500), ["weight"] = "Bolder", ["size"] = "Medium", ["wrap"] = true },
-            new JsonObject { ["type"] = "TextBlock", ["text"] = Limit(Escape(message.Headline), 2000), ["wrap"] = true },
-            new JsonObject
-            {
-                ["type"] = "FactSet",
-                ["facts"] = new JsonArray(message.Fields.Select(f => (JsonNode)new JsonObject { ["title"] = Limit(Escape(f.Name), 100), ["value"] = Limit(Escape(f.Value), 1000) }).ToArray()),
-            },
-        };
+            body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = Limit(Escape(lead), 1000), ["weight"] = "Bolder", ["size"] = "Medium", ["wrap"] = true });
+        }
+
+        body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = Limit(Escape(message.Title), 500), ["weight"] = "Bolder", ["wrap"] = true });
+        body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = Limit(Escape(message.Headline), 2000), ["wrap"] = true });
+        body.Add(new JsonObject
+        {
+            ["type"] = "FactSet",
+            ["facts"] = new JsonArray(message.Fields.Select(f => (JsonNode)new JsonObject { ["title"] = Limit(Escape(f.Name), 100), ["value"] = Limit(Escape(f.Value), 1000) }).ToArray()),
+        });
         if (findings > 0)
         {
             body.Add(new JsonObject

@@ -55,7 +55,8 @@ public sealed class WebhookNotifier(string name, string url, string? secret, Htt
             ["captureId"] = message.CaptureId,
             ["title"] = message.Title,
             ["headline"] = message.Headline,
-            ["text"] = string.Join('\n', new[] { message.Headline }.Concat(message.Fields.Select(f => $"{f.Name}: {f.Value}")).Concat(message.Findings)),
+            ["finding"] = message.Lead,
+            ["text"] = string.Join('\n', new[] { message.Lead, message.Headline }.OfType<string>().Concat(message.Fields.Select(f => $"{f.Name}: {f.Value}")).Concat(message.Findings)),
             ["links"] = new JsonArray(message.Links.Select(l => (JsonNode)new JsonObject { ["text"] = l.Text, ["url"] = l.Url }).ToArray()),
             ["manifest"] = manifest is null ? null : JsonNode.Parse(AutoCaptureJson.Serialize(manifest)),
         };

@@ -19,8 +19,11 @@ internal static class CapturePage
     private const string Style =
         "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#222}" +
         "table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{padding:.25rem .7rem;text-align:left;vertical-align:top;border-bottom:1px solid #e4e4e4}" +
-        "th{background:#f6f6f6}td.num{text-align:right;font-variant-numeric:tabular-nums}code,td.frame{font-family:ui-monospace,monospace;font-size:.85rem;word-break:break-all}" +
-        "pre{background:#f4f4f4;padding:1rem;overflow:auto}iframe{width:100%;height:36rem;border:1px solid #ccc}.status{font-weight:600}";
+        "th{background:#f6f6f6}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}code,td.frame{font-family:ui-monospace,monospace;font-size:.85rem;overflow-wrap:anywhere}" +
+        // Frame names are long and unbreakable: a column holding them keeps a readable width instead of one character per line.
+        "td.frame{min-width:18rem}td{min-width:3rem}" +
+        "pre{background:#f4f4f4;padding:1rem;overflow:auto;white-space:pre-wrap}iframe{width:100%;height:36rem;border:1px solid #ccc}.status{font-weight:600}" +
+        "#findings li{margin:.4rem 0}#findings .finding{font-weight:600;font-size:1.1rem}";
 
     public static string Render(CaptureManifest manifest, PublicUrls urls)
     {
@@ -28,11 +31,16 @@ internal static class CapturePage
         var page = new Html();
         page.Raw("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><link rel=\"icon\" href=\"").Raw(FlameGraphViewer.IconPath).Raw("\"><title>")
             .Text($"AutoCapture {manifest.Id}").Raw("</title><style>").Raw(Style).Raw("</style></head><body>");
-        page.Raw("<h1>").Text(message.Title).Raw("</h1><p class=\"status\">").Text(message.Headline).Raw("</p>");
+        // No status emoji in the heading: where fonts lack them they render as boxes.
+        page.Raw("<h1>").Text($"{manifest.Alert.Name}: {manifest.Target.Host}").Raw("</h1><p class=\"status\">").Text(message.Headline).Raw("</p>");
+        Findings(page, manifest);
+        AlertContextSection(page, manifest);
         if (manifest.Diff is { } diff)
         {
             Comparison(page, manifest, diff, urls);
         }
+
+        FlameGraph(page, manifest, urls);
 
         page.Raw("<h2>Capture</h2>");
         var rows = message.Fields.Select(f => new[] { f.Name, f.Value }).ToList();
@@ -56,15 +64,67 @@ internal static class CapturePage
             RuntimeSummaries(page, summary);
         }
 
-        if (message.Findings.Count > 0)
+        if (manifest.Notes.Count > 0)
         {
-            page.Raw("<h2>Highlights</h2><pre>").Text(string.Join('\n', message.Findings)).Raw("</pre>");
+            page.Raw("<h2>Notes</h2><ul>");
+            foreach (var note in manifest.Notes)
+            {
+                page.Raw("<li>").Text(note).Raw("</li>");
+            }
+
+            page.Raw("</ul>");
         }
 
-        FlameGraph(page, manifest, urls);
         Artifacts(page, manifest, urls);
         page.Raw("</body></html>");
         return page.ToString();
+    }
+
+    /// <summary>The findings model, as chat leads with it: each sentence, then the figures it rests on.</summary>
+    private static void Findings(Html page, CaptureManifest manifest)
+    {
+        if (manifest.Summary is not { } summary || CaptureFindings.For(summary, manifest.Target.Process.Runtime) is not { Count: > 0 } findings)
+        {
+            return;
+        }
+
+        page.Raw("<section id=\"findings\"><h2>Findings</h2><ol>");
+        foreach (var finding in findings)
+        {
+            page.Raw("<li><p class=\"finding\">").Text(finding.Text).Raw("</p>");
+            if (finding.Evidence.Count > 0)
+            {
+                page.Raw("<pre>").Text(string.Join('\n', finding.Evidence)).Raw("</pre>");
+            }
+
+            page.Raw("</li>");
+        }
+
+        page.Raw("</ol></section>");
+    }
+
+    /// <summary>The alert's own words and links back to where it fired: sender text, encoded, links only when http(s).</summary>
+    private static void AlertContextSection(Html page, CaptureManifest manifest)
+    {
+        var words = AlertContext.Annotations(manifest.Alert).ToList();
+        var links = AlertContext.Links(manifest.Alert).ToList();
+        if (words.Count == 0 && links.Count == 0)
+        {
+            return;
+        }
+
+        page.Raw("<section id=\"alert\"><h2>Alert</h2>");
+        foreach (var (name, value) in words)
+        {
+            page.Raw("<p><strong>").Text(name).Raw(":</strong> ").Text(value).Raw("</p>");
+        }
+
+        foreach (var link in links)
+        {
+            page.Raw("<p><a rel=\"noopener noreferrer\" href=\"").Attribute(link.Url).Raw("\">").Text(link.Text).Raw("</a></p>");
+        }
+
+        page.Raw("</section>");
     }
 
     /// <summary>What changed against the baseline, first: it answers "what is different from normal" before the details.</summary>
@@ -176,9 +236,10 @@ internal static class CapturePage
         {
             page.Raw("<h2>CPU</h2><p>").Text($"{cpu.Describe()}.").Raw("</p>");
             page.Raw("<h3>Hottest frames by self time</h3>");
-            page.Table("cpu-exclusive", ["%", "samples", "frame"], cpu.TopExclusive.Select(f => new[] { $"{f.Percent:0.0}", N(f.Samples), f.Frame }), numericColumns: 2);
+            page.Table("cpu-exclusive", ["%", "samples", "frame"], Trimmed(cpu.TopExclusive, cpu.SampleCount), numericColumns: 2);
             page.Raw("<h3>Hottest frames including callees</h3>");
-            page.Table("cpu-inclusive", ["%", "samples", "frame"], cpu.TopInclusive.Select(f => new[] { $"{f.Percent:0.0}", N(f.Samples), f.Frame }), numericColumns: 2);
+            // Inclusive shares overlap, so the folded rows are left out rather than summed.
+            page.Table("cpu-inclusive", ["%", "samples", "frame"], cpu.TopInclusive.Where(f => f.Percent >= CaptureFindings.MinimumShare).Select(f => new[] { $"{f.Percent:0.0}", N(f.Samples), f.Frame }), numericColumns: 2);
         }
 
         if (summary.Cpu?.ThreadGroups is { Count: > 0 } threadGroups)
@@ -196,8 +257,24 @@ internal static class CapturePage
             var groups = stacks.Threads
                 .GroupBy(t => t.Frames.FirstOrDefault(f => !f.StartsWith('[')) ?? (t.Frames.Count > 0 ? t.Frames[0] : "(no frames)"))
                 .OrderByDescending(g => g.Count())
-                .Select(g => new[] { N(g.Count()), g.Key, string.Join(", ", g.Select(t => t.ThreadId.ToString(CultureInfo.InvariantCulture)).Take(12)) });
-            page.Table("stacks", ["threads", "innermost frame", "thread ids"], groups, numericColumns: 1);
+                .Select(g => new[] { N(g.Count()), string.Join(", ", g.Take(12).Select(t => t.Name is { } name ? $"{t.ThreadId} {name}" : t.ThreadId.ToString(CultureInfo.InvariantCulture))), g.Key });
+            page.Table("stacks", ["threads", "thread ids and names", "innermost frame"], groups, numericColumns: 1);
+        }
+    }
+
+    /// <summary>Self-time rows from half a percent up; the rest, runtime plumbing included, as one "other" row.</summary>
+    private static IEnumerable<string[]> Trimmed(IReadOnlyList<FrameStat> frames, long total)
+    {
+        var shown = frames.Where(f => f.Percent >= CaptureFindings.MinimumShare && !OwnCode.IsDotnetDiagnosticsFrame(f.Frame)).ToList();
+        foreach (var frame in shown)
+        {
+            yield return [$"{frame.Percent:0.0}", N(frame.Samples), frame.Frame];
+        }
+
+        var other = total - shown.Sum(f => f.Samples);
+        if (other > 0 && total > 0)
+        {
+            yield return [$"{100.0 * other / total:0.0}", N(other), "other"];
         }
     }
 
@@ -208,10 +285,20 @@ internal static class CapturePage
             var objects = heap.TotalObjects is { } count ? $" in {N(count)} objects" : string.Empty;
             var pause = heap.PauseMilliseconds is { } ms ? $"; the snapshot's GC paused the process {ms:0.#} ms" : string.Empty;
             page.Raw("<h2>Heap</h2><p>").Text($"{Units.Bytes(heap.TotalBytes)}{objects}{pause}. Largest by {(heap.GroupedBy == "type" ? "type" : "allocating function")}:").Raw("</p>");
-            page.Table("heap", ["%", "bytes", "objects", heap.GroupedBy == "type" ? "type" : "function"], heap.Top.Select(e => new[]
+            var shown = heap.Top.Where(e => e.Percent >= CaptureFindings.MinimumShare).ToList();
+            var other = heap.TotalBytes - shown.Sum(e => e.Bytes);
+            page.Table("heap", ["%", "bytes", "objects", heap.GroupedBy == "type" ? "type" : "function"], shown.Select(e => new[]
             {
                 $"{e.Percent:0.0}", Units.Bytes(e.Bytes), e.Objects is { } o ? N(o) : "-", e.Name,
-            }), numericColumns: 3);
+            }).Concat(other > 0 && heap.TotalBytes > 0 ? [[$"{100.0 * other / heap.TotalBytes:0.0}", Units.Bytes(other), "-", "other"]] : []), numericColumns: 3);
+            if (heap.RetainedBy is { Count: > 0 } retained)
+            {
+                page.Raw("<h3>Application types by what they keep alive</h3>");
+                page.Table("heap-retained", ["%", "bytes", "objects", "mostly in", "type"], retained.Select(r => new[]
+                {
+                    $"{r.Percent:0.0}", Units.Bytes(r.Bytes), N(r.Objects), r.Through, r.Type,
+                }), numericColumns: 3);
+            }
         }
 
         if (summary.Goroutines is { } goroutines)

@@ -30,8 +30,10 @@ public static class FlameGraphViewer
         || artifact.Name.EndsWith(".pprof", StringComparison.Ordinal);
 
     /// <summary>The viewer's address opening <paramref name="profileUrl"/> (a same-origin path with its link token).</summary>
+    // Left Heavy merges identical stacks and puts the heaviest first, so a hot loop reads as one wide bar; speedscope's
+    // default, Time Order, shows it as a row of slivers too thin to name.
     public static string ViewerUrl(string profileUrl, string title) =>
-        $"{RequestPath}/index.html#profileURL={Uri.EscapeDataString(profileUrl)}&title={Uri.EscapeDataString(title)}";
+        $"{RequestPath}/index.html#profileURL={Uri.EscapeDataString(profileUrl)}&title={Uri.EscapeDataString(title)}&view=left-heavy";
 
     /// <summary>Middleware rather than endpoints, so the Functions worker's Viewer function can run the same pipeline (<see cref="FunctionsHost.WorkerFunctions"/>).</summary>
     public static IApplicationBuilder UseFlameGraphViewer(this IApplicationBuilder app)

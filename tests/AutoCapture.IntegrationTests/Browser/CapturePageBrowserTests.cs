@@ -13,7 +13,8 @@ namespace AutoCapture.IntegrationTests.Browser;
 /// <summary>
 /// The capture page of a real CPU capture in a real browser (Debian's chromium, headless, driven by Playwright): the
 /// summary tables and artifact list are there, the embedded speedscope viewer loads the profile from the same origin
-/// under the app's CSP and shows the target's hot method. A screenshot is saved with the test results.
+/// under the app's CSP, opens in Left Heavy and shows the target's hot method; the findings lead the page. Screenshots
+/// are saved with the test results.
 /// </summary>
 [Collection(DotnetTargetsCollection.Name)]
 public sealed class CapturePageBrowserTests(ITestOutputHelper output) : IAsyncLifetime
@@ -77,9 +78,20 @@ public sealed class CapturePageBrowserTests(ITestOutputHelper output) : IAsyncLi
         var hot = await page.Locator("#cpu-inclusive").TextContentAsync();
         Assert.Contains("PlantedHotMethod", hot, StringComparison.Ordinal);
 
-        // The viewer loads the profile (same origin, through the page's own signed link) and draws it.
+        // Findings lead the page, before the comparison, the flame graph and the tables, naming the planted method.
+        Assert.Equal("findings", await page.Locator("body > h2, body > section").First.GetAttributeAsync("id"));
+        Assert.Contains("of CPU is in AutoCapture.TestTarget.PlantedWork.PlantedHotMethod", await page.Locator("#findings .finding").First.TextContentAsync(), StringComparison.Ordinal);
+
+        // The viewer loads the profile (same origin, through the page's own signed link) and draws it, in Left Heavy
+        // before anyone clicks.
         var viewer = page.FrameLocator("#flamegraph");
         await viewer.Locator("canvas").First.WaitForAsync(new() { State = WaitForSelectorState.Visible, Timeout = 30_000 });
+        // speedscope marks the active view's tab only by its colour (its class names are minified hashes).
+        async Task<string> Background(string tab) => await viewer.GetByText(tab).First.EvaluateAsync<string>("e => getComputedStyle(e).backgroundColor");
+        var (leftHeavy, timeOrder, sandwich) = (await Background("Left Heavy"), await Background("Time Order"), await Background("Sandwich"));
+        Assert.Equal(timeOrder, sandwich);
+        Assert.NotEqual(timeOrder, leftHeavy);
+        await page.ScreenshotAsync(new() { Path = ScreenshotPath("capture-page-findings.png"), FullPage = true });
         await viewer.GetByText("Sandwich").First.ClickAsync();
         // speedscope shows one thread at a time ("n" moves to the next): the hot method is on one of the 8 threads.
         var hotMethod = viewer.GetByText("PlantedHotMethod").First;
@@ -93,7 +105,7 @@ public sealed class CapturePageBrowserTests(ITestOutputHelper output) : IAsyncLi
         await viewer.GetByText("Left Heavy").First.ClickAsync();
         await viewer.Locator("canvas").First.WaitForAsync(new() { State = WaitForSelectorState.Visible });
 
-        var screenshot = ScreenshotPath();
+        var screenshot = ScreenshotPath("capture-page.png");
         await page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });
         output.WriteLine($"screenshot: {screenshot}");
         Assert.True(new FileInfo(screenshot).Length > 10_000);
@@ -101,11 +113,11 @@ public sealed class CapturePageBrowserTests(ITestOutputHelper output) : IAsyncLi
     }
 
     /// <summary>With the CI results (.ci/results) when they are being collected, else under the repository's TestResults.</summary>
-    private static string ScreenshotPath()
+    private static string ScreenshotPath(string name)
     {
         var ciResults = Path.Combine(RepositoryPaths.Root, ".ci", "results");
         var folder = Directory.Exists(ciResults) ? ciResults : Path.Combine(RepositoryPaths.Root, "TestResults");
         Directory.CreateDirectory(folder);
-        return Path.Combine(folder, "capture-page.png");
+        return Path.Combine(folder, name);
     }
 }

@@ -3,9 +3,6 @@ using AutoCapture.Core.Captures;
 using AutoCapture.Core.Summaries;
 using AutoCapture.Functions.Chat;
 using AutoCapture.Functions.Links;
-using AutoCapture.Functions.Options;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace AutoCapture.Tests.Chat;
 
@@ -14,11 +11,7 @@ public sealed class ChatFindingsTests : IDisposable
 {
     private readonly string storeDirectory = Directory.CreateTempSubdirectory("autocapture-chat-").FullName;
 
-    private PublicUrls Urls => new(
-        Microsoft.Extensions.Options.Options.Create(new AutoCaptureOptions { PublicBaseUrl = "https://autocapture.example.com", Links = { SigningKey = new string('l', 32) } }),
-        new NoServer(),
-        new AutoCapture.Core.Storage.FolderStore(storeDirectory),
-        TimeProvider.System);
+    private PublicUrls Urls => TestUrls.For(storeDirectory);
 
     public void Dispose() => Directory.Delete(storeDirectory, recursive: true);
 
@@ -77,19 +70,5 @@ public sealed class ChatFindingsTests : IDisposable
         }
 
         Assert.Equal(headline, ChatMessage.For(manifest, Urls).Headline);
-    }
-
-    private sealed class NoServer : IServer
-    {
-        public IFeatureCollection Features { get; } = new FeatureCollection();
-
-        public void Dispose()
-        {
-        }
-
-        public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken)
-            where TContext : notnull => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

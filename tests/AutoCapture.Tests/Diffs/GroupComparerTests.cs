@@ -29,7 +29,7 @@ public sealed class GroupComparerTests
     private static GroupsDiff Compare(string baseline, string incident) => GroupComparer.Compare(
         StackGroups.FromGoroutines(GoroutineDump.Parse(baseline)),
         StackGroups.FromGoroutines(GoroutineDump.Parse(incident)),
-        StackGroups.IsOwnGoFrame);
+        OwnCode.IsOwnGoFrame);
 
     [Fact]
     public void A_leak_appears_with_its_count_where_it_waits_and_its_creator_and_unchanged_groups_are_not_changes()
@@ -62,7 +62,7 @@ public sealed class GroupComparerTests
         var baseline = new ThreadStacksSummary(2, [new ThreadStack(1, ["app!App.Program.Main()"]), Waiter(2)]);
         var incident = new ThreadStacksSummary(5, [new ThreadStack(1, ["app!App.Program.Main()"]), Waiter(2), Waiter(3), Waiter(4), Waiter(5)]);
 
-        var diff = GroupComparer.Compare(StackGroups.FromThreads(baseline), StackGroups.FromThreads(incident), StackGroups.IsOwnDotnetFrame);
+        var diff = GroupComparer.Compare(StackGroups.FromThreads(baseline), StackGroups.FromThreads(incident), OwnCode.IsOwnDotnetFrame);
 
         var grew = Assert.Single(diff.Changes);
         Assert.Equal(("grew", 1, 4, "in native code", "app!App.Orders.WaitForLock()"), (grew.Change, grew.Before, grew.After, grew.State, grew.Where));

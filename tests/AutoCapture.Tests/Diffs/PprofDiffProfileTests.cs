@@ -1,3 +1,4 @@
+using AutoCapture.Core.Summaries;
 using AutoCapture.Diffs;
 using AutoCapture.Profiles;
 using AutoCapture.Profiles.Pprof;
@@ -88,7 +89,7 @@ public sealed class PprofDiffProfileTests
         var incident = p.Gzipped();
         var baseline = CpuProfile(steadySamples: 50, hotSamples: 0);
 
-        var comparison = PprofDiffProfile.Compare(incident, baseline, Stream.Null, "x", StackGroups.IsOwnGoFrame, StackGroups.IsGoProfilerFrame);
+        var comparison = PprofDiffProfile.Compare(incident, baseline, Stream.Null, "x", OwnCode.IsOwnGoFrame, OwnCode.IsGoProfilerFrame);
 
         Assert.Equal(500_000_000L, comparison.Incident.Total);
         Assert.DoesNotContain(comparison.Incident.Functions, f => f.Name.StartsWith("compress/", StringComparison.Ordinal));

@@ -4,9 +4,7 @@ using AutoCapture.Core.Storage;
 using AutoCapture.Core.Summaries;
 using AutoCapture.Functions.Links;
 using AutoCapture.Functions.Endpoints;
-using AutoCapture.Functions.Options;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Http.Features;
+using AutoCapture.Tests.Chat;
 
 namespace AutoCapture.Tests.Retrieval;
 
@@ -17,11 +15,7 @@ public sealed class CapturePageTests : IDisposable
 
     public void Dispose() => Directory.Delete(_store, recursive: true);
 
-    private PublicUrls Urls() => new(
-        Microsoft.Extensions.Options.Options.Create(new AutoCaptureOptions { PublicBaseUrl = "https://autocapture.example.com", Links = { SigningKey = new string('k', 32) } }),
-        new NoServer(),
-        new FolderStore(_store),
-        TimeProvider.System);
+    private PublicUrls Urls() => TestUrls.For(_store);
 
     [Fact]
     public void Every_summary_section_becomes_a_table_and_names_are_encoded()
@@ -147,19 +141,5 @@ public sealed class CapturePageTests : IDisposable
 
         Assert.Contains("<h2>Capture</h2>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("Compared with baseline", html, StringComparison.Ordinal);
-    }
-
-    private sealed class NoServer : IServer
-    {
-        public IFeatureCollection Features { get; } = new FeatureCollection();
-
-        public void Dispose()
-        {
-        }
-
-        public Task StartAsync<TContext>(IHttpApplication<TContext> application, CancellationToken cancellationToken)
-            where TContext : notnull => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -19,10 +19,27 @@ public struct OrderLines
     private long _element0;
 }
 
+/// <summary>Small itself, but the only holder of a 4 KiB buffer: by type the heap is byte[], by retention it is this.</summary>
+public sealed class PlantedInvoiceArchive(int id)
+{
+    public int Id { get; } = id;
+
+    public byte[] Scan { get; } = new byte[4096];
+}
+
 public static class PlantedHeap
 {
     // Held for the life of the process: the leak.
     private static readonly List<PlantedLeakedOrder> Held = [];
+    private static readonly List<PlantedInvoiceArchive> Archives = [];
+
+    public static void HoldArchives(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Archives.Add(new PlantedInvoiceArchive(i));
+        }
+    }
 
     public static void HoldOrders(int count)
     {

@@ -6,6 +6,7 @@ namespace AutoCapture.TestTarget;
 public static class PlantedWork
 {
     private static readonly object Gate = new();
+    private static readonly object Ledger = new();
 
     // Published so the JIT cannot drop the hot loop as dead code.
     private static long sink;
@@ -72,6 +73,53 @@ public static class PlantedWork
         lock (Gate)
         {
         }
+    }
+
+    /// <summary>
+    /// A convoy: one thread keeps taking the ledger lock and sleeping inside it, request threads queue for it. Each
+    /// time the holder lets go, the writers get through and queue again, so the runtime reports fresh waits all along.
+    /// </summary>
+    public static void StartLedgerConvoy(int writers)
+    {
+        StartBackground("planted-ledger-compactor", () =>
+        {
+            while (true)
+            {
+                PlantedLedgerCompaction();
+            }
+        });
+        for (var i = 0; i < writers; i++)
+        {
+            StartBackground($"planted-ledger-writer-{i}", () =>
+            {
+                while (true)
+                {
+                    PlantedLedgerWrite();
+                }
+            });
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void PlantedLedgerCompaction()
+    {
+        lock (Ledger)
+        {
+            Thread.Sleep(700);
+        }
+
+        Thread.Sleep(5);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void PlantedLedgerWrite()
+    {
+        lock (Ledger)
+        {
+            Volatile.Write(ref sink, Volatile.Read(ref sink) + 1);
+        }
+
+        Thread.Sleep(1);
     }
 
     private static Thread StartBackground(string name, ThreadStart work)

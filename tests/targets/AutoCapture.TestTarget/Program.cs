@@ -1,11 +1,11 @@
 using AutoCapture.TestTarget;
 
-// Usage: autocapture-testtarget <cpu|lock|idle|heap|bench|steady> [maxLifetimeSeconds=600] [tag...]
+// Usage: autocapture-testtarget <cpu|lock|convoy|idle|heap|retained|bench|steady> [maxLifetimeSeconds=600] [tag...]
 // Extra arguments are ignored: tests pass a unique tag so command-line selectors can tell targets apart.
 // A stdin line "fault cpu|heap|threads" switches a planted fault on (see PlantedFaults) and is answered "fault NAME on".
-if (args.Length == 0 || args[0] is not ("cpu" or "lock" or "idle" or "heap" or "bench" or "steady"))
+if (args.Length == 0 || args[0] is not ("cpu" or "lock" or "convoy" or "idle" or "heap" or "retained" or "bench" or "steady"))
 {
-    Console.Error.WriteLine("usage: autocapture-testtarget <cpu|lock|idle|heap|bench|steady> [maxLifetimeSeconds] [tag...]");
+    Console.Error.WriteLine("usage: autocapture-testtarget <cpu|lock|convoy|idle|heap|retained|bench|steady> [maxLifetimeSeconds] [tag...]");
     return 2;
 }
 
@@ -18,6 +18,13 @@ switch (args[0])
         break;
     case "lock":
         PlantedWork.StartLockContention(waiters: 3);
+        break;
+    case "convoy":
+        PlantedWork.StartLedgerConvoy(writers: 6);
+        break;
+    case "retained":
+        // Benchmarks ask for a bigger heap (262,144 archives hold 1 GiB of byte arrays).
+        PlantedHeap.HoldArchives(int.TryParse(Environment.GetEnvironmentVariable("AUTOCAPTURE_TARGET_ARCHIVES"), out var archives) ? archives : 20_000);
         break;
     case "heap":
         PlantedHeap.HoldOrders(count: 50_000);

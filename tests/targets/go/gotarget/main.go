@@ -21,6 +21,7 @@ import (
 
 func main() {
 	hot := flag.Bool("hot", false, "burn CPU in main.plantedHotFunction")
+	digest := flag.Bool("digest", false, "burn CPU in main.plantedDigestScorer, nearly all of it inside crypto/sha256")
 	leak := flag.Int("leak", 0, "park this many goroutines in main.plantedLeakyWorker (chan receive)")
 	orders := flag.Int("orders", 0, "hold this many ~1 KiB PlantedLeakedOrder values (allocated by main.newPlantedLeakedOrder)")
 	steady := flag.Bool("steady", false, "unchanging background work: a busy main.plantedSteadyWork, idle goroutines, a cache")
@@ -45,6 +46,9 @@ func main() {
 	}
 	if *hot {
 		startHot()
+	}
+	if *digest {
+		startDigest()
 	}
 
 	mux := http.DefaultServeMux

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AutoCapture.Diffs;
+namespace AutoCapture.Core.Summaries;
 
 /// <summary>Values as people read them in a chat message: 19.8 MiB, 1.25 s, 12,400.</summary>
 public static class Units
