@@ -47,11 +47,11 @@ public sealed class CaptureAdmission(
             // A repeat this instance has seen decided, or the same alert twice in one delivery: no store round trip.
             if (known.Contains(capture.CaptureId) || !ids.Add(capture.CaptureId))
             {
-                capture.MarkDuplicate();
+                capture.MarkDuplicate(rememberedUntil: DateTimeOffset.MaxValue);
             }
             else if (known.SkipOf(capture.CaptureId, now) is { } skip)
             {
-                capture.Skip(skip.Cause, skip.Reason);
+                capture.Skip(skip.Cause, skip.Reason, skip.Until);
             }
             else
             {

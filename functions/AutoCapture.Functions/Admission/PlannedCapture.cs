@@ -56,17 +56,22 @@ public sealed class PlannedCapture(Alert alert, CaptureRule rule, string capture
 
     public string? ManifestETag { get; set; }
 
-    public void Skip(SkipCause cause, string reason)
+    /// <summary>Set when the decision came from this instance's memory of an earlier one: until when it stands.</summary>
+    public DateTimeOffset? RememberedUntil { get; private set; }
+
+    public void Skip(SkipCause cause, string reason, DateTimeOffset? rememberedUntil = null)
     {
         Decision = CaptureDecision.Skipped;
         SkippedBy = cause;
         Reason = reason;
+        RememberedUntil = rememberedUntil;
     }
 
-    public void MarkDuplicate()
+    public void MarkDuplicate(DateTimeOffset? rememberedUntil = null)
     {
         Decision = CaptureDecision.Duplicate;
         Reason = $"duplicate of capture {CaptureId}";
+        RememberedUntil = rememberedUntil;
     }
 
     public void MarkStarted() => Decision = CaptureDecision.Started;

@@ -76,14 +76,10 @@ public static class WebhookMetrics
     public static void Delivered(string source, DeliveryOutcome outcome) =>
         Deliveries.WithLabels(SourceLabel(source), AutoCaptureMetrics.Label(outcome)).Inc();
 
-    public static void Decided(PlannedCapture capture) =>
-        AlertCaptures.WithLabels(
-            AutoCaptureMetrics.Label(capture.Decision),
-            capture.SkippedBy is { } cause ? AutoCaptureMetrics.Label(cause) : "").Inc();
+    public static void Decided(PlannedCapture capture) => Decided(capture.Decision, capture.SkippedBy);
 
-    /// <summary>A repeat answered from memory: all its captures duplicates, as <see cref="Decided"/> would count them.</summary>
-    public static void DecidedDuplicates(int captures) =>
-        AlertCaptures.WithLabels(AutoCaptureMetrics.Label(CaptureDecision.Duplicate), "").Inc(captures);
+    public static void Decided(CaptureDecision decision, SkipCause? cause, int captures = 1) =>
+        AlertCaptures.WithLabels(AutoCaptureMetrics.Label(decision), cause is { } c ? AutoCaptureMetrics.Label(c) : "").Inc(captures);
 
     public static void Finished(CaptureManifest manifest)
     {

@@ -9,10 +9,11 @@ namespace AutoCapture.Functions.Pipeline;
 
 /// <summary>
 /// Alertmanager re-sends a firing group unchanged every <c>repeat_interval</c>, and an HA pair sends each delivery
-/// twice: most deliveries are byte for byte one answered before. Once a body's every capture was a duplicate, the
-/// same body from the same source gets that answer again without being parsed, routed or admitted — a duplicate stays
-/// one. Only for a while (<see cref="Lifetime"/>) and under the same rules, since retention may delete the captures and
-/// rules decide what matches; the memory is bounded by the alerts it holds.
+/// twice: most deliveries are byte for byte one answered before. Once a body's every capture was answered from this
+/// instance's memory — a duplicate, or a skip remembered until the limit that refused it frees — the same body from the
+/// same source gets that answer again without being parsed, routed or admitted, until the first remembered skip ends.
+/// Only for a while (<see cref="Lifetime"/>) and under the same rules, since retention may delete captures and rules
+/// decide what matches; the memory is bounded by the alerts it holds.
 /// </summary>
 public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogger<RepeatAnswers> logger)
 {
@@ -24,9 +25,9 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
     private readonly ConcurrentDictionary<(string Source, UInt128 Body), Remembered> _answers = new();
     private int _alerts;
 
-    private sealed record Remembered(WebhookAnswer Answer, int Captures, RuleSet Rules, DateTimeOffset Until);
+    private sealed record Remembered(WebhookAnswer Answer, IReadOnlyList<(CaptureDecision Decision, SkipCause? Cause, int Count)> Decisions, RuleSet Rules, DateTimeOffset Until);
 
-    /// <summary>Answers the delivery from memory when its body was answered before with duplicates only.</summary>
+    /// <summary>Answers the delivery from memory when its body was answered before, all from memory.</summary>
     public bool TryAnswer(WebhookContext context, ReadOnlyMemory<byte> body)
     {
         context.BodyHash = Hash(body.Span);
@@ -38,12 +39,17 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
         }
 
         context.Answer = remembered.Answer;
-        WebhookMetrics.DecidedDuplicates(remembered.Captures);
+        foreach (var (decision, cause, count) in remembered.Decisions)
+        {
+            WebhookMetrics.Decided(decision, cause, count);
+        }
+
         logger.LogInformation(
-            "Delivery from {Source}: {Alerts} alerts, {Planned} captures planned: all duplicates, as when this body was delivered before",
+            "Delivery from {Source}: {Alerts} alerts, {Planned} captures planned: {Decisions}, as when this body was delivered before",
             context.Source,
             remembered.Answer.Alerts.Count,
-            remembered.Captures);
+            remembered.Decisions.Sum(d => d.Count),
+            string.Join(", ", remembered.Decisions.Select(d => $"{d.Count} {(d.Cause is { } cause ? $"skipped by {cause.ToString().ToLowerInvariant()}" : d.Decision.ToString().ToLowerInvariant())}").DefaultIfEmpty("none")));
         return true;
     }
 
@@ -52,17 +58,22 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
     {
         var repeatable = context.Answer is null
             && context.BodyHash != default
+            && context.Rules is not null
             && !context.MatchBudgetSpent
-            && context.Captures.All(c => c.Decision == CaptureDecision.Duplicate);
+            && context.Captures.All(c => c.RememberedUntil is not null);
         if (!repeatable || !Reserve(context.Alerts.Count))
         {
             return;
         }
 
         var now = clock.GetUtcNow();
-        var until = context.Alerts.Select(a => a.StartsAt + ParseStage.MaxAlertAge).Append(now + Lifetime).Min();
+        var until = context.Alerts.Select(a => a.StartsAt + ParseStage.MaxAlertAge)
+            .Concat(context.Captures.Select(c => c.RememberedUntil!.Value))
+            .Append(now + Lifetime)
+            .Min();
+        var decisions = context.Captures.GroupBy(c => (c.Decision, c.SkippedBy)).Select(g => (g.Key.Decision, g.Key.SkippedBy, g.Count())).ToList();
         context.Answer = WebhookAnswer.From(context);
-        if (!_answers.TryAdd((context.Source, context.BodyHash), new Remembered(context.Answer, context.Captures.Count, rules.Value, until)))
+        if (!_answers.TryAdd((context.Source, context.BodyHash), new Remembered(context.Answer, decisions, context.Rules!, until)))
         {
             Interlocked.Add(ref _alerts, -context.Alerts.Count);
         }

@@ -23,6 +23,8 @@ public sealed class RouteStage(CurrentRules rules, IOptions<AutoCaptureOptions> 
 
     public Task ExecuteAsync(WebhookContext context, CancellationToken cancellationToken)
     {
+        // One rule set for the whole delivery, even if the rules are reloaded meanwhile.
+        context.Rules = rules.Value;
         var budget = options.Value.Limits.MatchBudget;
         var spent = TimeSpan.Zero;
         var overBudget = 0;
@@ -42,7 +44,7 @@ public sealed class RouteStage(CurrentRules rules, IOptions<AutoCaptureOptions> 
             }
 
             var matching = clock.GetTimestamp();
-            var matches = rules.Value.Match(alert).ToList();
+            var matches = context.Rules.Match(alert).ToList();
             spent += clock.GetElapsedTime(matching);
             if (matches.Count == 0)
             {

@@ -35,6 +35,9 @@ public sealed class WebhookContext(
 
     public List<PlannedCapture> Captures { get; } = [];
 
+    /// <summary>The rules the delivery was routed by.</summary>
+    public Rules.RuleSet? Rules { get; set; }
+
     /// <summary>Set when rule matching ran out of its budget: some alerts were answered without being matched.</summary>
     public bool MatchBudgetSpent { get; set; }
 

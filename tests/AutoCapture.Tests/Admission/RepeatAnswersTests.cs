@@ -7,8 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AutoCapture.Tests.Admission;
 
 /// <summary>
-/// A body answered before with duplicates only is answered again from memory; anything whose answer could differ on a
-/// repeat — a start, a skip, another source, a wrong content type, a later time — is decided as usual.
+/// A body whose every capture was answered from memory (duplicates, remembered skips) is answered again without being
+/// decided; anything whose answer could differ on a repeat — a start, a skip that has ended, another source, a wrong
+/// content type, a later time — is decided as usual.
 /// </summary>
 public sealed class RepeatAnswersTests : IAsyncLifetime
 {
@@ -77,7 +78,7 @@ public sealed class RepeatAnswersTests : IAsyncLifetime
     private static IEnumerable<string> Results(WebhookAnswer answer) => answer.Alerts.SelectMany(a => a.Captures).Select(c => c.Result);
 
     [Fact]
-    public async Task A_body_answered_with_duplicates_only_gets_the_same_answer_again_without_being_decided()
+    public async Task A_body_answered_with_duplicates_gets_the_same_answer_again_without_being_decided()
     {
         var body = Body("checkout");
         var first = await DeliverAsync(body);
@@ -93,16 +94,22 @@ public sealed class RepeatAnswersTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_skipped_alert_is_decided_again_on_its_repeat_and_captured_once_the_limit_allows()
+    public async Task A_remembered_skip_is_answered_from_memory_until_its_limit_frees_then_decided_again()
     {
         // A storm-sampled skip: never told, so never recorded, and remembered only until the storm window ends.
         await DeliverAsync(Body("first"));
         var body = Body("second");
         var skipped = await DeliverAsync(body);
+        var fromKnownSkips = await DeliverAsync(body);
+        var fromMemory = await DeliverAsync(body);
         _kit.Clock.Advance(TimeSpan.FromHours(1));
         var repeat = await DeliverAsync(body);
 
         Assert.Equal(["skipped"], Results(skipped.Answer!));
+        Assert.Equal(["skipped"], Results(fromKnownSkips.Answer!));
+        Assert.NotEmpty(fromKnownSkips.Context.Alerts);
+        Assert.Empty(fromMemory.Context.Alerts);
+        Assert.Same(fromKnownSkips.Answer, fromMemory.Answer);
         Assert.Equal(["started"], Results(repeat.Answer!));
     }
 
