@@ -1,6 +1,17 @@
+using AutoCapture.Core.Hosting;
 using AutoCapture.Functions.Hosting;
+using AutoCapture.Functions.Options;
 using AutoCapture.Functions.Rules;
 using Microsoft.Extensions.Options;
+
+if (SettingsHelp.Asked(args))
+{
+    Console.WriteLine(SettingsHelp.Describe(
+        "autocapture-functions: the webhook app. Receives alerts, asks collectors to capture, stores and reports the captures.\n"
+        + "Runs standalone (this command) or as an Azure Functions isolated worker when the Functions host starts it.",
+        (AutoCaptureOptions.Section, new AutoCaptureOptions())));
+    return 0;
+}
 
 try
 {

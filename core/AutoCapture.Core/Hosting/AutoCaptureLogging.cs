@@ -19,7 +19,11 @@ public static class AutoCaptureLogging
     private const int MaxQueryNames = 8;
     private const int MaxQueryNameLength = 32;
 
-    public static ILoggingBuilder AddAutoCaptureLogging(this ILoggingBuilder logging, IConfiguration configuration, string application)
+    /// <param name="besideOtherProviders">
+    /// Serilog as one provider among others instead of the whole logger factory: the Functions worker adds its own
+    /// provider, which sends an invocation's logs to the host, and a replaced factory would never call it.
+    /// </param>
+    public static ILoggingBuilder AddAutoCaptureLogging(this ILoggingBuilder logging, IConfiguration configuration, string application, bool besideOtherProviders = false)
     {
         var config = new LoggerConfiguration()
             .MinimumLevel.Information()
@@ -50,7 +54,15 @@ public static class AutoCaptureLogging
         // Through the services rather than as a provider: request logging needs the DiagnosticContext this registers,
         // and the logger itself (it would otherwise write to Serilog's static logger, which is never set).
         var logger = config.CreateLogger();
-        logging.Services.AddSerilog(logger, dispose: true);
+        if (besideOtherProviders)
+        {
+            logging.AddSerilog(logger, dispose: true);
+        }
+        else
+        {
+            logging.Services.AddSerilog(logger, dispose: true);
+        }
+
         logging.Services.AddSingleton<Serilog.ILogger>(logger);
         return logging;
     }

@@ -76,7 +76,7 @@ public static class WebhookApp
         // The worker's own logger provider sends invocation logs to the host (and on to Application Insights);
         // AutoCapture's logging replaces every provider, so that one is put back.
         var toHost = builder.Services.Where(d => d.ServiceType == typeof(ILoggerProvider)).ToList();
-        builder.Logging.AddAutoCaptureLogging(builder.Configuration, "functions");
+        builder.Logging.AddAutoCaptureLogging(builder.Configuration, "functions", besideOtherProviders: true);
         foreach (var provider in toHost)
         {
             builder.Services.Add(provider);

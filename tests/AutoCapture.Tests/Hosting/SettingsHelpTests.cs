@@ -20,6 +20,17 @@ public class SettingsHelpTests
     }
 
     [Fact]
+    public void The_webhook_apps_help_lists_its_sources_limits_and_store()
+    {
+        var help = SettingsHelp.Describe("usage", (Functions.Options.AutoCaptureOptions.Section, new Functions.Options.AutoCaptureOptions()));
+
+        Assert.Contains("  AutoCapture__Sources__Alertmanager__BearerToken  [none]", help, StringComparison.Ordinal);
+        Assert.Contains("  AutoCapture__Limits__StormTargets  [3]", help, StringComparison.Ordinal);
+        Assert.Contains("  AutoCapture__Store__Kind  [Folder]", help, StringComparison.Ordinal);
+        Assert.Contains("  AutoCapture__Collector__AllowedCollectors__<n>  [none]", help, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Help_shows_the_defaults_it_is_given_so_a_configured_secret_never_reaches_it()
     {
         var configured = new CollectorOptions { SigningKey = "configured-secret-0123456789abcdef" };
