@@ -77,7 +77,8 @@ public static class AutoCaptureLogging
         app.UseSerilogRequestLogging(options =>
         {
             options.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
-            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath}{RequestQuery} answered {StatusCode} in {Elapsed:0.0} ms";
+            // :l renders them as they are, not as quoted strings (an empty query would read "").
+            options.MessageTemplate = "HTTP {RequestMethod:l} {RequestPath:l}{RequestQuery:l} answered {StatusCode} in {Elapsed:0.0} ms";
             options.GetLevel = (context, _, error) =>
                 error is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Verbose

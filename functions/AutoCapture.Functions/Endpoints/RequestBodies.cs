@@ -17,14 +17,22 @@ internal static class RequestBodies
         var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 16 * 1024, 64 * 1024));
         var chunk = new byte[16 * 1024];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        try
         {
-            if (buffer.Length + read > limit)
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
             {
-                throw new WebhookRejectedException(413, $"body is larger than the limit of {limit} bytes");
-            }
+                if (buffer.Length + read > limit)
+                {
+                    throw new WebhookRejectedException(413, $"body is larger than the limit of {limit} bytes");
+                }
 
-            buffer.Write(chunk, 0, read);
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e)
+        {
+            // A sender that goes away mid-body, or a body shorter than its Content-Length: the sender's fault, not ours.
+            throw new WebhookRejectedException(e.StatusCode, $"the body could not be read: {e.Message}");
         }
 
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
