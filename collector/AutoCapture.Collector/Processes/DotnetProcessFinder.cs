@@ -44,6 +44,11 @@ public sealed class DotnetProcessFinder : IProcessFinder
 
     private static HashSet<int> PublishedPids()
     {
+        if (OperatingSystem.IsLinux())
+        {
+            return LocalPublishedPids();
+        }
+
         try
         {
             return DiagnosticsClient.GetPublishedProcesses().ToHashSet();
@@ -62,7 +67,8 @@ public sealed class DotnetProcessFinder : IProcessFinder
 
     /// <summary>
     /// Processes whose runtime published a diagnostics socket in this host's temp folder, as
-    /// <c>dotnet-diagnostic-{pid}-{key}-socket</c>. Sockets of dead processes linger, so the pid must be alive.
+    /// <c>dotnet-diagnostic-{pid}-{key}-socket</c>. Sockets of dead processes linger and pids are reused, so a socket
+    /// counts only if its key is the start time of the process that has its pid now (the runtime names it so).
     /// </summary>
     private static HashSet<int> LocalPublishedPids()
     {
@@ -70,8 +76,10 @@ public sealed class DotnetProcessFinder : IProcessFinder
         {
             return Directory.EnumerateFiles(Path.GetTempPath(), "dotnet-diagnostic-*-socket")
                 .Select(path => Path.GetFileName(path).Split('-'))
-                .Select(parts => parts.Length == 5 && int.TryParse(parts[2], out var pid) ? pid : 0)
-                .Where(pid => pid > 0 && Exists(pid))
+                .Where(parts => parts.Length == 5 && int.TryParse(parts[2], out var pid) && pid > 0 && ulong.TryParse(parts[3], out _))
+                .Select(parts => (Pid: int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture), Key: ulong.Parse(parts[3], System.Globalization.CultureInfo.InvariantCulture)))
+                .Where(socket => Exists(socket.Pid) && StartTime(socket.Pid) == socket.Key)
+                .Select(socket => socket.Pid)
                 .ToHashSet();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -81,6 +89,22 @@ public sealed class DotnetProcessFinder : IProcessFinder
     }
 
     private static ResolvedProcess? Describe(int pid) => ProcessMatching.Describe(pid);
+
+    /// <summary>Field 22 of /proc/{pid}/stat (clock ticks after boot): what the runtime puts in its socket's name.</summary>
+    internal static ulong? StartTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name (field 2) is in parentheses and may hold spaces; fields from 3 on follow the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields.Length > 19 && ulong.TryParse(fields[19], System.Globalization.CultureInfo.InvariantCulture, out var ticks) ? ticks : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     internal static bool Exists(int pid)
     {

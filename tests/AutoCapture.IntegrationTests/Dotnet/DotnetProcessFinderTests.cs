@@ -53,6 +53,28 @@ public sealed class DotnetProcessFinderTests
     }
 
     [Fact]
+    public async Task A_lingering_socket_of_a_dead_process_does_not_make_the_process_that_reuses_its_pid_a_dotnet_one()
+    {
+        // Pids are reused and the runtime leaves its socket behind when killed: a socket named for this pid, with a
+        // key that is not this process's start time, is the leftover of another process.
+        using var sleeper = Process.Start(new ProcessStartInfo("sleep", "60"))!;
+        var leftover = Path.Combine(Path.GetTempPath(), $"dotnet-diagnostic-{sleeper.Id}-{DotnetProcessFinder.StartTime(sleeper.Id) + 1}-socket");
+        await File.WriteAllTextAsync(leftover, string.Empty);
+        try
+        {
+            var notDotnet = await Assert.ThrowsAsync<CaptureFailedException>(() =>
+                finder.ResolveAsync(new ProcessSelector(Pid: sleeper.Id), CancellationToken.None));
+            Assert.StartsWith($"process {sleeper.Id} has no .NET diagnostics endpoint", notDotnet.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(leftover);
+            sleeper.Kill();
+            sleeper.WaitForExit();
+        }
+    }
+
+    [Fact]
     public async Task Reports_a_process_without_a_diagnostics_endpoint_and_a_pid_that_does_not_exist()
     {
         using var sleeper = Process.Start(new ProcessStartInfo("sleep", "60"))!;
