@@ -25,7 +25,8 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
     private readonly ConcurrentDictionary<(string Source, UInt128 Body), Remembered> _answers = new();
     private int _alerts;
 
-    private sealed record Remembered(WebhookAnswer Answer, IReadOnlyList<(CaptureDecision Decision, SkipCause? Cause, int Count)> Decisions, RuleSet Rules, DateTimeOffset Until);
+    /// <param name="Summary">The decisions as the delivery's log line words them, worded once rather than on every repeat.</param>
+    private sealed record Remembered(WebhookAnswer Answer, IReadOnlyList<(CaptureDecision Decision, SkipCause? Cause, int Count)> Decisions, string Summary, RuleSet Rules, DateTimeOffset Until);
 
     /// <summary>Answers the delivery from memory when its body was answered before, all from memory.</summary>
     public bool TryAnswer(WebhookContext context, ReadOnlyMemory<byte> body)
@@ -49,7 +50,7 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
             context.Source,
             remembered.Answer.Alerts.Count,
             remembered.Decisions.Sum(d => d.Count),
-            string.Join(", ", remembered.Decisions.Select(d => $"{d.Count} {(d.Cause is { } cause ? $"skipped by {cause.ToString().ToLowerInvariant()}" : d.Decision.ToString().ToLowerInvariant())}").DefaultIfEmpty("none")));
+            remembered.Summary);
         return true;
     }
 
@@ -73,7 +74,8 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
             .Min();
         var decisions = context.Captures.GroupBy(c => (c.Decision, c.SkippedBy)).Select(g => (g.Key.Decision, g.Key.SkippedBy, g.Count())).ToList();
         context.Answer = WebhookAnswer.From(context);
-        if (!_answers.TryAdd((context.Source, context.BodyHash), new Remembered(context.Answer, decisions, context.Rules!, until)))
+        var summary = string.Join(", ", decisions.Select(d => $"{d.Item3} {(d.SkippedBy is { } cause ? $"skipped by {cause.ToString().ToLowerInvariant()}" : d.Decision.ToString().ToLowerInvariant())}").DefaultIfEmpty("none"));
+        if (!_answers.TryAdd((context.Source, context.BodyHash), new Remembered(context.Answer, decisions, summary, context.Rules!, until)))
         {
             Interlocked.Add(ref _alerts, -context.Alerts.Count);
         }
