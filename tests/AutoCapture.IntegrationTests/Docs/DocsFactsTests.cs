@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using AutoCapture.Core.Storage.Blob;
 using AutoCapture.IntegrationTests.Support;
@@ -18,6 +19,35 @@ public sealed partial class DocsFactsTests
         Assert.Equal(
             BlobClients.DevelopmentConnectionString(new Uri($"http://127.0.0.1:{port}/devstoreaccount1")),
             documented.Trim().Replace("<port>", port, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_relative_rules_file_is_looked_for_where_dotnet_run_starts_not_in_the_project_folder()
+    {
+        var scratch = Directory.CreateTempSubdirectory("autocapture-cwd-").FullName;
+        try
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = scratch };
+            foreach (var arg in new[] { "run", "--project", Path.Combine(RepositoryPaths.Root, "functions", "AutoCapture.Functions"), "-c", "Release", "--no-build" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            start.Environment["AutoCapture__RulesFile"] = "relative-rules.yaml";
+            using var process = Process.Start(start)!;
+            var error = process.StandardError.ReadToEndAsync();
+            await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+
+            // docs/configuration.md, "Relative paths": the working directory decides, also under dotnet run --project.
+            Assert.Equal(2, process.ExitCode);
+            Assert.Contains($"{Path.Combine(scratch, "relative-rules.yaml")}:0:0: cannot read the rules file", await error, StringComparison.Ordinal);
+            Assert.Contains("`dotnet run --project functions/AutoCapture.Functions` does not change directory", Read("docs/configuration.md").ReplaceLineEndings(" "), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
     }
 
     [Fact]
