@@ -196,6 +196,8 @@ public sealed class CaptureAdmission(
         }
 
         var plan = new Plan([], [], []);
+        // A full storm or budget document refuses the rest of the delivery with the same words: word them once.
+        var refusals = new Dictionary<LimitDocument, Lazy<string>>();
         foreach (var capture in captures)
         {
             var id = capture.CaptureId;
@@ -291,7 +293,13 @@ public sealed class CaptureAdmission(
                 {
                     // The in-flight cap frees a slot whenever any capture ends, so its refusal is not remembered.
                     var standsUntil = cause == SkipCause.InFlight ? now : Min(refusedUntil, result.Holders.Min(h => h.Until));
-                    refused = new SkippedCapture(capture, cause, () => string.Join("; ", notes.Append(refusal(result))), notes, standsUntil);
+                    if (!refusals.TryGetValue(document, out var worded))
+                    {
+                        var check = result;
+                        refusals[document] = worded = new Lazy<string>(() => refusal(check), LazyThreadSafetyMode.None);
+                    }
+
+                    refused = new SkippedCapture(capture, cause, notes.Count == 0 ? () => worded.Value : () => string.Join("; ", notes.Append(worded.Value)), notes, standsUntil);
                     break;
                 }
 

@@ -24,12 +24,16 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
     private LimitOptions Settings => options.Value.Limits;
 
     public LimitPolicy Cooldown(CaptureTarget target, string kind, bool baseline) =>
-        new($"{Prefix}cooldown/{Hash($"{target.Collector}\n{target.Process.Runtime}\n{target.Process}\n{kind}{(baseline ? "\nbaseline" : string.Empty)}")}.json", 1);
+        Named(_cooldowns, (Collector: target.Collector, Process: target.Process, Kind: kind, Baseline: baseline), static key =>
+            new($"{Prefix}cooldown/{Hash($"{key.Collector}\n{key.Process.Runtime}\n{key.Process}\n{key.Kind}{(key.Baseline ? "\nbaseline" : string.Empty)}")}.json", 1));
 
     public LimitPolicy Storm(PlannedCapture capture) =>
-        new($"{Prefix}storm/{Hash($"{capture.Rule.Name}\n{capture.Alert.GroupKey ?? capture.Alert.Name}")}.json", StormTargets(capture), DistinctKeys: true);
+        Named(_storms, (Rule: capture.Rule.Name, Group: capture.Alert.GroupKey ?? capture.Alert.Name, Targets: StormTargets(capture)), static key =>
+            new($"{Prefix}storm/{Hash($"{key.Rule}\n{key.Group}")}.json", key.Targets, DistinctKeys: true));
 
-    public LimitPolicy Budget(PlannedCapture capture) => new($"{Prefix}budget/{Hash(capture.Rule.Name)}.json", capture.Rule.Budget ?? Settings.RuleBudget);
+    public LimitPolicy Budget(PlannedCapture capture) =>
+        Named(_budgets, (Rule: capture.Rule.Name, Capacity: capture.Rule.Budget ?? Settings.RuleBudget), static key =>
+            new($"{Prefix}budget/{Hash(key.Rule)}.json", key.Capacity));
 
     public LimitPolicy InFlight() => new($"{Prefix}inflight.json", Settings.MaxInFlight);
 
@@ -67,24 +71,36 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
 
     private int StormTargets(PlannedCapture capture) => capture.Rule.StormTargets ?? Settings.StormTargets;
 
-    // Every decision names the same few documents again and again (one per rule, group and target): hash each once.
-    private readonly ConcurrentDictionary<string, string> _hashes = new(StringComparer.Ordinal);
-    private int _hashCount;
+    // Every decision names the same few documents again and again (one per rule, group and target), for every alert
+    // of a delivery: each is named and hashed once. Cleared when an instance has seen very many, which only costs hashing again.
+    private const int MaxNamed = 100_000;
+    private readonly ConcurrentDictionary<(string Collector, ProcessSelector Process, string Kind, bool Baseline), LimitPolicy> _cooldowns = new();
+    private readonly ConcurrentDictionary<(string Rule, string Group, int Targets), LimitPolicy> _storms = new();
+    private readonly ConcurrentDictionary<(string Rule, int Capacity), LimitPolicy> _budgets = new();
 
-    private string Hash(string identity)
+    private int _namedCount;
+
+    private LimitPolicy Named<TKey>(ConcurrentDictionary<TKey, LimitPolicy> named, TKey key, Func<TKey, LimitPolicy> name)
+        where TKey : notnull
     {
-        if (_hashes.TryGetValue(identity, out var hash))
+        if (named.TryGetValue(key, out var policy))
         {
-            return hash;
+            return policy;
         }
 
-        hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)), 0, 16);
-        if (_hashes.TryAdd(identity, hash) && Interlocked.Increment(ref _hashCount) > 100_000)
+        // Counted apart: ConcurrentDictionary.Count takes every lock of the dictionary.
+        policy = name(key);
+        if (named.TryAdd(key, policy) && Interlocked.Increment(ref _namedCount) > MaxNamed)
         {
-            _hashes.Clear();
-            Interlocked.Exchange(ref _hashCount, 0);
+            Interlocked.Exchange(ref _namedCount, 0);
+            _cooldowns.Clear();
+            _storms.Clear();
+            _budgets.Clear();
         }
 
-        return hash;
+        return policy;
     }
+
+    private static string Hash(string identity) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)), 0, 16);
 }

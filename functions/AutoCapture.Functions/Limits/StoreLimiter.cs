@@ -30,7 +30,10 @@ public enum LimitOutcome
 }
 
 /// <param name="Holders">For a refusal: the committed reservations that fill the limit.</param>
-public sealed record LimitCheck(LimitOutcome Outcome, IReadOnlyList<LimitEntry> Holders);
+public sealed record LimitCheck(LimitOutcome Outcome, IReadOnlyList<LimitEntry> Holders)
+{
+    public static LimitCheck Fits { get; } = new(LimitOutcome.Fits, []);
+}
 
 /// <summary>
 /// Limits enforced in the store with compare-and-swap, so every webhook app instance sees the same counts.
@@ -125,50 +128,97 @@ public sealed class StoreLimiter(IArtifactStore store)
 
 /// <summary>
 /// A limit document as one decision sees it: the reservations in the store when it was read, and those the decision
-/// adds. <see cref="Check"/> answers as the store would if the added ones were already committed.
+/// adds. <see cref="Check"/> answers as the store would if the added ones were already committed. A delivery checks
+/// every alert against the same few documents, so what the store holds is indexed once, when the document is read,
+/// and a check allocates nothing unless it refuses.
 /// </summary>
-public sealed class LimitDocument(LimitPolicy policy, StoreVersion<LimitState> version, DateTimeOffset now)
+public sealed class LimitDocument
 {
     private readonly List<LimitEntry> _added = [];
+    private readonly Dictionary<string, LimitEntry> _byCapture = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _activeKeys = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _committedKeys = new(StringComparer.Ordinal);
+    private readonly int _committedCount;
 
-    public LimitPolicy Policy { get; } = policy;
+    // What the decision added that still holds, kept as the counts Check needs.
+    private readonly HashSet<string> _liveAddedKeys = new(StringComparer.Ordinal);
+    private int _liveAddedCount;
+    private int _liveAddedKeysNotActive;
+    private int _liveAddedKeysNotCommitted;
 
-    public DateTimeOffset Now { get; } = now;
+    public LimitDocument(LimitPolicy policy, StoreVersion<LimitState> version, DateTimeOffset now)
+    {
+        Policy = policy;
+        Now = now;
+        Version = version;
+        Active = StoreLimiter.Active(version.Value, now);
+        foreach (var entry in Active)
+        {
+            _byCapture.TryAdd(entry.CaptureId, entry);
+            _activeKeys.Add(entry.Key);
+            if (entry.Committed)
+            {
+                _committedKeys.Add(entry.Key);
+                _committedCount++;
+            }
+        }
+    }
+
+    public LimitPolicy Policy { get; }
+
+    public DateTimeOffset Now { get; }
 
     /// <summary>The version the next write starts from (null: read it again).</summary>
-    public StoreVersion<LimitState>? Version { get; set; } = version;
+    public StoreVersion<LimitState>? Version { get; set; }
 
-    public IReadOnlyList<LimitEntry> Active { get; } = StoreLimiter.Active(version.Value, now);
+    public IReadOnlyList<LimitEntry> Active { get; }
 
     public IReadOnlyList<LimitEntry> Added => _added;
 
     /// <summary>The store's reservation of the capture, if it holds one (another instance deciding the same alert).</summary>
-    public LimitEntry? EntryOf(string captureId) => Active.FirstOrDefault(e => e.CaptureId == captureId);
+    public LimitEntry? EntryOf(string captureId) => _byCapture.GetValueOrDefault(captureId);
 
     public LimitCheck Check(string captureId, string key)
     {
         // A reservation whose hold ends at once (a zero cooldown) holds nothing, even within one decision.
-        List<LimitEntry> added = [.. _added.Where(e => e.Until > Now)];
-        var addsOne = !Policy.DistinctKeys || (Active.All(e => e.Key != key) && added.All(e => e.Key != key));
-        if (!addsOne)
+        if (Policy.DistinctKeys && (_activeKeys.Contains(key) || _liveAddedKeys.Contains(key)))
         {
-            return new(LimitOutcome.Fits, []);
+            return LimitCheck.Fits;
         }
 
-        List<LimitEntry> committed = [.. Active.Where(e => e.Committed), .. added];
-        if (Count(committed) >= Policy.Capacity)
+        var committed = Policy.DistinctKeys ? _committedKeys.Count + _liveAddedKeysNotCommitted : _committedCount + _liveAddedCount;
+        if (committed >= Policy.Capacity)
         {
-            return new(LimitOutcome.Refused, committed);
+            return new(LimitOutcome.Refused, [.. Active.Where(e => e.Committed), .. _added.Where(e => e.Until > Now)]);
         }
 
-        return Count([.. Active, .. added]) >= Policy.Capacity ? new(LimitOutcome.Busy, []) : new(LimitOutcome.Fits, []);
+        var all = Policy.DistinctKeys ? _activeKeys.Count + _liveAddedKeysNotActive : Active.Count + _liveAddedCount;
+        return all >= Policy.Capacity ? new(LimitOutcome.Busy, []) : LimitCheck.Fits;
     }
 
-    public void Add(LimitEntry entry) => _added.Add(entry);
+    public void Add(LimitEntry entry)
+    {
+        _added.Add(entry);
+        if (entry.Until <= Now)
+        {
+            return;
+        }
+
+        _liveAddedCount++;
+        if (_liveAddedKeys.Add(entry.Key))
+        {
+            _liveAddedKeysNotActive += _activeKeys.Contains(entry.Key) ? 0 : 1;
+            _liveAddedKeysNotCommitted += _committedKeys.Contains(entry.Key) ? 0 : 1;
+        }
+    }
 
     /// <summary>Forgets what a decision added, to decide again from the same reads.</summary>
-    public void Reset() => _added.Clear();
-
-    private int Count(List<LimitEntry> entries) =>
-        Policy.DistinctKeys ? entries.Select(e => e.Key).Distinct(StringComparer.Ordinal).Count() : entries.Count;
+    public void Reset()
+    {
+        _added.Clear();
+        _liveAddedKeys.Clear();
+        _liveAddedCount = 0;
+        _liveAddedKeysNotActive = 0;
+        _liveAddedKeysNotCommitted = 0;
+    }
 }
