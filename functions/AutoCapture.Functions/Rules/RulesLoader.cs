@@ -106,6 +106,12 @@ public sealed class RulesLoader
             Problem(e.Start, $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
             return [];
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet fails this way, without a position, on some unclosed flow collections and stray tags (found by fuzzing).
+            Problem(LastReadable(text), "not valid YAML: cannot read on after here; look for an unclosed [, { or quote");
+            return [];
+        }
 
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
@@ -487,6 +493,26 @@ public sealed class RulesLoader
         }
 
         return new BaselinePlan(schedule, peer, targets);
+    }
+
+    /// <summary>Where the last YAML event that could be read ends.</summary>
+    private static Mark LastReadable(string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        var mark = Mark.Empty;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                mark = parser.Current!.End;
+            }
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException or ArgumentException)
+        {
+            // Stopped where the reader did.
+        }
+
+        return mark;
     }
 
     private int? OptionalCount(YamlMappingNode map, string key, string where)
