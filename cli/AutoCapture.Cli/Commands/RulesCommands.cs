@@ -68,9 +68,10 @@ internal static class RulesCommands
                 AnsiConsole.MarkupLine($"  {Markup.Escape(rule.Name)}: {Markup.Escape(string.Join(", ", rule.Matchers))} → {Markup.Escape(Kinds(rule))}");
             }
 
+            // Like a compiler's: on stderr, whole lines, so editors and CI annotate them as they do errors.
             foreach (var warning in rules.Warnings)
             {
-                AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(warning.Format(rules.Path))}[/]");
+                Console.Error.WriteLine(warning.Format(rules.Path));
             }
 
             return 0;

@@ -73,7 +73,8 @@ public sealed class RulesCommandTests : IDisposable
         var (exit, output, error) = await RunAsync(["rules", "validate", rules], workingDirectory: _directory);
 
         Assert.True(exit == 0, error);
-        Assert.Contains($"{rules}:3:13: warning: rules[0].match[0]: job=~\"(a+)+\" repeats a group that itself repeats", output.ReplaceLineEndings(string.Empty), StringComparison.Ordinal);
+        Assert.Contains("1 rule", output, StringComparison.Ordinal);
+        Assert.StartsWith($"{rules}:3:13: warning: rules[0].match[0]: job=~\"(a+)+\" repeats a group that itself repeats", error, StringComparison.Ordinal);
     }
 
     [Fact]

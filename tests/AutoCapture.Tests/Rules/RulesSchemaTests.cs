@@ -96,13 +96,17 @@ public class RulesSchemaTests
         Assert.True(results.IsValid, $"{file} block {block}: {Errors(results)}");
     }
 
-    [Fact]
-    public void The_schema_check_refuses_what_the_loader_refuses()
+    [Theory]
+    [InlineData("    captures:", "    capture:", "unknown key 'capture'")]
+    [InlineData("alertname = ", "alertname == ", "use = for equality")]
+    [InlineData("duration: 30s", "duration: soon", "is not a duration")]
+    public void The_schema_check_refuses_what_the_loader_refuses(string from, string to, string loaderSays)
     {
-        Assert.Contains(Examples(), row => (string)row[0] == Path.Combine("infra", "azure", "rules.yaml"));
-        var yaml = ExampleText(Path.Combine("infra", "azure", "rules.yaml"), 0).Replace("    captures:", "    capture:", StringComparison.Ordinal);
+        var example = Path.Combine("infra", "azure", "rules.yaml");
+        Assert.Contains(Examples(), row => (string)row[0] == example);
+        var yaml = ExampleText(example, 0).Replace(from, to, StringComparison.Ordinal);
 
-        Assert.Contains("unknown key 'capture'", Assert.Throws<RulesFileException>(() => RulesLoader.Parse("rules.yaml", yaml)).Message, StringComparison.Ordinal);
+        Assert.Contains(loaderSays, Assert.Throws<RulesFileException>(() => RulesLoader.Parse("rules.yaml", yaml)).Message, StringComparison.Ordinal);
         Assert.False(AgainstSchema(yaml).IsValid);
     }
 
