@@ -52,6 +52,7 @@ public sealed class RulesLoader
     public static readonly string[] ProcessKeys = ["runtime", "pid", "name", "commandLine", "address"];
     public static readonly string[] CaptureKeys = ["kind", "duration", "dumpType"];
     public static readonly string[] BaselineKeys = ["schedule", "targets", "peer"];
+
     /// <summary>The host name that stands in for every label when a template is checked at load time.</summary>
     private const string SampleHost = "sample-host";
     private readonly List<RuleProblem> _problems = [];
