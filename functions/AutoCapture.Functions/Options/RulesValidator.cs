@@ -15,20 +15,16 @@ public sealed class RulesValidator(CurrentRules rules) : IValidateOptions<AutoCa
     /// <summary>Also asked of a reloaded rules file, which is refused on the same grounds as at start.</summary>
     public static List<string> Problems(RuleSet rules, AutoCaptureOptions options)
     {
-        var channels = options.Chat.AllChannels();
-        var failures = rules.Rules
-            .Where(rule => rule.Chat is { } chat && !channels.ContainsKey(chat))
-            .Select(rule => $"{rules.Path}: rule '{rule.Name}' (line {rule.Line}) sends to chat channel '{rule.Chat}', which is not configured (configured: {string.Join(", ", channels.Keys)}; add AutoCapture:Chat:Channels:{rule.Chat}:Type).")
-            .ToList();
-        if (options.Collector.AllowedCollectors.Count == 0)
+        // Unknown chat channels are the loader's to report, with their line and column, among the file's other problems.
+        if (options.Collector.AllowedCollectors.Count > 0)
         {
-            // Alert labels are attacker-controlled: with no allowlist, whoever can send an alert picks the host the
-            // signed capture request goes to.
-            failures.AddRange(rules.Rules
-                .Where(rule => !rule.Target.Collector.IsConstant)
-                .Select(rule => $"{rules.Path}: rule '{rule.Name}' (line {rule.Line}) takes its collector address from alert data ('{rule.Target.Collector.Text}'), so AutoCapture:Collector:AllowedCollectors must list the collectors it may reach (host[:port] or CIDR[:port], e.g. AutoCapture:Collector:AllowedCollectors:0=10.1.0.0/16:7080)."));
+            return [];
         }
 
-        return failures;
+        // Alert labels are attacker-controlled: with no allowlist, whoever can send an alert picks the host the
+        // signed capture request goes to.
+        return [.. rules.Rules
+            .Where(rule => !rule.Target.Collector.IsConstant)
+            .Select(rule => $"{rules.Path}: rule '{rule.Name}' (line {rule.Line}) takes its collector address from alert data ('{rule.Target.Collector.Text}'), so AutoCapture:Collector:AllowedCollectors must list the collectors it may reach (host[:port] or CIDR[:port], e.g. AutoCapture:Collector:AllowedCollectors:0=10.1.0.0/16:7080).")];
     }
 }

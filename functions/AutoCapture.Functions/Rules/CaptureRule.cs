@@ -140,6 +140,9 @@ public sealed record TargetTemplate(Template Collector, Template? Host, string R
 
 public sealed record RuleSet(string Path, IReadOnlyList<CaptureRule> Rules)
 {
+    /// <summary>Legal but risky parts of the file, in file order; <c>rules validate</c> shows them.</summary>
+    public IReadOnlyList<RuleProblem> Warnings { get; init; } = [];
+
     /// <summary>Rules are tried in order; the first match wins unless it says <c>continue: true</c>, as in Alertmanager routes.</summary>
     public IEnumerable<CaptureRule> Match(Alert alert)
     {

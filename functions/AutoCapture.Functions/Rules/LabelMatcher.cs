@@ -115,7 +115,9 @@ public sealed partial class LabelMatcher
         }
     }
 
-    [GeneratedRegex(@"^\s*(?<name>[a-zA-Z_][a-zA-Z0-9_]*)\s*(?<op>=~|!~|!=|=)\s*(?<value>.*?)\s*$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
+    // The operator is taken greedily, so a slip like == or ~= is named as a wrong operator rather than read as
+    // = followed by a strange value.
+    [GeneratedRegex(@"^\s*(?<name>[a-zA-Z_][a-zA-Z0-9_]*)\s*(?<op>[=!~<>]+)\s*(?<value>.*?)\s*$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex Shape();
 
     /// <summary>Parses one matcher; the error says what is wrong in words.</summary>
@@ -129,35 +131,74 @@ public sealed partial class LabelMatcher
             return false;
         }
 
-        var op = match.Groups["op"].Value switch
+        MatchOperator? op = match.Groups["op"].Value switch
         {
             "=" => MatchOperator.Equal,
             "!=" => MatchOperator.NotEqual,
             "=~" => MatchOperator.Regex,
-            _ => MatchOperator.NotRegex,
+            "!~" => MatchOperator.NotRegex,
+            _ => null,
         };
+        if (op is null)
+        {
+            error = OperatorSlip(text, match.Groups["op"].Value);
+            return false;
+        }
+
         if (!TryUnquote(match.Groups["value"].Value, out var value, out error))
         {
             return false;
         }
 
-        try
+        if (op is MatchOperator.Regex or MatchOperator.NotRegex && RegexError(value) is { } regexError)
         {
-            matcher = new LabelMatcher(match.Groups["name"].Value, op, value);
-        }
-        catch (ArgumentException e)
-        {
-            error = $"invalid regular expression in '{text}': {e.Message}";
+            error = $"'{text}': invalid regular expression: {regexError}";
             return false;
         }
 
+        matcher = new LabelMatcher(match.Groups["name"].Value, op.Value, value);
         error = string.Empty;
         return true;
+    }
+
+    private static string OperatorSlip(string text, string op)
+    {
+        var hint = op switch
+        {
+            "==" => "use = for equality (Alertmanager matcher syntax)",
+            "!==" => "use != for inequality (Alertmanager matcher syntax)",
+            "~=" or "==~" => "use =~ for a regular-expression match",
+            "=!" or "~!" or "!=~" => "use !~ for a regular-expression non-match",
+            _ => "the operators are =, !=, =~ and !~",
+        };
+        return $"'{text}': '{op}' is not a matcher operator; {hint}, e.g. alertname = \"HighCPU\"";
+    }
+
+    /// <summary>Checks the pattern as written, not the anchored one compiled, so the offset points into what the user wrote.</summary>
+    private static string? RegexError(string pattern)
+    {
+        try
+        {
+            _ = new Regex(pattern, RegexOptions.CultureInvariant);
+            return null;
+        }
+        catch (RegexParseException e)
+        {
+            return e.Message;
+        }
     }
 
     private static bool TryUnquote(string raw, out string value, out string error)
     {
         error = string.Empty;
+        if (raw.Length >= 2 && raw[0] == '\'' && raw[^1] == '\'')
+        {
+            // Taken literally, the quotes would become part of the value and the matcher would never match.
+            value = string.Empty;
+            error = $"value {raw} is in single quotes; matchers quote with double quotes, e.g. name = \"{raw[1..^1]}\"";
+            return false;
+        }
+
         if (raw.Length < 2 || raw[0] != '"')
         {
             if (raw.AsSpan().IndexOfAny("\"=!~") >= 0)

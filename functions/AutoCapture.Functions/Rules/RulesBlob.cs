@@ -47,12 +47,12 @@ public sealed class RulesBlob
 
     /// <summary>At start, like the rules file: unreadable or invalid stops the app with the reason or the lines.</summary>
     /// <exception cref="RulesFileException">The blob cannot be read or its rules are invalid.</exception>
-    public (RuleSet Rules, ETag ETag) Load()
+    public (RuleSet Rules, ETag ETag) Load(IReadOnlyCollection<string> chatChannels)
     {
         try
         {
             var content = _blob.DownloadContent().Value;
-            return (RulesLoader.Parse(Name, content.Content.ToString()), content.Details.ETag);
+            return (RulesLoader.Parse(Name, content.Content.ToString(), chatChannels), content.Details.ETag);
         }
         catch (Exception e) when (IsUnreadable(e))
         {

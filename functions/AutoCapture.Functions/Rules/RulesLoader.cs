@@ -4,11 +4,11 @@ using YamlDotNet.RepresentationModel;
 
 namespace AutoCapture.Functions.Rules;
 
-/// <summary>An invalid rules file: every problem found, each with file, line and column.</summary>
+/// <summary>An invalid rules file: every problem found (warnings included), each with file, line and column, in file order.</summary>
 public sealed class RulesFileException : Exception
 {
     public RulesFileException(string path, IReadOnlyList<RuleProblem> problems)
-        : base(string.Join(Environment.NewLine, problems.Select(p => $"{path}:{p.Line}:{p.Column}: {p.Message}")))
+        : base(string.Join(Environment.NewLine, problems.Select(p => p.Format(path))))
     {
         Problems = problems;
     }
@@ -22,7 +22,19 @@ public sealed class RulesFileException : Exception
     public IReadOnlyList<RuleProblem> Problems { get; }
 }
 
-public sealed record RuleProblem(int Line, int Column, string Message);
+public enum ProblemSeverity
+{
+    Error,
+
+    /// <summary>Legal but risky; reported, never a reason to refuse the file.</summary>
+    Warning,
+}
+
+public sealed record RuleProblem(int Line, int Column, string Message, ProblemSeverity Severity = ProblemSeverity.Error)
+{
+    public string Format(string path) =>
+        $"{path}:{Line}:{Column}: {(Severity == ProblemSeverity.Warning ? "warning: " : string.Empty)}{Message}";
+}
 
 /// <summary>
 /// Reads the YAML rules file. It walks the YAML node tree itself (rather than deserialising into classes) so
@@ -40,9 +52,17 @@ public sealed class RulesLoader
     public static readonly string[] ProcessKeys = ["runtime", "pid", "name", "commandLine", "address"];
     public static readonly string[] CaptureKeys = ["kind", "duration", "dumpType"];
     public static readonly string[] BaselineKeys = ["schedule", "targets", "peer"];
-    private readonly List<RuleProblem> _problems = [];
 
-    public static RuleSet LoadFile(string path)
+    /// <summary>The host name that stands in for every label when a template is checked at load time.</summary>
+    private const string SampleHost = "sample-host";
+    private readonly List<RuleProblem> _problems = [];
+    private readonly List<RuleProblem> _warnings = [];
+    private readonly IReadOnlyCollection<string>? _chatChannels;
+
+    private RulesLoader(IReadOnlyCollection<string>? chatChannels) => _chatChannels = chatChannels;
+
+    /// <param name="chatChannels">The configured chat channel names a rule may send to; null when unknown, then not checked.</param>
+    public static RuleSet LoadFile(string path, IReadOnlyCollection<string>? chatChannels = null)
     {
         string text;
         try
@@ -54,20 +74,26 @@ public sealed class RulesLoader
             throw new RulesFileException(path, [new RuleProblem(0, 0, $"cannot read the rules file: {e.Message}")]);
         }
 
-        return Parse(path, text);
+        return Parse(path, text, chatChannels);
     }
 
-    public static RuleSet Parse(string path, string text)
+    /// <summary>Checks the whole file and reports every problem in it at once, in file order.</summary>
+    /// <exception cref="RulesFileException">At least one problem is an error.</exception>
+    public static RuleSet Parse(string path, string text, IReadOnlyCollection<string>? chatChannels = null)
     {
-        var loader = new RulesLoader();
+        var loader = new RulesLoader(chatChannels);
         var rules = loader.ParseDocument(text);
+        var warnings = InFileOrder(loader._warnings);
         if (loader._problems.Count > 0)
         {
-            throw new RulesFileException(path, loader._problems);
+            throw new RulesFileException(path, InFileOrder(loader._problems.Concat(warnings)));
         }
 
-        return new RuleSet(path, rules);
+        return new RuleSet(path, rules) { Warnings = warnings };
     }
+
+    private static List<RuleProblem> InFileOrder(IEnumerable<RuleProblem> problems) =>
+        [.. problems.OrderBy(p => p.Line).ThenBy(p => p.Column)];
 
     private List<CaptureRule> ParseDocument(string text)
     {
@@ -79,6 +105,12 @@ public sealed class RulesLoader
         catch (YamlException e)
         {
             Problem(e.Start, $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
+            return [];
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet fails this way, without a position, on some unclosed flow collections and stray tags (found by fuzzing).
+            Problem(LastReadable(text), "not valid YAML: cannot read on after here; look for an unclosed [, { or quote");
             return [];
         }
 
@@ -97,7 +129,7 @@ public sealed class RulesLoader
             {
                 CheckKeys(defaultsMap, "defaults", DefaultsKeys);
                 defaultCooldown = OptionalDuration(defaultsMap, "cooldown", "defaults.cooldown", TimeSpan.FromDays(7));
-                defaultChat = OptionalScalar(defaultsMap, "chat", "defaults.chat");
+                defaultChat = OptionalChat(defaultsMap, "defaults.chat");
             }
             else
             {
@@ -113,21 +145,30 @@ public sealed class RulesLoader
         }
 
         var rules = new List<CaptureRule>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < sequence.Children.Count; i++)
         {
             if (ParseRule(sequence.Children[i], $"rules[{i}]", defaultCooldown, defaultChat) is { } rule)
             {
-                if (!names.Add(rule.Name))
-                {
-                    Problem(sequence.Children[i].Start, $"rules[{i}]: the name '{rule.Name}' is used by an earlier rule; names must be unique");
-                }
-
                 rules.Add(rule);
             }
         }
 
+        CheckUniqueNames(sequence);
         return rules;
+    }
+
+    /// <summary>Names are part of the dedup key; checked on the raw nodes, so rules with other problems count too.</summary>
+    private void CheckUniqueNames(YamlSequenceNode sequence)
+    {
+        var first = new Dictionary<string, Mark>(StringComparer.Ordinal);
+        for (var i = 0; i < sequence.Children.Count; i++)
+        {
+            if (sequence.Children[i] is YamlMappingNode map && Child(map, "name") is YamlScalarNode { Value: { Length: > 0 } name } node
+                && !first.TryAdd(name, node.Start))
+            {
+                Problem(node.Start, $"rules[{i}].name: '{name}' is already the name of the rule at line {first[name].Line}; names must be unique");
+            }
+        }
     }
 
     private CaptureRule? ParseRule(YamlNode node, string where, TimeSpan? defaultCooldown, string? defaultChat)
@@ -145,7 +186,7 @@ public sealed class RulesLoader
         var target = ParseTarget(map, where);
         var captures = ParseCaptures(map, where, target);
         var cooldown = OptionalDuration(map, "cooldown", $"{where}.cooldown", TimeSpan.FromDays(7)) ?? defaultCooldown;
-        var chat = OptionalScalar(map, "chat", $"{where}.chat") ?? defaultChat;
+        var chat = OptionalChat(map, $"{where}.chat") ?? defaultChat;
         var continueText = OptionalScalar(map, "continue", $"{where}.continue");
         var continues = false;
         if (continueText is not null && !bool.TryParse(continueText, out continues))
@@ -183,7 +224,9 @@ public sealed class RulesLoader
 
         if (node is not YamlSequenceNode sequence || sequence.Children.Count == 0)
         {
-            Problem(node.Start, $"{where}.match must be a non-empty list of matchers such as alertname = \"HighCPU\"");
+            Problem(node.Start, node is YamlMappingNode
+                ? $"{where}.match is a list of matcher strings, not a mapping: write - alertname = \"HighCPU\" rather than alertname: HighCPU"
+                : $"{where}.match must be a non-empty list of matchers such as alertname = \"HighCPU\"");
             return matchers;
         }
 
@@ -199,6 +242,10 @@ public sealed class RulesLoader
             if (LabelMatcher.TryParse(text, out var matcher, out var error))
             {
                 matchers.Add(matcher!);
+                if (matcher!.NestsQuantifiers)
+                {
+                    _warnings.Add(At(item.Start, $"{where}.match[{i}]: {matcher} repeats a group that itself repeats; such a pattern can backtrack for a long time on a label that almost matches. Every delivery gets AutoCapture:Limits:MatchBudget of regular-expression matching in all; alerts past it are skipped.", ProblemSeverity.Warning));
+                }
             }
             else
             {
@@ -221,10 +268,10 @@ public sealed class RulesLoader
         var at = $"{where}.target";
         CheckKeys(target, at, TargetKeys);
         var collector = RequiredTemplate(target, "collector", at);
-        if (collector is { IsConstant: true } && !CollectorAddress.TryParse(collector.Text, out _, out var collectorError))
+        if (collector is not null && CollectorError(collector) is { } collectorError)
         {
             Problem(Child(target, "collector")!.Start, $"{at}.{collectorError}");
-            return null;
+            collector = null;
         }
 
         var host = OptionalTemplate(target, "host", at);
@@ -258,9 +305,11 @@ public sealed class RulesLoader
             return null;
         }
 
-        if (address is { IsConstant: true } && !TargetAddress.TryNormalize(address.Text, out _, out var addressError))
+        if (address is { IsWholeValue: false } && !TargetAddress.TryNormalize(address.RenderSample(SampleHost), out _, out var addressError))
         {
-            Problem(Child(process, "address")!.Start, $"{at}.process.{addressError}");
+            Problem(Child(process, "address")!.Start, address.IsConstant
+                ? $"{at}.process.{addressError}"
+                : $"{at}.process.address '{address.Text}' cannot render to an http(s) URL: with every label a plain host name it renders '{address.RenderSample(SampleHost)}', and {addressError}");
             return null;
         }
 
@@ -447,6 +496,26 @@ public sealed class RulesLoader
         return new BaselinePlan(schedule, peer, targets);
     }
 
+    /// <summary>Where the last YAML event that could be read ends.</summary>
+    private static Mark LastReadable(string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        var mark = Mark.Empty;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                mark = parser.Current!.End;
+            }
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException or ArgumentException)
+        {
+            // Stopped where the reader did.
+        }
+
+        return mark;
+    }
+
     private int? OptionalCount(YamlMappingNode map, string key, string where)
     {
         var text = OptionalScalar(map, key, where);
@@ -548,6 +617,49 @@ public sealed class RulesLoader
         return duration;
     }
 
-    private void Problem(Mark mark, string message) =>
-        _problems.Add(new RuleProblem((int)Math.Max(mark.Line, 1), (int)Math.Max(mark.Column, 1), message));
+    /// <summary>
+    /// A collector template must render to scheme://host[:port] for every alert. Rendered with a plain host name for
+    /// every value, a template without a literal http(s) scheme, with a path or with no host fails here and not at the
+    /// first alert; a template that is one label alone takes the whole address from the alert and is checked then.
+    /// </summary>
+    private static string? CollectorError(Template collector)
+    {
+        if (collector.IsWholeValue)
+        {
+            return null;
+        }
+
+        var sample = collector.RenderSample(SampleHost);
+        if (CollectorAddress.TryParse(sample, out _, out var error))
+        {
+            return null;
+        }
+
+        if (collector.IsConstant)
+        {
+            return error;
+        }
+
+        var scheme = sample.IndexOf("://", StringComparison.Ordinal);
+        var why = scheme < 0 ? "it has no scheme; start it with http:// or https://"
+            : sample[..scheme] is not ("http" or "https") ? $"'{sample[..scheme]}' is not http or https"
+            : "that is not scheme://host[:port] (no user, path, query or fragment)";
+        return $"collector '{collector.Text}' cannot render to an http(s) address: with every label a plain host name it renders '{sample}', and {why}";
+    }
+
+    private string? OptionalChat(YamlMappingNode map, string where)
+    {
+        var chat = OptionalScalar(map, "chat", where);
+        if (chat is not null && _chatChannels is not null && !_chatChannels.Contains(chat))
+        {
+            Problem(Child(map, "chat")!.Start, $"{where}: messages go to chat channel '{chat}', which is not configured (configured: {string.Join(", ", _chatChannels)}; add AutoCapture:Chat:Channels:{chat}:Type)");
+        }
+
+        return chat;
+    }
+
+    private void Problem(Mark mark, string message) => _problems.Add(At(mark, message, ProblemSeverity.Error));
+
+    private static RuleProblem At(Mark mark, string message, ProblemSeverity severity) =>
+        new((int)Math.Max(mark.Line, 1), (int)Math.Max(mark.Column, 1), message, severity);
 }

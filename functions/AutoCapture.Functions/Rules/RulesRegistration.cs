@@ -14,10 +14,11 @@ public static class RulesRegistration
     public static IServiceCollection AddAutoCaptureRules(this IServiceCollection services, IConfigurationSection section)
     {
         var source = section.GetSection(nameof(AutoCaptureOptions.Rules)).Get<RulesSourceOptions>() ?? new();
+        var channels = ChatChannelNames(section);
         if (!source.IsBlob)
         {
             var rulesFile = section[nameof(AutoCaptureOptions.RulesFile)] ?? new AutoCaptureOptions().RulesFile;
-            return services.AddSingleton(new CurrentRules(RulesLoader.LoadFile(Path.GetFullPath(rulesFile))));
+            return services.AddSingleton(new CurrentRules(RulesLoader.LoadFile(Path.GetFullPath(rulesFile), channels)));
         }
 
         if (source.Validate().ToList() is { Count: > 0 } problems)
@@ -26,7 +27,7 @@ public static class RulesRegistration
         }
 
         var blob = new RulesBlob(source);
-        var (rules, etag) = blob.Load();
+        var (rules, etag) = blob.Load(channels);
         services.AddSingleton(blob);
         services.AddSingleton(new CurrentRules(rules));
         services.AddSingleton(sp =>
@@ -37,4 +38,8 @@ public static class RulesRegistration
         });
         return services.AddHostedService(sp => sp.GetRequiredService<RulesReloader>());
     }
+
+    /// <summary>The chat channels rules may name, bound from the <c>AutoCapture</c> section as the app binds them.</summary>
+    public static IReadOnlyCollection<string> ChatChannelNames(IConfigurationSection section) =>
+        [.. (section.GetSection(nameof(AutoCaptureOptions.Chat)).Get<ChatOptions>() ?? new()).AllChannels().Keys];
 }

@@ -24,6 +24,7 @@ public sealed class RulesReloader(
     ILogger<RulesReloader> logger) : IHostedService, IAsyncDisposable
 {
     public const string NoticePrefix = "state/rules/rejected/";
+    private const int MaxProblemsInChat = 10;
     private readonly SemaphoreSlim _one = new(1, 1);
     private ETag _seen;
     private ITimer? _timer;
@@ -81,7 +82,7 @@ public sealed class RulesReloader(
             RuleSet rules;
             try
             {
-                rules = RulesLoader.Parse(blob.Name, text);
+                rules = RulesLoader.Parse(blob.Name, text, [.. options.Value.Chat.AllChannels().Keys]);
             }
             catch (RulesFileException e)
             {
@@ -113,6 +114,10 @@ public sealed class RulesReloader(
         }
     }
 
+    /// <summary>A chat message stays readable: the first problems and a count, the whole list is in the log.</summary>
+    private static string[] Shortened(string[] problems) =>
+        problems.Length <= MaxProblemsInChat ? problems : [.. problems.Take(MaxProblemsInChat), $"… and {problems.Length - MaxProblemsInChat} more (all of them are in the log)"];
+
     private async Task RejectAsync(string problems, CancellationToken cancellationToken)
     {
         logger.LogError("Rules from {RulesFile} not loaded; the {RuleCount} rules in force stay:{NewLine}{Problems}", blob.Name, current.Value.Rules.Count, Environment.NewLine, problems);
@@ -130,7 +135,7 @@ public sealed class RulesReloader(
             Title: "AutoCapture rules not reloaded",
             Headline: $"The new rules file is invalid; the {current.Value.Rules.Count} rules in force stay until it is fixed.",
             Fields: [("File", blob.Name)],
-            Findings: problems.Split(Environment.NewLine),
+            Findings: Shortened(problems.Split(Environment.NewLine)),
             Links: []);
         try
         {

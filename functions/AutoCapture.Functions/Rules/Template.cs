@@ -24,6 +24,15 @@ public sealed partial class Template
 
     public bool IsConstant => _segments.All(s => s.Expression is null);
 
+    /// <summary>One expression and nothing else (no <c>| host</c>): the whole value, scheme included, comes from the alert.</summary>
+    public bool IsWholeValue => _segments is [{ Expression: { } e }] && e.Filters.All(f => f.Filter != "host");
+
+    /// <summary>
+    /// The text with every expression replaced by <paramref name="hostName"/>: a plain host name passes every filter,
+    /// so this shows the shape every alert's rendering has, e.g. whether it can be an http(s) URL at all.
+    /// </summary>
+    public string RenderSample(string hostName) => string.Concat(_segments.Select(s => s.Literal ?? hostName));
+
     private sealed record Segment(string? Literal, Expression? Expression);
 
     private sealed record Expression(string Scope, string? Name, IReadOnlyList<(string Filter, string? Argument)> Filters)

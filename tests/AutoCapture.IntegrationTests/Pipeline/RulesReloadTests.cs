@@ -136,6 +136,29 @@ public sealed class RulesReloadTests(Azurite azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_file_with_many_problems_is_refused_with_all_of_them_kept_and_the_first_ten_in_chat()
+    {
+        await UploadAsync(Rule("first"));
+        var app = await StartAsync();
+
+        // Twelve rules, each with a matcher written with ==: twelve problems, one per rule.
+        var rules = "rules:\n" + string.Concat(Enumerable.Range(0, 12).Select(i => Rule($"r{i}").Replace("rules:\n", string.Empty, StringComparison.Ordinal).Replace("alertname = ", "alertname == ", StringComparison.Ordinal) + "\n"));
+        await UploadAsync(rules);
+        await PollAsync(app);
+
+        Assert.Equal("first", await RuleForAsync(app, "first"));
+        var notice = Text(Assert.Single(_slack.Accepted));
+        Assert.Contains($"{_blob.Uri}:3:", notice, StringComparison.Ordinal);
+        Assert.Contains("rules[9].match[0]", notice, StringComparison.Ordinal);
+        Assert.DoesNotContain("rules[10].match[0]", notice, StringComparison.Ordinal);
+        Assert.Contains("… and 2 more (all of them are in the log)", notice, StringComparison.Ordinal);
+        Assert.Contains("use = for equality", notice, StringComparison.Ordinal);
+        var kept = File.ReadAllText(Assert.Single(Directory.GetFiles(Path.Combine(_env.StorePath, RulesReloader.NoticePrefix))));
+        Assert.Equal(12, kept.Split(Environment.NewLine).Length);
+        Assert.Contains("rules[11].match[0]", kept, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_invalid_blob_at_start_stops_start_up_with_its_line()
     {
         await UploadAsync(Rule("first").Replace("    captures:", "    captrues:", StringComparison.Ordinal));

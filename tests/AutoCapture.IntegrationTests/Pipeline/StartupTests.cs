@@ -42,15 +42,19 @@ public sealed class StartupTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_rule_sending_to_an_unconfigured_chat_channel_stops_startup()
+    public async Task A_rule_sending_to_an_unconfigured_chat_channel_stops_startup_with_the_file_s_other_problems()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => _env.StartWebhookAsync(
-            "rules:\n  - name: r\n    match: ['alertname = \"x\"']\n    target: { collector: http://c, process: { name: app } }\n    chat: oncall\n",
+        var error = await Assert.ThrowsAsync<RulesFileException>(() => _env.StartWebhookAsync(
+            "rules:\n  - name: r\n    match: ['alertname == \"x\"']\n    target: { collector: http://c, process: { name: app } }\n    chat: oncall\n"
+            + "  - name: r\n    match: ['alertname = \"x\"']\n    target: { collector: http://c, process: { name: app } }\n",
             new() { ["AutoCapture:Chat:Channels:team:Type"] = "teams", ["AutoCapture:Chat:Channels:team:Url"] = "https://example.com/workflows/SECRET" }));
 
-        var message = string.Join("\n", error.Failures);
-        Assert.Contains("rule 'r' (line 2) sends to chat channel 'oncall', which is not configured (configured: console, team;", message, StringComparison.Ordinal);
-        Assert.DoesNotContain("SECRET", message, StringComparison.Ordinal);
+        var lines = error.Message.Split(Environment.NewLine);
+        Assert.Equal(3, lines.Length);
+        Assert.Matches(@"\.yaml:3:13: rules\[0\]\.match\[0\]: .*use = for equality", lines[0]);
+        Assert.Matches(@"\.yaml:5:11: rules\[0\]\.chat: messages go to chat channel 'oncall', which is not configured \(configured: console, team;", lines[1]);
+        Assert.Matches(@"\.yaml:6:11: rules\[1\]\.name: 'r' is already the name of the rule at line 2", lines[2]);
+        Assert.DoesNotContain("SECRET", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

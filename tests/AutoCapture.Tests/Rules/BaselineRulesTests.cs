@@ -63,9 +63,9 @@ public sealed class BaselineRulesTests
         Assert.Equal(
             new[]
             {
-                (12, "rules[0].baseline: unknown key 'extra' (expected one of schedule, targets, peer)"),
                 (10, "rules[0].baseline.schedule: 'weekly' is not a schedule (write daily 03:00 or every 6h)"),
                 (11, "rules[0].baseline.peer must be true or false"),
+                (12, "rules[0].baseline: unknown key 'extra' (expected one of schedule, targets, peer)"),
                 (14, "rules[0].baseline.targets[0]: cannot render the rule's target from these labels: process.address: labels.instance is not set on alert orders-go baseline"),
                 (16, "rules[0].baseline.targets[2]: renders the same target as an earlier one (address=http://10.0.0.7:6060 on orders-0)"),
                 (17, "rules[0].baseline.targets[3] must be a mapping of label names to values"),

@@ -41,10 +41,16 @@ public class LabelMatcherTests
     [Theory]
     [InlineData("alertname", "is not a matcher")]
     [InlineData("1abc = x", "is not a matcher")]
-    [InlineData("a == b", "quote the value")]
+    [InlineData("a == \"b\"", "'==' is not a matcher operator; use = for equality \\(Alertmanager matcher syntax\\)")]
+    [InlineData("a !== \"b\"", "'!==' is not a matcher operator; use != for inequality")]
+    [InlineData("a ~= \"b.*\"", "'~=' is not a matcher operator; use =~ for a regular-expression match")]
+    [InlineData("a =! \"b\"", "'=!' is not a matcher operator; use !~")]
+    [InlineData("a <> \"b\"", "'<>' is not a matcher operator; the operators are =, !=, =~ and !~")]
+    [InlineData("a = 'b'", "value 'b' is in single quotes; matchers quote with double quotes, e.g. name = \"b\"")]
     [InlineData("a = b\"c", "quote the value")]
     [InlineData("a = \"unterminated", "no closing quote")]
-    [InlineData("a =~ \"(\"", "invalid regular expression")]
+    [InlineData("a =~ \"(\"", "invalid regular expression: Invalid pattern '\\(' at offset 1")]
+    [InlineData("a !~ \"x[\"", "invalid regular expression: Invalid pattern 'x\\[' at offset 2")]
     public void Bad_matchers_are_explained(string text, string expected)
     {
         Assert.False(LabelMatcher.TryParse(text, out _, out var error));
