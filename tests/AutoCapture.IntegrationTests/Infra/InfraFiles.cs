@@ -1,0 +1,82 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using AutoCapture.IntegrationTests.Support;
+using YamlDotNet.RepresentationModel;
+
+namespace AutoCapture.IntegrationTests.Infra;
+
+/// <summary>What the infra tests share: the deployment folders, YAML documents, and the linters they run.</summary>
+internal static class InfraFiles
+{
+    public static string Kubernetes { get; } = Path.Combine(RepositoryPaths.Root, "infra", "kubernetes");
+
+    public static string Docker { get; } = Path.Combine(RepositoryPaths.Root, "infra", "docker");
+
+    public static List<YamlNode> LoadYaml(string path)
+    {
+        var stream = new YamlStream();
+        using var reader = new StreamReader(path);
+        stream.Load(reader);
+        return stream.Documents.Select(d => d.RootNode).ToList();
+    }
+
+    public static YamlMappingNode Map(YamlNode node, string? key = null) =>
+        (YamlMappingNode)(key is null ? node : ((YamlMappingNode)node)[key]);
+
+    public static IEnumerable<YamlNode> Items(YamlNode node, string key) =>
+        ((YamlMappingNode)node).Children.TryGetValue(key, out var items) ? ((YamlSequenceNode)items).Children : [];
+
+    /// <summary>The documents of one kind in the Kubernetes manifests, with the file each comes from.</summary>
+    public static List<(string File, YamlMappingNode Document)> Documents(string kind) =>
+        Directory.GetFiles(Kubernetes, "*.yaml")
+            .Where(f => Path.GetFileName(f) != "kustomization.yaml")
+            .SelectMany(f => LoadYaml(f).Select(d => (File: Path.GetFileName(f), Document: Map(d))))
+            .Where(d => d.Document["kind"].ToString() == kind)
+            .ToList();
+
+    /// <summary>Runs a tool to its end, killed after <paramref name="timeout"/>; a missing tool says how to install it.</summary>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(
+        string file, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? RepositoryPaths.Root };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (Win32Exception e)
+        {
+            throw new InvalidOperationException($"{file} could not be started ({e.Message}): run tests/setup", e);
+        }
+
+        using (process)
+        {
+            var output = process.StandardOutput.ReadToEndAsync();
+            var errors = process.StandardError.ReadToEndAsync();
+            using var cancel = new CancellationTokenSource(timeout);
+            try
+            {
+                await process.WaitForExitAsync(cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"{file} {string.Join(' ', start.ArgumentList)} did not finish within {timeout}");
+            }
+
+            return (process.ExitCode, await output, await errors);
+        }
+    }
+
+    /// <summary>A node script or package binary from tests/tools (installed by tests/setup).</summary>
+    public static Task<(int ExitCode, string Output, string Errors)> NodeAsync(string package, params string[] arguments)
+    {
+        RepositoryPaths.NodePackage(package);
+        return RunAsync("node", arguments, TimeSpan.FromMinutes(2), RepositoryPaths.TestTools);
+    }
+}
