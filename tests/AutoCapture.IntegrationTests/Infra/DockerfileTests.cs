@@ -79,13 +79,24 @@ public sealed class DockerfileTests
         }
     }
 
+    [Fact]
+    public void The_build_context_leaves_out_local_build_output()
+    {
+        // A local obj/project.assets.json names this machine's paths and would break the image's own restore.
+        var ignored = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, ".dockerignore"));
+
+        Assert.Contains("**/bin", ignored);
+        Assert.Contains("**/obj", ignored);
+        Assert.Contains("**/node_modules", ignored);
+    }
+
     [Theory]
     [MemberData(nameof(Images))]
     public void Each_image_listens_on_the_port_its_manifest_exposes_and_probes(string image, string manifest)
     {
         var dockerfile = Dockerfile.Load(Path.Combine(InfraFiles.Docker, image));
         var workload = InfraFiles.LoadYaml(Path.Combine(InfraFiles.Kubernetes, manifest)).Select(d => InfraFiles.Map(d)).Single(d => d["kind"].ToString() is "DaemonSet" or "Deployment");
-        var container = InfraFiles.Map(Assert.Single(InfraFiles.Items(InfraFiles.Map(InfraFiles.Map(InfraFiles.Map(workload, "spec"), "template"), "spec"), "containers")));
+        var container = InfraFiles.Container(workload);
         var port = InfraFiles.Map(Assert.Single(InfraFiles.Items(container, "ports")));
 
         var exposed = Assert.Single(dockerfile.Arguments("EXPOSE"));

@@ -34,6 +34,16 @@ internal static class InfraFiles
             .Where(d => d.Document["kind"].ToString() == kind)
             .ToList();
 
+    public static string Name(YamlNode document) => Map(document, "metadata")["name"].ToString();
+
+    /// <summary>The named ConfigMap's data or Secret's stringData.</summary>
+    public static YamlMappingNode Data(string kind, string name) =>
+        Map(Documents(kind).Single(d => Name(d.Document) == name).Document, kind == "Secret" ? "stringData" : "data");
+
+    /// <summary>The pod template's one container of the DaemonSet or Deployment.</summary>
+    public static YamlMappingNode Container(YamlMappingNode workload) =>
+        Map(((YamlSequenceNode)Map(Map(Map(workload, "spec"), "template"), "spec")["containers"]).Children.Single());
+
     /// <summary>Runs a tool to its end, killed after <paramref name="timeout"/>; a missing tool says how to install it.</summary>
     public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(
         string file, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null)

@@ -307,7 +307,8 @@ public sealed partial class InfraTests
         Assert.True(limits.Children.ContainsKey("cpu") && limits.Children.ContainsKey("memory"));
         Assert.Contains(((YamlSequenceNode)container["envFrom"]).Children, e => Map(e).Children.ContainsKey("secretRef"));
         Assert.Contains(((YamlSequenceNode)container["volumeMounts"]).Children, m => Map(m)["mountPath"].ToString() == "/tmp");
-        Assert.Contains(documents, d => Map(d)["kind"].ToString() == "Secret");
+        var secret = Map(Assert.Single(((YamlSequenceNode)container["envFrom"]).Children, e => Map(e).Children.ContainsKey("secretRef")), "secretRef")["name"].ToString();
+        Assert.Contains(Documents("Secret"), d => Name(d.Document) == secret);
         Assert.Equal("false", Map(container, "securityContext")["allowPrivilegeEscalation"].ToString());
 
         // The app calls http://<node>:7080, and a pod's own names are the pod's: the node's must be its audiences.

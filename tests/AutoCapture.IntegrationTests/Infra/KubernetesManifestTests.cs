@@ -41,9 +41,7 @@ public sealed partial class KubernetesManifestTests : IDisposable
         return path;
     }
 
-    private static string Setting(string manifest, string kind, string key) =>
-        InfraFiles.LoadYaml(Path.Combine(InfraFiles.Kubernetes, manifest)).Select(d => InfraFiles.Map(d))
-            .Single(d => d["kind"].ToString() == kind)[kind == "Secret" ? "stringData" : "data"] is YamlMappingNode data ? data[key].ToString() : throw new InvalidDataException($"{manifest}: {kind} has no data");
+    private static string Setting(string kind, string name, string key) => InfraFiles.Data(kind, name)[key].ToString();
 
     [Fact]
     public async Task Every_manifest_document_is_valid_against_the_kubernetes_schemas()
@@ -127,22 +125,21 @@ public sealed partial class KubernetesManifestTests : IDisposable
         var deployment = Assert.Single(InfraFiles.Documents("Deployment")).Document;
         var pod = InfraFiles.Map(InfraFiles.Map(InfraFiles.Map(deployment, "spec"), "template"), "spec");
         var rulesVolume = InfraFiles.Items(pod, "volumes").Select(v => InfraFiles.Map(v)).Single(v => v["name"].ToString() == "rules");
-        var mount = InfraFiles.Items(Assert.Single(InfraFiles.Items(pod, "containers")), "volumeMounts").Select(m => InfraFiles.Map(m)).Single(m => m["name"].ToString() == "rules");
-        var rulesMap = Assert.Single(InfraFiles.Documents("ConfigMap"), c => c.File == "webhook-rules.yaml").Document;
+        var mount = InfraFiles.Items(InfraFiles.Container(deployment), "volumeMounts").Select(m => InfraFiles.Map(m)).Single(m => m["name"].ToString() == "rules");
+        var rulesFile = Setting("ConfigMap", "autocapture-webhook", "AutoCapture__RulesFile");
 
-        Assert.Equal($"{mount["mountPath"]}/rules.yaml", Setting("webhook-app.yaml", "ConfigMap", "AutoCapture__RulesFile"));
-        Assert.Equal(Setting("webhook-app.yaml", "ConfigMap", "AutoCapture__RulesFile"), Dockerfile.Load(Path.Combine(InfraFiles.Docker, "webhook.Dockerfile")).Environment()["AutoCapture__RulesFile"]);
-        var rules = Setting("webhook-rules.yaml", "ConfigMap", "rules.yaml");
-        Assert.Equal(InfraFiles.Map(rulesMap, "metadata")["name"], InfraFiles.Map(rulesVolume, "configMap")["name"]);
+        Assert.Equal($"{mount["mountPath"]}/rules.yaml", rulesFile);
+        Assert.Equal(rulesFile, Dockerfile.Load(Path.Combine(InfraFiles.Docker, "webhook.Dockerfile")).Environment()["AutoCapture__RulesFile"]);
+        var rules = Setting("ConfigMap", InfraFiles.Map(rulesVolume, "configMap")["name"].ToString(), "rules.yaml");
         Assert.NotEmpty(RulesLoader.Parse("webhook-rules.yaml", rules).Rules);
     }
 
     [Fact]
     public void The_collectors_share_the_apps_signing_key_setting_and_call_back_its_public_url()
     {
-        Assert.Equal(Setting("webhook-app.yaml", "Secret", "AutoCapture__Collector__SigningKey"), Setting("collector-daemonset.yaml", "Secret", "AutoCapture__Collector__SigningKey"));
-        Assert.Equal(Setting("webhook-app.yaml", "ConfigMap", "AutoCapture__PublicBaseUrl"), Setting("collector-daemonset.yaml", "ConfigMap", "AutoCapture__Collector__CallbackBaseUrl"));
-        Assert.Equal(Setting("webhook-app.yaml", "ConfigMap", "AutoCapture__Store__Container"), Setting("collector-daemonset.yaml", "ConfigMap", "AutoCapture__Store__Container"));
+        Assert.Equal(Setting("Secret", "autocapture-webhook", "AutoCapture__Collector__SigningKey"), Setting("Secret", "autocapture-collector", "AutoCapture__Collector__SigningKey"));
+        Assert.Equal(Setting("ConfigMap", "autocapture-webhook", "AutoCapture__PublicBaseUrl"), Setting("ConfigMap", "autocapture-collector", "AutoCapture__Collector__CallbackBaseUrl"));
+        Assert.Equal(Setting("ConfigMap", "autocapture-webhook", "AutoCapture__Store__Container"), Setting("ConfigMap", "autocapture-collector", "AutoCapture__Store__Container"));
     }
 
     [Fact]
@@ -173,13 +170,13 @@ public sealed partial class KubernetesManifestTests : IDisposable
         }
 
         var payload = Planted("alert.json", JsonSerializer.Serialize(new { version = "4", status = "firing", alerts = new[] { new { status = "firing", labels, startsAt = "2026-12-06T10:00:00Z" } } }));
-        var rules = Planted("rules.yaml", Setting("webhook-rules.yaml", "ConfigMap", "rules.yaml"));
+        var rules = Planted("rules.yaml", Setting("ConfigMap", "autocapture-rules", "rules.yaml"));
         var (testExit, routed, errors) = await CliProcess.RunAsync(["rules", "test", rules, "--alert", payload]);
 
         Assert.True(testExit == 0, errors);
         Assert.Contains($"name={container} on node-1 via http://10.1.2.3:7080", routed, StringComparison.Ordinal);
         // The process the rule names is one the collectors may capture.
-        Assert.Equal(container, Setting("collector-daemonset.yaml", "ConfigMap", "AutoCapture__Collector__AllowedProcesses__0__Name"));
+        Assert.Equal(container, Setting("ConfigMap", "autocapture-collector", "AutoCapture__Collector__AllowedProcesses__0__Name"));
     }
 
     [GeneratedRegex(@"container=""([^""]+)""")]

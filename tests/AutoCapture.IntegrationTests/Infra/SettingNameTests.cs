@@ -15,36 +15,32 @@ public sealed class SettingNameTests
 {
     private const string Prefix = "AutoCapture__";
 
-    /// <summary>Each process's image and manifest: its Dockerfile's ENV and its manifest's ConfigMap, Secret and env.</summary>
-    private static readonly Dictionary<string, (string Dockerfile, string Manifest)> Files = new()
+    /// <summary>Each process's image and the workload that runs it.</summary>
+    private static readonly Dictionary<string, (string Dockerfile, string Workload)> Files = new()
     {
-        ["collector"] = ("collector.Dockerfile", "collector-daemonset.yaml"),
-        ["webhook"] = ("webhook.Dockerfile", "webhook-app.yaml"),
+        ["collector"] = ("collector.Dockerfile", "DaemonSet"),
+        ["webhook"] = ("webhook.Dockerfile", "Deployment"),
     };
 
+    /// <summary>What the process gets: its Dockerfile's ENV, then its container's env and the ConfigMaps and Secrets its envFrom names.</summary>
     private static Dictionary<string, string> Settings(string process)
     {
-        var (dockerfile, manifest) = Files[process];
+        var (dockerfile, workload) = Files[process];
         var settings = Dockerfile.Load(Path.Combine(InfraFiles.Docker, dockerfile)).Environment();
-        foreach (var document in InfraFiles.LoadYaml(Path.Combine(InfraFiles.Kubernetes, manifest)).Select(d => InfraFiles.Map(d)))
+        var container = InfraFiles.Container(Assert.Single(InfraFiles.Documents(workload)).Document);
+        foreach (var source in InfraFiles.Items(container, "envFrom").Select(e => InfraFiles.Map(e)))
         {
-            foreach (var section in new[] { "data", "stringData" }.Where(s => document.Children.ContainsKey(new YamlScalarNode(s))))
+            var (kind, reference) = source.Children.ContainsKey(new YamlScalarNode("secretRef")) ? ("Secret", "secretRef") : ("ConfigMap", "configMapRef");
+            foreach (var (key, value) in InfraFiles.Data(kind, InfraFiles.Map(source, reference)["name"].ToString()).Children)
             {
-                foreach (var (key, value) in InfraFiles.Map(document, section).Children)
-                {
-                    settings[key.ToString()] = value.ToString();
-                }
+                settings[key.ToString()] = value.ToString();
             }
+        }
 
-            if (document["kind"].ToString() is "DaemonSet" or "Deployment")
-            {
-                var pod = InfraFiles.Map(InfraFiles.Map(InfraFiles.Map(document, "spec"), "template"), "spec");
-                foreach (var variable in InfraFiles.Items(pod, "containers").SelectMany(c => InfraFiles.Items(c, "env")).Select(e => InfraFiles.Map(e)))
-                {
-                    // A value from the pod's own fields (the node's name or address) is known only in the cluster.
-                    settings[variable["name"].ToString()] = variable.Children.TryGetValue(new YamlScalarNode("value"), out var value) ? value.ToString() : "node-1";
-                }
-            }
+        foreach (var variable in InfraFiles.Items(container, "env").Select(e => InfraFiles.Map(e)))
+        {
+            // A value from the pod's own fields (the node's name or address) is known only in the cluster.
+            settings[variable["name"].ToString()] = variable.Children.TryGetValue(new YamlScalarNode("value"), out var value) ? value.ToString() : "node-1";
         }
 
         return settings.Where(s => s.Key.StartsWith(Prefix, StringComparison.Ordinal)).ToDictionary();
