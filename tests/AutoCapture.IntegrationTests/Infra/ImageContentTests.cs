@@ -1,3 +1,5 @@
+using AutoCapture.IntegrationTests.Support;
+
 namespace AutoCapture.IntegrationTests.Infra;
 
 /// <summary>
@@ -23,14 +25,14 @@ public sealed class ImageContentTests : IDisposable
         publish[output] = _output;
 
         // The solution is built in Release before the tests run, so this publish is incremental, as tests/run expects.
-        var (exit, stdout, errors) = await InfraFiles.RunAsync(publish[0], publish[1..], TimeSpan.FromMinutes(4));
+        var (exit, stdout, errors) = await ToolProcess.RunAsync(publish[0], publish[1..], TimeSpan.FromMinutes(4));
         Assert.True(exit == 0, $"{string.Join(' ', publish)} failed ({exit}): {stdout}{errors}");
 
         var entrypoint = dockerfile.Entrypoint();
         Assert.Equal("dotnet", entrypoint[0]);
         var program = Path.Combine(_output, Assert.Single(entrypoint[1..]));
         Assert.True(File.Exists(program), $"{image}: ENTRYPOINT names {entrypoint[1]}, which the publish did not produce");
-        var (helpExit, help, helpErrors) = await InfraFiles.RunAsync("dotnet", [program, "--help"], TimeSpan.FromMinutes(1), _output);
+        var (helpExit, help, helpErrors) = await ToolProcess.RunAsync("dotnet", [program, "--help"], TimeSpan.FromMinutes(1), _output);
         Assert.True(helpExit == 0, helpErrors);
         Assert.Contains("AutoCapture__Store__Kind", help, StringComparison.Ordinal);
     }

@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using AutoCapture.IntegrationTests.Support;
 using YamlDotNet.RepresentationModel;
 
@@ -44,49 +42,10 @@ internal static class InfraFiles
     public static YamlMappingNode Container(YamlMappingNode workload) =>
         Map(((YamlSequenceNode)Map(Map(Map(workload, "spec"), "template"), "spec")["containers"]).Children.Single());
 
-    /// <summary>Runs a tool to its end, killed after <paramref name="timeout"/>; a missing tool says how to install it.</summary>
-    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(
-        string file, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory ?? RepositoryPaths.Root };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (Win32Exception e)
-        {
-            throw new InvalidOperationException($"{file} could not be started ({e.Message}): run tests/setup", e);
-        }
-
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var errors = process.StandardError.ReadToEndAsync();
-            using var cancel = new CancellationTokenSource(timeout);
-            try
-            {
-                await process.WaitForExitAsync(cancel.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{file} {string.Join(' ', start.ArgumentList)} did not finish within {timeout}");
-            }
-
-            return (process.ExitCode, await output, await errors);
-        }
-    }
-
     /// <summary>A node script or package binary from tests/tools (installed by tests/setup).</summary>
     public static Task<(int ExitCode, string Output, string Errors)> NodeAsync(string package, params string[] arguments)
     {
         RepositoryPaths.NodePackage(package);
-        return RunAsync("node", arguments, TimeSpan.FromMinutes(2), RepositoryPaths.TestTools);
+        return ToolProcess.RunAsync("node", arguments, TimeSpan.FromMinutes(2), RepositoryPaths.TestTools);
     }
 }

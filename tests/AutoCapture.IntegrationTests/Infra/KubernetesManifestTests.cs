@@ -67,7 +67,7 @@ public sealed partial class KubernetesManifestTests : IDisposable
     }
 
     private static Task<(int ExitCode, string Output, string Errors)> YamllintAsync(params string[] paths) =>
-        InfraFiles.RunAsync("yamllint", ["-s", "-f", "parsable", "-c", Yamllint, .. paths], TimeSpan.FromMinutes(1));
+        ToolProcess.RunAsync("yamllint", ["-s", "-f", "parsable", "-c", Yamllint, .. paths], TimeSpan.FromMinutes(1));
 
     [Fact]
     public async Task Yamllint_passes_on_every_manifest_and_example()
