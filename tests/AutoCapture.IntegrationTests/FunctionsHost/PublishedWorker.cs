@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using AutoCapture.IntegrationTests.Support;
 
@@ -36,27 +35,8 @@ public sealed class PublishedWorker : IAsyncLifetime
 
     private static async Task<string> RunAsync(string file, string[] arguments, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish within {timeout}");
-        }
-
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await stderr}");
-        return await stdout;
+        var (exit, output, errors) = await ToolProcess.RunAsync(file, arguments, timeout);
+        Assert.True(exit == 0, $"{file} {string.Join(' ', arguments)} failed ({exit}): {errors}");
+        return output;
     }
 }

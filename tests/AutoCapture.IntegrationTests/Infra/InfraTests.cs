@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using AutoCapture.Functions.Rules;
 using AutoCapture.IntegrationTests.Support;
 using YamlDotNet.RepresentationModel;
+using static AutoCapture.IntegrationTests.Infra.InfraFiles;
 
 namespace AutoCapture.IntegrationTests.Infra;
 
@@ -23,21 +23,10 @@ public sealed partial class InfraTests
 
     private static async Task<List<Outline>> OutlineAsync(params string[] files)
     {
-        RepositoryPaths.NodePackage("tree-sitter-bicep");
         RepositoryPaths.NodePackage("web-tree-sitter");
-        var start = new ProcessStartInfo("node") { WorkingDirectory = RepositoryPaths.TestTools, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("bicep-outline.mjs");
-        foreach (var file in files)
-        {
-            start.ArgumentList.Add(file);
-        }
-
-        using var node = Process.Start(start)!;
-        var output = node.StandardOutput.ReadToEndAsync();
-        var errors = node.StandardError.ReadToEndAsync();
-        await node.WaitForExitAsync();
-        Assert.True(node.ExitCode == 0, $"bicep-outline failed: {await errors}");
-        return JsonSerializer.Deserialize<List<Outline>>(await output, Json)!;
+        var (exit, output, errors) = await NodeAsync("tree-sitter-bicep", ["bicep-outline.mjs", .. files]);
+        Assert.True(exit == 0, $"bicep-outline failed: {errors}");
+        return JsonSerializer.Deserialize<List<Outline>>(output, Json)!;
     }
 
     [Fact]
@@ -308,7 +297,7 @@ public sealed partial class InfraTests
     [Fact]
     public void The_daemonset_limits_resources_reads_keys_from_a_secret_and_shares_tmp()
     {
-        var documents = LoadYaml(Path.Combine(RepositoryPaths.Root, "infra", "collector", "kubernetes", "collector-daemonset.yaml"));
+        var documents = LoadYaml(Path.Combine(InfraFiles.Kubernetes, "collector-daemonset.yaml"));
         var daemonSet = documents.Single(d => Map(d)["kind"].ToString() == "DaemonSet");
         var pod = Map(Map(Map(daemonSet, "spec"), "template"), "spec");
         var container = Map(((YamlSequenceNode)pod["containers"]).Children.Single());
@@ -318,7 +307,8 @@ public sealed partial class InfraTests
         Assert.True(limits.Children.ContainsKey("cpu") && limits.Children.ContainsKey("memory"));
         Assert.Contains(((YamlSequenceNode)container["envFrom"]).Children, e => Map(e).Children.ContainsKey("secretRef"));
         Assert.Contains(((YamlSequenceNode)container["volumeMounts"]).Children, m => Map(m)["mountPath"].ToString() == "/tmp");
-        Assert.Contains(documents, d => Map(d)["kind"].ToString() == "Secret");
+        var secret = Map(Assert.Single(((YamlSequenceNode)container["envFrom"]).Children, e => Map(e).Children.ContainsKey("secretRef")), "secretRef")["name"].ToString();
+        Assert.Contains(Documents("Secret"), d => Name(d.Document) == secret);
         Assert.Equal("false", Map(container, "securityContext")["allowPrivilegeEscalation"].ToString());
 
         // The app calls http://<node>:7080, and a pod's own names are the pod's: the node's must be its audiences.
@@ -327,17 +317,6 @@ public sealed partial class InfraTests
             .Select(e => Map(Map(e, "valueFrom"), "fieldRef")["fieldPath"].ToString());
         Assert.Equal(["spec.nodeName", "status.hostIP"], audiences);
     }
-
-    private static List<YamlNode> LoadYaml(string path)
-    {
-        var stream = new YamlStream();
-        using var reader = new StreamReader(path);
-        stream.Load(reader);
-        return stream.Documents.Select(d => d.RootNode).ToList();
-    }
-
-    private static YamlMappingNode Map(YamlNode node, string? key = null) =>
-        (YamlMappingNode)(key is null ? node : ((YamlMappingNode)node)[key]);
 
     [GeneratedRegex(@"^param (\w+) =", RegexOptions.Multiline)]
     private static partial Regex ParamAssignment();
