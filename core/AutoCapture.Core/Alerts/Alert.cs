@@ -14,6 +14,7 @@ public enum AlertStatus
 /// Identifies one firing of one alert across repeats and duplicate deliveries
 /// (Alertmanager: fingerprint + startsAt). Dedup keys on it.
 /// </param>
+/// <param name="SenderUrl">The sending Alertmanager's own address (its <c>externalURL</c>), for a link back to the alert there.</param>
 public sealed record Alert(
     string Source,
     string Name,
@@ -25,4 +26,5 @@ public sealed record Alert(
     string Fingerprint,
     string InstanceId,
     string? GeneratorUrl = null,
-    string? GroupKey = null);
+    string? GroupKey = null,
+    string? SenderUrl = null);

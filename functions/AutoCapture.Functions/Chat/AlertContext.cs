@@ -34,6 +34,11 @@ public static class AlertContext
             }, source);
         }
 
+        if (alert.Source == "alertmanager" && WebLink(alert.SenderUrl) is { } alertmanager && AlertmanagerLink(alertmanager, alert) is { } inAlertmanager)
+        {
+            yield return new ChatLink("Alert in Alertmanager", inAlertmanager);
+        }
+
         foreach (var (annotation, text) in LinkAnnotations)
         {
             if (WebLink(alert.Annotations.GetValueOrDefault(annotation)) is { } url)
@@ -41,6 +46,29 @@ public static class AlertContext
                 yield return new ChatLink(text, url);
             }
         }
+    }
+
+    /// <summary>
+    /// Alertmanager's alert list filtered to this alert's labels (its UI reads the filter from the fragment), or to its
+    /// name alone when all labels would make the link too long. Every label is escaped into the query: it stays text.
+    /// </summary>
+    private static string? AlertmanagerLink(string externalUrl, Alert alert)
+    {
+        static string Matcher(KeyValuePair<string, string> label) =>
+            $"{label.Key}=\"{label.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"";
+
+        var root = externalUrl.TrimEnd('/');
+        var labels = alert.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).ToList();
+        foreach (var filter in new[] { labels, labels.Where(l => l.Key == "alertname").ToList() })
+        {
+            var link = $"{root}/#/alerts?filter={Uri.EscapeDataString("{" + string.Join(",", filter.Select(Matcher)) + "}")}";
+            if (link.Length <= MaxUrlLength)
+            {
+                return link;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The URL as the sender gave it when it is an absolute http(s) URL of a sane length; null otherwise.</summary>

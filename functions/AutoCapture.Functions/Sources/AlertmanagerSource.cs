@@ -14,6 +14,7 @@ public sealed class AlertmanagerSource : IAlertSource
     {
         using var document = JsonFields.ParseDocument(body);
         var (alerts, groupKey) = PrometheusStyleNotification.Envelope(document.RootElement, "Alertmanager", "4");
-        return PrometheusStyleNotification.ParseAlerts(alerts, Name, groupKey);
+        var externalUrl = JsonFields.OptionalString(document.RootElement, "externalURL", string.Empty);
+        return PrometheusStyleNotification.ParseAlerts(alerts, Name, groupKey, senderUrl: externalUrl);
     }
 }

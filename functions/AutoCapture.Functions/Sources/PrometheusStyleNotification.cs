@@ -48,7 +48,7 @@ internal static class PrometheusStyleNotification
     }
 
     /// <summary>Parses one alert; <paramref name="extras"/> lets a source add annotations from its own fields.</summary>
-    public static Alert ParseAlert(JsonElement item, string path, string source, string? groupKey, Action<JsonElement, string, Dictionary<string, string>>? extras = null)
+    public static Alert ParseAlert(JsonElement item, string path, string source, string? groupKey, Action<JsonElement, string, Dictionary<string, string>>? extras = null, string? senderUrl = null)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
@@ -88,16 +88,17 @@ internal static class PrometheusStyleNotification
             Fingerprint: fingerprint,
             InstanceId: $"{fingerprint}@{startsAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)}",
             GeneratorUrl: JsonFields.OptionalString(item, "generatorURL", path),
-            GroupKey: groupKey);
+            GroupKey: groupKey,
+            SenderUrl: senderUrl);
     }
 
-    public static List<Alert> ParseAlerts(JsonElement alerts, string source, string? groupKey, Action<JsonElement, string, Dictionary<string, string>>? extras = null)
+    public static List<Alert> ParseAlerts(JsonElement alerts, string source, string? groupKey, Action<JsonElement, string, Dictionary<string, string>>? extras = null, string? senderUrl = null)
     {
         var result = new List<Alert>(alerts.GetArrayLength());
         var index = 0;
         foreach (var item in alerts.EnumerateArray())
         {
-            result.Add(ParseAlert(item, $"alerts[{index++}].", source, groupKey, extras));
+            result.Add(ParseAlert(item, $"alerts[{index++}].", source, groupKey, extras, senderUrl));
         }
 
         return result;

@@ -60,6 +60,40 @@ public sealed class ChatLeadTests : IDisposable
         Assert.Equal(new ChatLink("Alert rule in Grafana", "https://grafana.example/alerting/grafana/abc/view"), message.Links[1]);
     }
 
+    [Fact]
+    public void An_alertmanager_alert_links_back_to_itself_in_the_alertmanager_that_sent_it_with_its_labels_as_text()
+    {
+        var labels = new Dictionary<string, string> { ["alertname"] = "BasketSlow", ["pod"] = "web-3\"}&x=<b>" };
+        var manifest = Manifest(null, []) with
+        {
+            Alert = new Alert("alertmanager", "BasketSlow", AlertStatus.Firing, labels, new Dictionary<string, string>(), DateTimeOffset.UnixEpoch, null, "fp", "fp@0", SenderUrl: "https://am.example/"),
+        };
+
+        var link = Assert.Single(ChatMessage.For(manifest, Urls).Links, l => l.Text == "Alert in Alertmanager");
+
+        Assert.StartsWith("https://am.example/#/alerts?filter=", link.Url, StringComparison.Ordinal);
+        var filter = Uri.UnescapeDataString(link.Url["https://am.example/#/alerts?filter=".Length..]);
+        Assert.Equal("{alertname=\"BasketSlow\",pod=\"web-3\\\"}&x=<b>\"}", filter);
+        Assert.DoesNotContain("<b>", link.Url, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("javascript:alert(1)", 0)]
+    [InlineData("https://am.example", 1)]
+    public void The_alertmanager_link_needs_an_http_external_url_and_falls_back_to_the_alert_name_when_the_labels_are_too_long(string externalUrl, int links)
+    {
+        var labels = new Dictionary<string, string> { ["alertname"] = "BasketSlow", ["huge"] = new string('x', AlertContext.MaxUrlLength) };
+        var manifest = Manifest(null, []) with
+        {
+            Alert = new Alert("alertmanager", "BasketSlow", AlertStatus.Firing, labels, new Dictionary<string, string>(), DateTimeOffset.UnixEpoch, null, "fp", "fp@0", SenderUrl: externalUrl),
+        };
+
+        var found = ChatMessage.For(manifest, Urls).Links.Where(l => l.Text == "Alert in Alertmanager").ToList();
+
+        Assert.Equal(links, found.Count);
+        Assert.All(found, l => Assert.Equal($"https://am.example/#/alerts?filter={Uri.EscapeDataString("{alertname=\"BasketSlow\"}")}", l.Url));
+    }
+
     [Theory]
     [InlineData("javascript:alert(1)")]
     [InlineData("data:text/html,<b>x</b>")]

@@ -63,6 +63,8 @@ public class AlertmanagerSourceTests
         Assert.Equal("abcdef0123456789", firing.Fingerprint);
         Assert.StartsWith("abcdef0123456789@2026-11-21T10:00:00.1234568", firing.InstanceId, StringComparison.Ordinal);
         Assert.Equal("{}:{alertname=\"HighCPU\"}", firing.GroupKey);
+        Assert.Equal("http://am:9093", firing.SenderUrl);
+        Assert.Equal("http://prom:9090/graph", firing.GeneratorUrl);
         Assert.Equal(AlertStatus.Resolved, alerts[1].Status);
         Assert.Equal(new DateTimeOffset(2026, 11, 21, 9, 30, 0, TimeSpan.Zero), alerts[1].EndsAt);
     }
