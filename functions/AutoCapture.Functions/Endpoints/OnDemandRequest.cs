@@ -145,7 +145,7 @@ public sealed record OnDemandRequest(CaptureTarget Target, IReadOnlyList<Capture
 
         if (!Durations.TryParse(text, out var duration) || duration < TimeSpan.FromSeconds(1) || duration > TimeSpan.FromSeconds(RulesLoader.MaxDurationSeconds))
         {
-            throw new AlertPayloadException($"{at}: duration '{JsonFields.Shorten(text)}' must be from 1s to {Durations.Format(TimeSpan.FromSeconds(RulesLoader.MaxDurationSeconds))} (as rules write it: 30s, 2m)");
+            throw new AlertPayloadException($"{at}: duration '{JsonFields.Shorten(text)}' must be from 1 s to {Durations.Format(TimeSpan.FromSeconds(RulesLoader.MaxDurationSeconds))} (as rules write it: 30s, 2m)");
         }
 
         return (int)duration.TotalSeconds;

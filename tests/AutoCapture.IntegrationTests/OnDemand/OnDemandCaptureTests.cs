@@ -138,7 +138,7 @@ public sealed partial class OnDemandCaptureTests : IAsyncLifetime
         Assert.Equal("a read token cannot start captures: use one of AutoCapture:Api:WriteTokens", readOnlyAnswer.GetProperty("error").GetString());
         Assert.Equal(HttpStatusCode.Unauthorized, wrong);
         Assert.Equal(HttpStatusCode.BadRequest, malformed);
-        Assert.Equal("kinds[1]: duration '2h' must be from 1s to 10m (as rules write it: 30s, 2m)", malformedAnswer.GetProperty("error").GetString());
+        Assert.Equal("kinds[1]: duration '2h' must be from 1 s to 10 min (as rules write it: 30s, 2m)", malformedAnswer.GetProperty("error").GetString());
         Assert.Equal(HttpStatusCode.Forbidden, elsewhere);
         Assert.StartsWith("collector 127.0.0.2:7080 is not named by any rule", elsewhereAnswer.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Forbidden, metadata);
@@ -152,7 +152,8 @@ public sealed partial class OnDemandCaptureTests : IAsyncLifetime
         await StartAppAsync();
         using var target = await TestTargetProcess.StartAsync("idle", $"tag-allowed-{Guid.NewGuid():N}");
         var environment = new Dictionary<string, string> { ["AUTOCAPTURE_URL"] = _app.Url, ["AUTOCAPTURE_TOKEN"] = _writeToken };
-        string[] args = ["capture", "--collector", _collector.Url, "--process", $"commandLine={target.Tag}", "--kinds", "stacks", "--reason", "from the cli"];
+        // By pid: the CLI's own command line would hold the target's tag too.
+        string[] args = ["capture", "--collector", _collector.Url, "--process", $"pid={target.Pid}", "--kinds", "stacks", "--reason", "from the cli"];
 
         var (exit, output, error) = await CliProcess.RunAsync(args, environment, _env.Root);
 

@@ -57,9 +57,9 @@ public sealed class OnDemandRequestTests
     [InlineData("""{ "collector": "http://c:1", "process": { "name": "a" }, "kinds": ["goroutines"] }""", "kinds[0]: kind 'goroutines' is not available for dotnet processes")]
     [InlineData("""{ "collector": "http://c:1", "process": { "name": "a" }, "kinds": ["cpu", "cpu:10s"] }""", "kinds[1]: kind 'cpu' is listed twice")]
     [InlineData("""{ "collector": "http://c:1", "process": { "name": "a" }, "kinds": ["stacks:30s"] }""", "kinds[0]: kind 'stacks' is a snapshot and takes no duration")]
-    [InlineData("""{ "collector": "http://c:1", "process": { "name": "a" }, "kinds": ["cpu:11m"] }""", "kinds[0]: duration '11m' must be from 1s to 10m")]
-    [InlineData("""{ "collector": "http://c:1", "process": { "name": "a" }, "kinds": ["cpu:500ms"] }""", "kinds[0]: duration '500ms' must be from 1s to 10m")]
-    [InlineData("""{ "collector": "http://c:1", "process": { "name": "a" }, "kinds": ["cpu:soon"] }""", "kinds[0]: duration 'soon' must be from 1s")]
+    [InlineData("""{ "collector": "http://c:1", "process": { "name": "a" }, "kinds": ["cpu:11m"] }""", "kinds[0]: duration '11m' must be from 1 s to 10 min")]
+    [InlineData("""{ "collector": "http://c:1", "process": { "name": "a" }, "kinds": ["cpu:500ms"] }""", "kinds[0]: duration '500ms' must be from 1 s to 10 min")]
+    [InlineData("""{ "collector": "http://c:1", "process": { "name": "a" }, "kinds": ["cpu:soon"] }""", "kinds[0]: duration 'soon' must be from 1 s")]
     [InlineData("""{ "collector": "http://c:1", "process": { "name": "a" }, "kinds": ["stacks"], "reason": "a\nb" }""", "reason must be one line of at most 500 characters")]
     [InlineData("""{ "collector": "http://c:1", "process": { "name": "a" }, "kinds": ["stacks"], "rule": "x" }""", "rule: unknown field (known: collector, process, kinds, reason)")]
     public void Every_malformed_field_is_named(string json, string expected) =>
