@@ -183,13 +183,9 @@ public sealed partial class OnDemandCaptureTests : IAsyncLifetime
     [Fact]
     public async Task Capture_again_in_slack_captures_the_same_target_from_the_stored_manifest_and_replies_in_the_thread()
     {
-        await StartAppAsync(cooldown: "00:00:00");
         using var target = await TestTargetProcess.StartAsync("idle", $"tag-allowed-{Guid.NewGuid():N}");
-        var (_, answer) = await PostAsync(Body(target.Tag), _writeToken);
-        var first = await _env.WaitForOutcomeAsync(answer.GetProperty("id").GetString()!, TimeSpan.FromSeconds(90));
+        var (first, button) = await CapturedInSlackAsync(target);
         var post = first.ChatPost!;
-        var button = Button(_slack.Messages[post.MessageId], first.Id);
-        // The cooldown the first capture holds would refuse the second; the limits are the subject of another test.
 
         using var response = await ClickAsync(post, button, _signingSecret);
 
@@ -209,15 +205,13 @@ public sealed partial class OnDemandCaptureTests : IAsyncLifetime
     [Fact]
     public async Task A_forged_stale_or_replayed_click_is_refused_and_captures_nothing_more()
     {
-        await StartAppAsync(cooldown: "00:00:00");
         using var target = await TestTargetProcess.StartAsync("idle", $"tag-allowed-{Guid.NewGuid():N}");
-        var (_, answer) = await PostAsync(Body(target.Tag), _writeToken);
-        var first = await _env.WaitForOutcomeAsync(answer.GetProperty("id").GetString()!, TimeSpan.FromSeconds(90));
-        var button = Button(_slack.Messages[first.ChatPost!.MessageId], first.Id);
+        var (first, button) = await CapturedInSlackAsync(target);
+        var post = first.ChatPost!;
         var before = StoredManifests().Count;
 
-        using var forged = await ClickAsync(first.ChatPost, button, TestEnvironment.Secret());
-        using var stale = await ClickAsync(first.ChatPost, button, _signingSecret, sentAt: DateTimeOffset.UtcNow.AddMinutes(-6));
+        using var forged = await ClickAsync(post, button, TestEnvironment.Secret());
+        using var stale = await ClickAsync(post, button, _signingSecret, sentAt: DateTimeOffset.UtcNow.AddMinutes(-6));
         using var unsigned = await _env.Http.PostAsync($"{_app.Url}/api/slack/interactivity", new FormUrlEncodedContent([new("payload", "{}")]));
 
         Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
@@ -229,14 +223,24 @@ public sealed partial class OnDemandCaptureTests : IAsyncLifetime
 
         // The same signed click sent twice, within the window: the second is refused.
         var (sentAt, actionTs) = (DateTimeOffset.UtcNow, "1765000000.000001");
-        using var click = await ClickAsync(first.ChatPost, button, _signingSecret, sentAt, actionTs);
-        using var replay = await ClickAsync(first.ChatPost, button, _signingSecret, sentAt, actionTs);
+        using var click = await ClickAsync(post, button, _signingSecret, sentAt, actionTs);
+        using var replay = await ClickAsync(post, button, _signingSecret, sentAt, actionTs);
 
         Assert.Equal(HttpStatusCode.OK, click.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
         Assert.Contains("this Slack request was already received (replayed)", await replay.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        await ThreadReplyAsync(first.ChatPost);
+        await ThreadReplyAsync(post);
         Assert.Equal(before + 1, StoredManifests().Count);
+    }
+
+    /// <summary>A capture of the target asked for through the API, ended and posted in Slack, and its "Capture again" button.</summary>
+    private async Task<(CaptureManifest First, JsonObject Button)> CapturedInSlackAsync(TestTargetProcess target)
+    {
+        // No cooldown: these tests click for a second capture of the same target; the limits are another test's subject.
+        await StartAppAsync(cooldown: "00:00:00");
+        var (_, answer) = await PostAsync(Body(target.Tag), _writeToken);
+        var first = await _env.WaitForOutcomeAsync(answer.GetProperty("id").GetString()!, TimeSpan.FromSeconds(90));
+        return (first, Button(_slack.Messages[first.ChatPost!.MessageId], first.Id));
     }
 
     [GeneratedRegex(@"^id: (?<id>\S+)$", RegexOptions.Multiline)]
