@@ -2,7 +2,7 @@
 // into a VNet so it reaches collectors on private addresses; a storage account with a state container
 // (manifests, limits, index), an artifacts container (what collectors upload) and a config container (the
 // rules file, reloaded when it changes); a Key Vault holding every secret; identities and role assignments so
-// no account key or secret value sits in app settings. Deploy with infra/deploy.sh (the README's "Deploy to Azure").
+// no account key or secret value sits in app settings. Deploy with infra/deploy.sh (docs/azure.md walks through it).
 
 targetScope = 'resourceGroup'
 

@@ -82,7 +82,7 @@ internal sealed class DemoCommand(int cpuSeconds, bool verbose, string directory
     private static string NewSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
     private string RulesYaml(string collectorUrl) => $$$"""
-        # Written by `autocapture demo`. See README.md, "Rules file".
+        # Written by `autocapture demo`. See docs/rules-file.md.
         rules:
           - name: checkout-high-cpu
             match:

@@ -23,6 +23,24 @@ internal static class CaptureSteps
         }
     }
 
+    /// <summary>
+    /// Stores the raw trace while it is analysed, so the message waits for the slower of the two rather than both in
+    /// turn. The upload is awaited even when the analysis fails: the raw trace survives one that cannot be summarised.
+    /// </summary>
+    public static async Task<T> StoreWhileAnalysingAsync<T>(
+        this IArtifactSink sink, string tracePath, string kind, Func<T> analysis, CancellationToken cancellationToken)
+    {
+        var upload = sink.UploadAsync(tracePath, kind, "application/octet-stream", cancellationToken);
+        try
+        {
+            return await AnalyseAsync(Path.GetFileName(tracePath), analysis, cancellationToken);
+        }
+        finally
+        {
+            await upload;
+        }
+    }
+
     /// <summary>Runs a trace analysis off the caller's thread; a trace TraceEvent cannot read becomes a capture failure.</summary>
     public static async Task<T> AnalyseAsync<T>(string traceName, Func<T> analysis, CancellationToken cancellationToken)
     {

@@ -35,11 +35,9 @@ public sealed class DotnetCpuCaptureProvider : ICaptureProvider
         var speedscopePath = Path.Combine(context.WorkDirectory, "cpu.speedscope.json");
 
         await EventPipeRecorder.RecordAsync(context.Process, Providers, context.Duration, tracePath, cancellationToken);
-        // Stored before analysis, so the raw trace survives even if it cannot be summarised.
-        await context.Artifacts.UploadAsync(tracePath, Kind, "application/octet-stream", cancellationToken);
         var functionsPath = Path.Combine(context.WorkDirectory, "cpu.functions.json");
-        var cpu = await CaptureSteps.AnalyseAsync(
-            "cpu.nettrace", () => NettraceCpuAnalyzer.Analyze(tracePath, speedscopePath, functionsPath: functionsPath, window: context.Duration), cancellationToken);
+        var cpu = await context.Artifacts.StoreWhileAnalysingAsync(
+            tracePath, Kind, () => NettraceCpuAnalyzer.Analyze(tracePath, speedscopePath, functionsPath: functionsPath, window: context.Duration), cancellationToken);
         await context.Artifacts.UploadAsync(speedscopePath, Kind, "application/json", cancellationToken);
         await context.Artifacts.UploadAsync(functionsPath, Kind, "application/json", cancellationToken);
         return new CaptureSummary { Cpu = cpu };

@@ -78,7 +78,8 @@ public sealed class DotnetProcessFinder : IProcessFinder
                 .Select(path => Path.GetFileName(path).Split('-'))
                 .Where(parts => parts.Length == 5 && int.TryParse(parts[2], out var pid) && pid > 0 && ulong.TryParse(parts[3], out _))
                 .Select(parts => (Pid: int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture), Key: ulong.Parse(parts[3], System.Globalization.CultureInfo.InvariantCulture)))
-                .Where(socket => Exists(socket.Pid) && StartTime(socket.Pid) == socket.Key)
+                // The start time first: it reads one file, and answers null at once for the many pids of dead processes.
+                .Where(socket => StartTime(socket.Pid) == socket.Key && Exists(socket.Pid))
                 .Select(socket => socket.Pid)
                 .ToHashSet();
         }
@@ -93,9 +94,16 @@ public sealed class DotnetProcessFinder : IProcessFinder
     /// <summary>Field 22 of /proc/{pid}/stat (clock ticks after boot): what the runtime puts in its socket's name.</summary>
     internal static ulong? StartTime(int pid)
     {
+        var path = $"/proc/{pid}/stat";
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Checked first because a missing file costs an exception, and sockets of dead processes linger by the thousand.
+            if (!File.Exists(path))
+            {
+                return null;
+            }
+
+            var stat = File.ReadAllText(path);
             // The command name (field 2) is in parentheses and may hold spaces; fields from 3 on follow the last ')'.
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             return fields.Length > 19 && ulong.TryParse(fields[19], System.Globalization.CultureInfo.InvariantCulture, out var ticks) ? ticks : null;

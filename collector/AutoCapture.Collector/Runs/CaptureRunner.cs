@@ -94,7 +94,12 @@ public sealed class CaptureRunner(
     {
         var startedAt = clock.GetUtcNow();
         var store = stores.For(request);
-        var sink = new StoreArtifactSink(store, request.CaptureId, outageRetry, () => ReportProgressAsync(request, CaptureStatus.Uploading, cancellationToken));
+        var progress = new ProgressReports(request, completions, cancellationToken);
+        var sink = new StoreArtifactSink(store, request.CaptureId, outageRetry, () =>
+        {
+            progress.Report(CaptureStatus.Uploading);
+            return Task.CompletedTask;
+        });
         var kinds = new List<KindResult>();
         var summary = new CaptureSummary();
         ResolvedProcess? process = null;
@@ -104,7 +109,7 @@ public sealed class CaptureRunner(
         {
             // The resolver also checks the allowlists (processes, addresses) before anything touches the target.
             process = await processes.ResolveAsync(request.Process, cancellationToken);
-            await ReportProgressAsync(request, CaptureStatus.Running, cancellationToken);
+            progress.Report(CaptureStatus.Running);
 
             Directory.CreateDirectory(work);
             foreach (var spec in InTakingOrder(request))
@@ -172,6 +177,7 @@ public sealed class CaptureRunner(
         // keep the next capture of this process waiting. The capture id stays known until then (a repeated request
         // is still not run twice).
         admission.Release(request.CaptureId);
+        await progress.DrainAsync();
         if (request.CompletionUrl is { } url)
         {
             await completions.ReportAsync(url, result, CancellationToken.None);
@@ -180,10 +186,43 @@ public sealed class CaptureRunner(
         return result;
     }
 
-    private Task ReportProgressAsync(CaptureRequest request, CaptureStatus state, CancellationToken cancellationToken) =>
-        request.ProgressUrl is { } url
-            ? completions.ReportProgressAsync(url, new CaptureProgress(request.CaptureId, state), cancellationToken)
-            : Task.CompletedTask;
+    /// <summary>
+    /// The running and uploading reports go out in the background, one after the other, so the capture never waits
+    /// for the webhook app to record them; the completion waits for them, so it is never overtaken by a report that
+    /// would then be refused as a step back.
+    /// </summary>
+    private sealed class ProgressReports(CaptureRequest request, CompletionReporter completions, CancellationToken cancellationToken)
+    {
+        private readonly Lock _gate = new();
+        private Task _sent = Task.CompletedTask;
+
+        public void Report(CaptureStatus state)
+        {
+            if (request.ProgressUrl is not { } url)
+            {
+                return;
+            }
+
+            lock (_gate)
+            {
+                _sent = _sent.ContinueWith(
+                    _ => completions.ReportProgressAsync(url, new CaptureProgress(request.CaptureId, state), cancellationToken),
+                    CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+            }
+        }
+
+        /// <summary>Waits for the reports sent so far; one cut short by shutdown is not worth failing the capture over.</summary>
+        public async Task DrainAsync()
+        {
+            Task sent;
+            lock (_gate)
+            {
+                sent = _sent;
+            }
+
+            await sent.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
+    }
 
     /// <summary>
     /// Go heap profiles first: serving any other profile or dump allocates in the target (gzip writers, buffers), and

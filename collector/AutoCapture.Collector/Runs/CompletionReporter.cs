@@ -98,8 +98,8 @@ public sealed class CompletionReporter
     {
         var body = AutoCaptureJson.Serialize(progress);
         var key = new SigningKey(_options.Value.KeyId, _options.Value.SigningKey!);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(3));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(3), _clock);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, progressUrl)

@@ -16,20 +16,10 @@ public sealed class ArtifactVerifier(IArtifactStore store, IOptions<AutoCaptureO
 {
     public async Task<(IReadOnlyList<ArtifactInfo> Verified, IReadOnlyList<string> Problems)> VerifyAsync(string captureId, IReadOnlyList<ArtifactInfo> artifacts, CancellationToken cancellationToken)
     {
-        var verified = new List<ArtifactInfo>();
-        var problems = new List<string>();
-        foreach (var artifact in artifacts)
-        {
-            if (await ProblemAsync(captureId, artifact, cancellationToken) is { } problem)
-            {
-                problems.Add($"{problem}; not listed");
-            }
-            else
-            {
-                verified.Add(artifact);
-            }
-        }
-
+        // All at once: a capture has a handful of artifacts, and the chat message waits for the last of them.
+        var found = await Task.WhenAll(artifacts.Select(artifact => ProblemAsync(captureId, artifact, cancellationToken)));
+        var verified = artifacts.Where((_, i) => found[i] is null).ToList();
+        var problems = found.OfType<string>().Select(problem => $"{problem}; not listed").ToList();
         return (verified, problems);
     }
 
