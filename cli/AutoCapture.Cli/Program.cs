@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AutoCapture.Cli.Captures;
 using AutoCapture.Cli.Commands;
 using AutoCapture.Cli.Demo;
 
@@ -22,5 +23,19 @@ root.Subcommands.Add(demoTarget);
 
 root.Subcommands.Add(RulesCommands.Create());
 root.Subcommands.Add(CapturesCommands.Create());
+var capture = CaptureCommand.Create();
+root.Subcommands.Add(capture);
 
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+// A mistyped `capture` exits like its other usage errors, so a script tells it apart from a capture that failed.
+if (parsed.Errors.Count > 0 && parsed.CommandResult.Command == capture)
+{
+    foreach (var error in parsed.Errors)
+    {
+        Console.Error.WriteLine(error.Message);
+    }
+
+    return CaptureApiClient.UsageExit;
+}
+
+return await parsed.InvokeAsync();

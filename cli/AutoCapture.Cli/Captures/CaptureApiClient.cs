@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Json;
@@ -7,7 +8,7 @@ using AutoCapture.Core.Summaries;
 
 namespace AutoCapture.Cli.Captures;
 
-/// <summary>The webhook app's read-only capture API, as the CLI calls it (base URL and read token).</summary>
+/// <summary>The webhook app's capture API, as the CLI calls it (base URL and a read token, or a write token to start captures).</summary>
 internal sealed class CaptureApiClient(HttpClient http, Uri baseUrl, string token)
 {
     // A server (or whatever answers in its place) may send null where the contract has none; that is a wrong answer
@@ -34,13 +35,36 @@ internal sealed class CaptureApiClient(HttpClient http, Uri baseUrl, string toke
         return await ReadJsonAsync<CaptureDiff>(response, cancellationToken);
     }
 
+    /// <summary>
+    /// Asks for a capture on demand (<c>POST /api/captures</c>). A refusal by the limits or dedup exits
+    /// <see cref="RefusedExit"/>; a request the server calls malformed or unauthorized exits <see cref="UsageExit"/>.
+    /// </summary>
+    public async Task<CaptureStarted> StartAsync(object body, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, "api/captures", JsonContent.Create(body), HttpCompletionOption.ResponseContentRead, StartRefusalExit, cancellationToken);
+        return await ReadJsonAsync<CaptureStarted>(response, cancellationToken);
+    }
+
+    public const int RefusedExit = 2;
+    public const int UsageExit = 3;
+
+    private static int StartRefusalExit(HttpStatusCode status) => status switch
+    {
+        HttpStatusCode.Conflict or HttpStatusCode.TooManyRequests => RefusedExit,
+        HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => UsageExit,
+        _ => 1,
+    };
+
     /// <summary>Opens an artifact's download; the caller disposes the response.</summary>
     public Task<HttpResponseMessage> OpenArtifactAsync(string captureId, string name, CancellationToken cancellationToken) =>
         SendAsync($"api/captures/{Uri.EscapeDataString(captureId)}/artifacts/{Uri.EscapeDataString(name)}", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
 
-    private async Task<HttpResponseMessage> SendAsync(string relative, HttpCompletionOption completion, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> SendAsync(string relative, HttpCompletionOption completion, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, relative, null, completion, _ => 1, cancellationToken);
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string relative, HttpContent? content, HttpCompletionOption completion, Func<HttpStatusCode, int> exitCode, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(baseUrl, relative));
+        using var request = new HttpRequestMessage(method, new Uri(baseUrl, relative)) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         HttpResponseMessage response;
@@ -76,11 +100,14 @@ internal sealed class CaptureApiClient(HttpClient http, Uri baseUrl, string toke
                 // Not our JSON error: show what came back.
             }
 
-            throw new CliException(response.StatusCode switch
-            {
-                HttpStatusCode.Unauthorized => $"the server refused the token: {message} (set --token or AUTOCAPTURE_TOKEN to one of AutoCapture:Api:ReadTokens)",
-                _ => $"the server answered {(int)response.StatusCode}: {message}",
-            });
+            var tokens = method == HttpMethod.Get ? "AutoCapture:Api:ReadTokens" : "AutoCapture:Api:WriteTokens";
+            throw new CliException(
+                response.StatusCode switch
+                {
+                    HttpStatusCode.Unauthorized => $"the server refused the token: {message} (set --token or AUTOCAPTURE_TOKEN to one of {tokens})",
+                    _ => $"the server answered {(int)response.StatusCode}: {message}",
+                },
+                exitCode(response.StatusCode));
         }
     }
 
@@ -98,6 +125,9 @@ internal sealed class CaptureApiClient(HttpClient http, Uri baseUrl, string toke
         }
     }
 }
+
+/// <summary>The answer to a capture asked for on demand: its id, where its status is read, and the decision.</summary>
+internal sealed record CaptureStarted(string Id, string Status, string Decision);
 
 /// <summary>A failure to tell the user in one line, with exit code <see cref="ExitCode"/>.</summary>
 internal sealed class CliException(string message, int exitCode = 1) : Exception(message)

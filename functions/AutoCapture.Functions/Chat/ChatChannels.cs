@@ -13,7 +13,7 @@ public sealed class ChatChannels
     {
         _notifiers = options.Value.Chat.AllChannels().ToDictionary(
             c => c.Key,
-            c => Create(c.Key, c.Value, httpClients, console, clock),
+            c => Create(c.Key, c.Value, httpClients, console, clock, captureAgain: !string.IsNullOrEmpty(options.Value.Chat.Slack.SigningSecret)),
             StringComparer.Ordinal);
     }
 
@@ -21,10 +21,10 @@ public sealed class ChatChannels
 
     public IChatNotifier Console => _notifiers[ChatOptions.ConsoleChannel];
 
-    private static IChatNotifier Create(string name, ChatChannelOptions channel, IHttpClientFactory httpClients, TextWriter console, TimeProvider clock) => channel.Type switch
+    private static IChatNotifier Create(string name, ChatChannelOptions channel, IHttpClientFactory httpClients, TextWriter console, TimeProvider clock, bool captureAgain) => channel.Type switch
     {
         ChatChannelTypes.SlackWebhook => new SlackWebhookNotifier(name, channel.Url!, httpClients.CreateClient(HttpClientName)),
-        ChatChannelTypes.SlackBot => new SlackBotNotifier(name, channel.Token!, channel.Channel!, channel.ApiUrl, httpClients.CreateClient(HttpClientName)),
+        ChatChannelTypes.SlackBot => new SlackBotNotifier(name, channel.Token!, channel.Channel!, channel.ApiUrl, httpClients.CreateClient(HttpClientName), captureAgain),
         ChatChannelTypes.Teams => new TeamsWorkflowNotifier(name, channel.Url!, httpClients.CreateClient(HttpClientName)),
         ChatChannelTypes.Webhook => new WebhookNotifier(name, channel.Url!, channel.Secret, httpClients.CreateClient(HttpClientName), clock),
         _ => new ConsoleChatNotifier(console, name),

@@ -19,7 +19,14 @@ public static class SlackBlocks
     // lead, header, headline, fields, actions, overflow note, footer: what is left is for findings.
     private const int MaxFindingBlocks = MaxBlocks - 7;
 
-    public static JsonObject Payload(ChatMessage message)
+    /// <summary>The action id of the "Capture again" button; its value is the capture id and nothing else.</summary>
+    public const string CaptureAgainAction = "autocapture_capture_again";
+
+    /// <param name="captureAgain">
+    /// Adds a "Capture again" button (Slack app with interactivity only: an incoming webhook cannot receive clicks) to
+    /// messages of a capture that took something, which a click can ask for again.
+    /// </param>
+    public static JsonObject Payload(ChatMessage message, bool captureAgain = false)
     {
         var blocks = new JsonArray();
         if (message.Lead is { } lead)
@@ -58,12 +65,18 @@ public static class SlackBlocks
             notes.Add($"…and {findingsLeft} more findings on the capture page");
         }
 
-        if (message.Links.Count > 0)
+        var again = captureAgain && message.Manifest is { Captures.Count: > 0, Baseline: null };
+        if (message.Links.Count > 0 || again)
         {
             var buttons = new JsonArray();
             foreach (var link in message.Links.Take(MaxButtons))
             {
                 buttons.Add(new JsonObject { ["type"] = "button", ["text"] = PlainText(Shorten(link.Text, 75)), ["url"] = link.Url });
+            }
+
+            if (again)
+            {
+                buttons.Add(new JsonObject { ["type"] = "button", ["text"] = PlainText("Capture again"), ["action_id"] = CaptureAgainAction, ["value"] = message.CaptureId });
             }
 
             blocks.Add(new JsonObject { ["type"] = "actions", ["elements"] = buttons });

@@ -8,9 +8,10 @@ namespace AutoCapture.Functions.Chat;
 /// A Slack app's bot token (chat:write) posting with the Web API: <c>chat.postMessage</c> when a capture starts,
 /// then <c>chat.update</c> of that message with the outcome and a short reply in its thread (an update alone
 /// notifies nobody). Without a start post it posts the outcome as a new message. Slack answers HTTP 200 with
-/// <c>ok: false</c> for its own errors; those fail the send with Slack's error code.
+/// <c>ok: false</c> for its own errors; those fail the send with Slack's error code. With <paramref name="captureAgain"/>
+/// (a signing secret is configured, so clicks can be verified) messages carry a "Capture again" button.
 /// </summary>
-public sealed class SlackBotNotifier(string name, string token, string channel, string apiUrl, HttpClient http) : IChatNotifier
+public sealed class SlackBotNotifier(string name, string token, string channel, string apiUrl, HttpClient http, bool captureAgain = false) : IChatNotifier
 {
     private readonly string _api = apiUrl.TrimEnd('/');
 
@@ -20,7 +21,7 @@ public sealed class SlackBotNotifier(string name, string token, string channel, 
 
     public async Task<ChatPost?> SendAsync(ChatMessage message, CancellationToken cancellationToken)
     {
-        var payload = SlackBlocks.Payload(message);
+        var payload = SlackBlocks.Payload(message, captureAgain);
         if (message.FollowUp is { } earlier)
         {
             payload["channel"] = earlier.Channel;
@@ -45,6 +46,15 @@ public sealed class SlackBotNotifier(string name, string token, string channel, 
         var posted = await CallAsync("chat.postMessage", payload, allowError: null, cancellationToken);
         return new ChatPost((string?)posted!["channel"] ?? channel, (string?)posted["ts"] ?? throw new HttpRequestException("Slack accepted the message but sent no ts"));
     }
+
+    /// <summary>Replies in the thread of an earlier post (the post a "Capture again" click came from).</summary>
+    public async Task ReplyAsync(ChatPost thread, string text, CancellationToken cancellationToken) =>
+        await CallAsync("chat.postMessage", new JsonObject
+        {
+            ["channel"] = thread.Channel,
+            ["thread_ts"] = thread.MessageId,
+            ["text"] = ChatHttp.Shorten(SlackBlocks.Escape(text), SlackBlocks.SectionTextLimit),
+        }, allowError: null, cancellationToken);
 
     /// <summary>Calls a Web API method; returns its answer, or null when Slack answered <paramref name="allowError"/>.</summary>
     private async Task<JsonObject?> CallAsync(string method, JsonObject body, string? allowError, CancellationToken cancellationToken)

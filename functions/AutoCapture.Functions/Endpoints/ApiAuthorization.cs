@@ -5,22 +5,33 @@ using Microsoft.Extensions.Options;
 namespace AutoCapture.Functions.Endpoints;
 
 /// <summary>
-/// The read-only capture API's credential: <c>Authorization: Bearer</c> with one of <c>AutoCapture:Api:ReadTokens</c>,
-/// compared in constant time. It opens listings and every capture; a signed link opens only its own capture.
+/// The capture API's credential: <c>Authorization: Bearer</c> with one of <c>AutoCapture:Api:ReadTokens</c> (read) or
+/// <c>AutoCapture:Api:WriteTokens</c> (read, and start captures on demand), compared in constant time. It opens
+/// listings and every capture; a signed link opens only its own capture.
 /// </summary>
 public sealed class ApiAuthorization(IOptions<AutoCaptureOptions> options)
 {
+    public enum Access
+    {
+        Read,
+        Write,
+    }
+
     public enum Verdict
     {
         Valid,
         Missing,
         Wrong,
         Disabled,
+
+        /// <summary>A valid read token presented where only a write token will do.</summary>
+        ReadOnly,
     }
 
-    public Verdict Check(HttpRequest request)
+    public Verdict Check(HttpRequest request, Access access = Access.Read)
     {
-        var tokens = options.Value.Api.ReadTokens;
+        var api = options.Value.Api;
+        var tokens = access == Access.Write ? api.WriteTokens : [.. api.ReadTokens, .. api.WriteTokens];
         var header = request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
@@ -28,27 +39,45 @@ public sealed class ApiAuthorization(IOptions<AutoCaptureOptions> options)
         }
 
         var presented = header["Bearer ".Length..].Trim();
-        // Compare with every token, so the time taken does not tell which one nearly matched.
+        if (tokens.Count == 0)
+        {
+            return Verdict.Disabled;
+        }
+
+        if (Matches(tokens, presented))
+        {
+            return Verdict.Valid;
+        }
+
+        return access == Access.Write && Matches(api.ReadTokens, presented) ? Verdict.ReadOnly : Verdict.Wrong;
+    }
+
+    // Compared with every token, so the time taken does not tell which one nearly matched.
+    private static bool Matches(List<string> tokens, string presented)
+    {
         var valid = false;
         foreach (var token in tokens)
         {
             valid |= Secrets.FixedTimeEquals(token, presented);
         }
 
-        return valid ? Verdict.Valid : tokens.Count == 0 ? Verdict.Disabled : Verdict.Wrong;
+        return valid;
     }
 
-    public static IResult Refusal(Verdict verdict, HttpResponse response)
+    public static IResult Refusal(Verdict verdict, HttpResponse response, Access access = Access.Read)
     {
         if (verdict is Verdict.Missing or Verdict.Wrong)
         {
             response.Headers.WWWAuthenticate = "Bearer realm=\"autocapture\"";
         }
 
+        var kind = access == Access.Write ? "write" : "read";
         return verdict switch
         {
-            Verdict.Missing => RequestBodies.Error(401, "a read token is required (Authorization: Bearer …)"),
-            Verdict.Wrong => RequestBodies.Error(401, "this read token is not valid"),
+            Verdict.Missing => RequestBodies.Error(401, $"a {kind} token is required (Authorization: Bearer …)"),
+            Verdict.Wrong => RequestBodies.Error(401, $"this {kind} token is not valid"),
+            Verdict.ReadOnly => RequestBodies.Error(403, "a read token cannot start captures: use one of AutoCapture:Api:WriteTokens"),
+            _ when access == Access.Write => RequestBodies.Error(403, "capture on demand is disabled: no AutoCapture:Api:WriteTokens are configured"),
             _ => RequestBodies.Error(403, "the capture API is disabled: no AutoCapture:Api:ReadTokens are configured"),
         };
     }

@@ -12,6 +12,8 @@ public enum WebhookFunction
     CaptureGet,
     ArtifactGet,
     CaptureDiff,
+    CaptureStart,
+    SlackInteractivity,
     Viewer,
 }
 
@@ -29,6 +31,10 @@ public static class WebhookRoutes
     public const string CaptureGet = "captures/{id}";
     public const string ArtifactGet = "captures/{id}/artifacts/{name}";
     public const string CaptureDiff = "captures/{id}/diff";
+    public const string CaptureStart = "captures";
+
+    /// <summary>Under the API prefix like every function, so the Functions host (route prefix <c>api</c>) serves it too.</summary>
+    public const string SlackInteractivity = "slack/interactivity";
     public const string Viewer = "viewer/{*path}";
 }
 
@@ -56,6 +62,8 @@ public static class WebhookEndpoints
         new(WebhookFunction.CaptureGet, HttpMethods.Get, WebhookRoutes.CaptureGet, CaptureEndpoints.GetCaptureAsync),
         new(WebhookFunction.ArtifactGet, HttpMethods.Get, WebhookRoutes.ArtifactGet, CaptureEndpoints.GetArtifactAsync),
         new(WebhookFunction.CaptureDiff, HttpMethods.Get, WebhookRoutes.CaptureDiff, CaptureEndpoints.GetDiffAsync),
+        new(WebhookFunction.CaptureStart, HttpMethods.Post, WebhookRoutes.CaptureStart, OnDemandEndpoints.StartAsync),
+        new(WebhookFunction.SlackInteractivity, HttpMethods.Post, WebhookRoutes.SlackInteractivity, SlackInteractivity.ReceiveAsync),
     ];
 
     public static void MapWebhookEndpoints(this IEndpointRouteBuilder app)

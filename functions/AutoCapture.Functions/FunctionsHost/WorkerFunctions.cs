@@ -42,6 +42,14 @@ public sealed class WorkerFunctions(FunctionEndpoints endpoints, Housekeeping ho
     public IResult CaptureDiff([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = WebhookRoutes.CaptureDiff)] HttpRequest request) =>
         endpoints.Run(WebhookFunction.CaptureDiff);
 
+    [Function(nameof(WebhookFunction.CaptureStart))]
+    public IResult CaptureStart([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WebhookRoutes.CaptureStart)] HttpRequest request) =>
+        endpoints.Run(WebhookFunction.CaptureStart);
+
+    [Function(nameof(WebhookFunction.SlackInteractivity))]
+    public IResult SlackInteractivity([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = WebhookRoutes.SlackInteractivity)] HttpRequest request) =>
+        endpoints.Run(WebhookFunction.SlackInteractivity);
+
     [Function(nameof(WebhookFunction.Viewer))]
     public IResult Viewer([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = WebhookRoutes.Viewer)] HttpRequest request) =>
         endpoints.Run(WebhookFunction.Viewer);

@@ -155,6 +155,9 @@ public static class WebhookApp
         services.AddSingleton<IValidateOptions<AutoCaptureOptions>, RulesValidator>();
         services.AddSingleton<CaptureSearch>();
         services.AddSingleton<ApiAuthorization>();
+        services.AddSingleton<OnDemandCaptures>();
+        services.AddSingleton<SlackRequestVerifier>();
+        services.AddSingleton<SlackInteractivity>();
         services.AddSingleton(sp =>
         {
             var collector = sp.GetRequiredService<IOptions<AutoCaptureOptions>>().Value.Collector;

@@ -48,7 +48,7 @@ public sealed class AutoCaptureOptions
         yield return new("Links", $"key {Secrets.Mask(Links.SigningKey)}, lifetime {Links.Lifetime}");
         yield return new("Limits", Limits.Describe());
         yield return new("Chat", Chat.Describe());
-        yield return new("Api", $"{Api.ReadTokens.Count} read tokens ({string.Join(", ", Api.ReadTokens.Select(t => Secrets.Mask(t)))}), searches without filters look back {Api.DefaultSearchDays} days");
+        yield return new("Api", $"{Api.ReadTokens.Count} read tokens ({string.Join(", ", Api.ReadTokens.Select(t => Secrets.Mask(t)))}), {Api.WriteTokens.Count} write tokens ({string.Join(", ", Api.WriteTokens.Select(t => Secrets.Mask(t)))}), searches without filters look back {Api.DefaultSearchDays} days");
         yield return new("Housekeeping", $"every {Housekeeping.Interval}, pending deadline {Housekeeping.PendingDeadline}, {Housekeeping.MaxDispatchAttempts} dispatch attempts");
     }
 }
@@ -324,7 +324,7 @@ public sealed class ChatOptions
 
     public string Describe() =>
         $"default {Default}; " + string.Join("; ", AllChannels().Select(c => $"{c.Key}: {c.Value.Describe()}")) +
-        $"; skip notices every {SkipNoticeInterval}, {MaxNotifyAttempts} attempts";
+        $"; skip notices every {SkipNoticeInterval}, {MaxNotifyAttempts} attempts; Slack signing secret {Secrets.Mask(Slack.SigningSecret)}";
 }
 
 public static class ChatChannelTypes
@@ -371,13 +371,25 @@ public sealed class SlackOptions
 {
     /// <summary>A Slack incoming-webhook URL (it is a secret: it is never logged).</summary>
     public string? WebhookUrl { get; set; }
+
+    /// <summary>
+    /// The Slack app's signing secret (Basic Information → App Credentials). With it, slack-bot messages carry a
+    /// "Capture again" button and POST /api/slack/interactivity accepts the requests Slack signs with it. Secret.
+    /// </summary>
+    public string? SigningSecret { get; set; }
 }
 
-/// <summary>The read-only retrieval API (GET /api/captures, GET /api/captures/{id}).</summary>
+/// <summary>The capture API: reading (GET /api/captures, GET /api/captures/{id}) and capture on demand (POST /api/captures).</summary>
 public sealed class ApiOptions
 {
     /// <summary>Tokens accepted as <c>Authorization: Bearer</c> for reading captures (each at least 16 characters). None: only signed links work.</summary>
     public List<string> ReadTokens { get; set; } = [];
+
+    /// <summary>
+    /// Tokens that may start captures on demand (each at least 16 characters, none also a read token). A write token
+    /// reads too, so whoever starts a capture can follow it to its end with one token. None: capture on demand is off.
+    /// </summary>
+    public List<string> WriteTokens { get; set; } = [];
 
     /// <summary>How far back a search without a tag filter or <c>since</c> looks.</summary>
     public int DefaultSearchDays { get; set; } = 30;

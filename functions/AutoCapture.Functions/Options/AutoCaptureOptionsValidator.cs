@@ -112,6 +112,24 @@ public sealed class AutoCaptureOptionsValidator : IValidateOptions<AutoCaptureOp
             }
         }
 
+        foreach (var (token, index) in options.Api.WriteTokens.Select((t, i) => (t, i)))
+        {
+            if (string.IsNullOrEmpty(token) || token.Length < SigningKey.MinimumSecretLength)
+            {
+                failures.Add($"AutoCapture:Api:WriteTokens:{index} must be at least {SigningKey.MinimumSecretLength} characters.");
+            }
+            else if (options.Api.ReadTokens.Contains(token, StringComparer.Ordinal))
+            {
+                // Whoever holds only read access must not be able to start captures.
+                failures.Add($"AutoCapture:Api:WriteTokens:{index} is also one of AutoCapture:Api:ReadTokens; a write token must be a token of its own.");
+            }
+        }
+
+        if (options.Chat.Slack.SigningSecret is { } signingSecret && signingSecret.Length < SigningKey.MinimumSecretLength)
+        {
+            failures.Add($"AutoCapture:Chat:Slack:SigningSecret must be at least {SigningKey.MinimumSecretLength} characters (Slack's are 32).");
+        }
+
         if (options.Api.DefaultSearchDays is < 1 or > 3660)
         {
             failures.Add("AutoCapture:Api:DefaultSearchDays must be between 1 and 3660.");

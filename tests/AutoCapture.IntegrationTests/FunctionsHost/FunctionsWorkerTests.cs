@@ -41,6 +41,8 @@ public sealed class FunctionsWorkerTests(PublishedWorker package, ITestOutputHel
         ["CaptureGet"] = ("get", "captures/{id}", "Anonymous", $"/api/captures/{CaptureId}", HttpStatusCode.Forbidden, "a signed link is required"),
         ["ArtifactGet"] = ("get", "captures/{id}/artifacts/{name}", "Anonymous", $"/api/captures/{CaptureId}/artifacts/stacks.txt", HttpStatusCode.Forbidden, "a signed link is required"),
         ["CaptureDiff"] = ("get", "captures/{id}/diff", "Anonymous", $"/api/captures/{CaptureId}/diff", HttpStatusCode.Forbidden, "the capture API is disabled"),
+        ["CaptureStart"] = ("post", "captures", "Anonymous", "/api/captures", HttpStatusCode.Forbidden, "capture on demand is disabled"),
+        ["SlackInteractivity"] = ("post", "slack/interactivity", "Anonymous", "/api/slack/interactivity", HttpStatusCode.NotFound, "Slack interactivity is off"),
         ["Viewer"] = ("get", "viewer/{*path}", "Anonymous", "/api/viewer/index.html", HttpStatusCode.OK, "speedscope"),
     };
 

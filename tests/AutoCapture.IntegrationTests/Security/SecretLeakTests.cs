@@ -24,6 +24,8 @@ public sealed class SecretLeakTests : IAsyncLifetime
     private readonly string _query = TestEnvironment.Secret();
     private readonly string _previousKey = TestEnvironment.Secret();
     private readonly string _readToken = TestEnvironment.Secret();
+    private readonly string _writeToken = TestEnvironment.Secret();
+    private readonly string _slackSigningSecret = TestEnvironment.Secret();
     private readonly string _botToken = "xoxb-" + TestEnvironment.Secret();
     private readonly string _teamsSig = TestEnvironment.Secret();
     private readonly string _hookSecret = TestEnvironment.Secret();
@@ -61,6 +63,8 @@ public sealed class SecretLeakTests : IAsyncLifetime
         webhookSettings["AutoCapture:Chat:Default"] = "slack";
         webhookSettings["AutoCapture:Chat:Slack:WebhookUrl"] = _slack.WebhookUrl;
         webhookSettings["AutoCapture:Api:ReadTokens:0"] = _readToken;
+        webhookSettings["AutoCapture:Api:WriteTokens:0"] = _writeToken;
+        webhookSettings["AutoCapture:Chat:Slack:SigningSecret"] = _slackSigningSecret;
         webhookSettings["AutoCapture:Chat:Channels:oncall:Type"] = "slack-bot";
         webhookSettings["AutoCapture:Chat:Channels:oncall:Token"] = _botToken;
         webhookSettings["AutoCapture:Chat:Channels:oncall:Channel"] = FakeSlack.ChannelId;
@@ -131,6 +135,24 @@ public sealed class SecretLeakTests : IAsyncLifetime
             (await _env.Http.SendAsync(request)).Dispose();
         }
 
+        // Capture on demand with the write token and a wrong one, and a Slack click signed with a wrong secret.
+        foreach (var token in new[] { _writeToken, _writeToken + "x" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{webhook.Url}/api/captures")
+            {
+                Content = new StringContent($$"""{ "collector": "{{collector.Url}}", "process": { "name": "checkout" }, "kinds": ["stacks"] }""", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            (await _env.Http.SendAsync(request)).Dispose();
+        }
+
+        using (var click = new HttpRequestMessage(HttpMethod.Post, $"{webhook.Url}/api/slack/interactivity") { Content = new FormUrlEncodedContent([new("payload", "{}")]) })
+        {
+            click.Headers.Add("X-Slack-Request-Timestamp", DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            click.Headers.Add("X-Slack-Signature", "v0=" + new string('0', 64));
+            (await _env.Http.SendAsync(click)).Dispose();
+        }
+
         await _env.DisposeAsync();
         var text = await File.ReadAllTextAsync(_webhookLog) + await File.ReadAllTextAsync(_collectorLog);
         Directory.Delete(logs, recursive: true);
@@ -153,6 +175,8 @@ public sealed class SecretLeakTests : IAsyncLifetime
             ["basic username"] = _username,
             ["secret sent as the authorization scheme"] = _secretAsScheme,
             ["api read token"] = _readToken,
+            ["api write token"] = _writeToken,
+            ["slack signing secret"] = _slackSigningSecret,
             ["slack bot token"] = _botToken,
             ["teams workflow signature"] = _teamsSig,
             ["webhook channel secret"] = _hookSecret,

@@ -230,9 +230,12 @@ public sealed class FakeSlack : IAsyncDisposable
 
                     break;
                 case "actions":
-                    if (block["elements"] is not JsonArray { Count: > 0 and <= 25 } elements || elements.Any(e => string.IsNullOrEmpty((string?)e?["url"]) || ((string?)e?["text"]?["text"])?.Length is null or > 75))
+                    // A button either opens its url or sends its action_id and value (at most 2,000) to the app's interactivity URL.
+                    if (block["elements"] is not JsonArray { Count: > 0 and <= 25 } elements
+                        || elements.Any(e => (string.IsNullOrEmpty((string?)e?["url"]) && (string.IsNullOrEmpty((string?)e?["action_id"]) || ((string?)e?["value"])?.Length is null or > 2000))
+                            || ((string?)e?["text"]?["text"])?.Length is null or > 75))
                     {
-                        return "invalid_blocks: actions need 1..25 buttons with text and url";
+                        return "invalid_blocks: actions need 1..25 buttons with text and a url or an action_id and value";
                     }
 
                     break;
