@@ -22,5 +22,6 @@ root.Subcommands.Add(demoTarget);
 
 root.Subcommands.Add(RulesCommands.Create());
 root.Subcommands.Add(CapturesCommands.Create());
+root.Subcommands.Add(AlertsCommands.Create());
 
 return await root.Parse(args).InvokeAsync();
