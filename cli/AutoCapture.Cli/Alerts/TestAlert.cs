@@ -8,7 +8,7 @@ using AutoCapture.Functions.Sources;
 namespace AutoCapture.Cli.Alerts;
 
 /// <summary>The senders whose webhooks the app takes: <c>POST /api/alerts/{source}</c>.</summary>
-internal enum AlertSourceKind
+public enum AlertSourceKind
 {
     Alertmanager,
     Grafana,

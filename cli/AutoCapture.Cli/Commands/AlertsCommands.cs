@@ -1,14 +1,8 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
-using System.Globalization;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using AutoCapture.Cli.Alerts;
 using AutoCapture.Cli.Captures;
-using AutoCapture.Functions.Endpoints;
 using AutoCapture.Functions.Options;
 
 namespace AutoCapture.Cli.Commands;
@@ -22,11 +16,7 @@ internal static partial class AlertsCommands
     public const string TokenVariable = "AUTOCAPTURE_ALERT_TOKEN";
     public const string PasswordVariable = "AUTOCAPTURE_ALERT_PASSWORD";
     public const string HmacSecretVariable = "AUTOCAPTURE_ALERT_HMAC_SECRET";
-    public const int Refused = 1;
     public const int Usage = 2;
-
-    // What the webhook app sends back may be any JSON if something else answers in its place.
-    private static readonly JsonSerializerOptions Strict = new(JsonSerializerDefaults.Web) { RespectNullableAnnotations = true };
 
     [GeneratedRegex("^[a-zA-Z_][a-zA-Z0-9_]*$", RegexOptions.CultureInvariant)]
     private static partial Regex LabelName();
@@ -53,8 +43,7 @@ internal static partial class AlertsCommands
         var username = new Option<string?>("--username") { Description = "Basic auth user: the source's Username." };
         var password = new Option<string?>("--password") { Description = $"Basic auth password (default: ${PasswordVariable})." };
         var hmacSecret = new Option<string?>("--hmac-secret") { Description = $"Sign the body like Grafana with the source's HmacSecret (default: ${HmacSecretVariable})." };
-        var defaults = new SourceAuthOptions();
-        var hmacHeader = new Option<string>("--hmac-header") { Description = "The signature header.", DefaultValueFactory = _ => defaults.HmacHeader };
+        var hmacHeader = new Option<string>("--hmac-header") { Description = "The signature header.", DefaultValueFactory = _ => new SourceAuthOptions().HmacHeader };
         var hmacTimestampHeader = new Option<string?>("--hmac-timestamp-header") { Description = "Sign \"timestamp:body\" and send the timestamp in this header (the source's HmacTimestampHeader)." };
 
         var command = new Command("send", "Post a test alert as your alerting would and print, per alert, the capture started, the duplicate or why it was skipped.")
@@ -63,19 +52,26 @@ internal static partial class AlertsCommands
         };
         command.Action = new UsageExitAction(async (parse, cancellationToken) =>
         {
-            var target = TargetUrl(parse.GetValue(app), parse.GetValue(source));
+            var target = AlertSender.TargetUrl(parse.GetValue(app), parse.GetValue(source))
+                ?? throw new CliException($"--app (or ${CapturesCommands.UrlVariable}) must be the webhook app's http(s) address, e.g. https://autocapture.example.com", Usage);
             var body = parse.GetValue(payload) is { } file
-                ? ReadPayload(file, parse.GetResult(alertname) ?? parse.GetResult(labels) ?? parse.GetResult(annotations) ?? parse.GetResult(resolved) as object)
+                ? ReadPayload(file, new Option[] { alertname, labels, annotations, resolved }.Any(o => parse.GetResult(o) is { Implicit: false }))
                 : Alert(parse.GetValue(alertname), parse.GetValue(labels) ?? [], parse.GetValue(annotations) ?? [], parse.GetValue(resolved)).Payload(parse.GetValue(source), clock.GetUtcNow());
-            var credentials = new Credentials(
+            var credentials = new AlertCredentials(
                 parse.GetValue(token) ?? Environment.GetEnvironmentVariable(TokenVariable),
                 parse.GetValue(username),
                 parse.GetValue(password) ?? Environment.GetEnvironmentVariable(PasswordVariable),
                 parse.GetValue(hmacSecret) ?? Environment.GetEnvironmentVariable(HmacSecretVariable),
-                parse.GetValue(hmacHeader)!,
+                parse.GetValue(hmacHeader),
                 parse.GetValue(hmacTimestampHeader));
             using var client = http?.Invoke() ?? new HttpClient();
-            return await PostAsync(client, target, body, credentials, clock, cancellationToken);
+            var answer = await AlertSender.SendAsync(client, target, body, credentials, clock, cancellationToken);
+            foreach (var line in AlertSender.Describe(target, answer))
+            {
+                Console.WriteLine(line);
+            }
+
+            return 0;
         });
         return command;
     }
@@ -124,21 +120,9 @@ internal static partial class AlertsCommands
         return pairs;
     }
 
-    internal static Uri TargetUrl(string? app, AlertSourceKind source)
+    private static byte[] ReadPayload(string file, bool describedToo)
     {
-        if (string.IsNullOrEmpty(app) || !Uri.TryCreate(app, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
-        {
-            throw new CliException($"--app (or ${CapturesCommands.UrlVariable}) must be the webhook app's http(s) address, e.g. https://autocapture.example.com", Usage);
-        }
-
-        var builder = new UriBuilder(baseUrl);
-        builder.Path = $"{builder.Path.TrimEnd('/')}/api/alerts/{TestAlert.RouteOf(source)}";
-        return builder.Uri;
-    }
-
-    private static byte[] ReadPayload(string file, object? conflicting)
-    {
-        if (conflicting is not null)
+        if (describedToo)
         {
             throw new CliException("--payload sends the file as it is: leave out --alertname, --label, --annotation and --resolved", Usage);
         }
@@ -150,111 +134,6 @@ internal static partial class AlertsCommands
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CliException($"--payload {file}: {e.Message}", Usage);
-        }
-    }
-
-    private static async Task<int> PostAsync(HttpClient client, Uri target, byte[] body, Credentials credentials, TimeProvider clock, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        credentials.Apply(request, body, clock);
-        HttpResponseMessage response;
-        try
-        {
-            response = await client.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new CliException($"cannot reach {target.GetLeftPart(UriPartial.Path)}: {e.Message}", Refused);
-        }
-
-        using (response)
-        {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                var hint = response.StatusCode == System.Net.HttpStatusCode.Unauthorized
-                    ? $" (give the source's credential: --token or ${TokenVariable}, --username/--password, or --hmac-secret)"
-                    : string.Empty;
-                throw new CliException($"the webhook app refused the alert: HTTP {(int)response.StatusCode}: {Plain(CaptureApiClient.ErrorMessage(text))}{hint}", Refused);
-            }
-
-            foreach (var line in Lines(target, (int)response.StatusCode, text))
-            {
-                Console.WriteLine(line);
-            }
-
-            return 0;
-        }
-    }
-
-    /// <summary>What the app did with each alert, one plain line each (nothing wraps, so ids can be copied and grepped).</summary>
-    internal static IEnumerable<string> Lines(Uri target, int status, string body)
-    {
-        WebhookAnswer? answer;
-        try
-        {
-            answer = JsonSerializer.Deserialize<WebhookAnswer>(body, Strict);
-        }
-        catch (JsonException)
-        {
-            answer = null;
-        }
-
-        if (answer is null)
-        {
-            yield return $"✓ HTTP {status} from {target.GetLeftPart(UriPartial.Path)}, but not the webhook app's answer: {Plain(body)}";
-            yield break;
-        }
-
-        yield return $"✓ accepted by {target.GetLeftPart(UriPartial.Path)}: {Words.Count(answer.Alerts.Count, "alert")}, {Words.Count(answer.Started, "capture")} started";
-        foreach (var alert in answer.Alerts)
-        {
-            var name = $"{Plain(alert.Name)} ({Plain(alert.Status)})";
-            if (alert.Captures.Count == 0)
-            {
-                yield return $"  {name}: no capture: {Plain(alert.Note ?? "no rule matched")}";
-            }
-
-            foreach (var capture in alert.Captures)
-            {
-                var reason = capture.Reason is { } r ? $": {Plain(r)}" : string.Empty;
-                yield return $"  {name}: {Plain(capture.Result)} {Plain(capture.CaptureId)} (rule {Plain(capture.Rule)}, {Plain(string.Join(", ", capture.Kinds))} of {Plain(capture.Target)}){reason}";
-            }
-        }
-    }
-
-    /// <summary>Answers echo alert labels, which whoever wrote the payload chose: no terminal control sequences get through.</summary>
-    private static string Plain(string text) => string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
-
-    /// <summary>The source's credential, as its sender presents it; never printed.</summary>
-    private sealed record Credentials(string? Token, string? Username, string? Password, string? HmacSecret, string HmacHeader, string? HmacTimestampHeader)
-    {
-        public void Apply(HttpRequestMessage request, byte[] body, TimeProvider clock)
-        {
-            if (!string.IsNullOrEmpty(Token))
-            {
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
-            }
-            else if (!string.IsNullOrEmpty(Username))
-            {
-                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Username}:{Password}")));
-            }
-
-            if (string.IsNullOrEmpty(HmacSecret))
-            {
-                return;
-            }
-
-            byte[] signed = body;
-            if (!string.IsNullOrEmpty(HmacTimestampHeader))
-            {
-                var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-                request.Headers.Add(HmacTimestampHeader, timestamp);
-                signed = [.. Encoding.UTF8.GetBytes(timestamp + ":"), .. body];
-            }
-
-            request.Headers.Add(HmacHeader, Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(HmacSecret), signed)));
         }
     }
 
