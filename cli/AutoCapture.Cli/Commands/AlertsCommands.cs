@@ -26,11 +26,8 @@ internal static partial class AlertsCommands
 
     private static Command Send(Func<HttpClient>? http, TimeProvider clock)
     {
-        var app = new Option<string?>("--app")
-        {
-            Description = $"The webhook app's base URL (default: ${CapturesCommands.UrlVariable}). A query string (an Azure Monitor ?token=…) is kept.",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(CapturesCommands.UrlVariable),
-        };
+        // Read from the environment when run, not as a default: --help prints defaults, and a query string may hold a secret.
+        var app = new Option<string?>("--app") { Description = $"The webhook app's base URL (default: ${CapturesCommands.UrlVariable}). A query string (an Azure Monitor ?token=…) is kept." };
         var source = new Option<AlertSourceKind>("--source") { Description = "Whose payload to send: alertmanager (webhook v4), grafana (v1) or azuremonitor (common alert schema).", DefaultValueFactory = _ => AlertSourceKind.Alertmanager };
         var alertname = new Option<string?>("--alertname") { Description = "The alert's name (its alertname label)." };
         var labels = new Option<string[]>("--label") { Description = "A label NAME=VALUE (repeatable).", AllowMultipleArgumentsPerToken = false };
@@ -52,7 +49,7 @@ internal static partial class AlertsCommands
         };
         command.Action = new UsageExitAction(async (parse, cancellationToken) =>
         {
-            var target = AlertSender.TargetUrl(parse.GetValue(app), parse.GetValue(source))
+            var target = AlertSender.TargetUrl(parse.GetValue(app) ?? Environment.GetEnvironmentVariable(CapturesCommands.UrlVariable), parse.GetValue(source))
                 ?? throw new CliException($"--app (or ${CapturesCommands.UrlVariable}) must be the webhook app's http(s) address, e.g. https://autocapture.example.com", Usage);
             var body = parse.GetValue(payload) is { } file
                 ? ReadPayload(file, new Option[] { alertname, labels, annotations, resolved }.Any(o => parse.GetResult(o) is { Implicit: false }))

@@ -154,23 +154,30 @@ public class AlertsCommandsTests
     }
 
     [Fact]
-    public async Task Help_names_the_token_variable_but_never_its_value()
+    public async Task Help_names_the_variables_but_never_their_values()
     {
-        const string variable = AlertsCommands.TokenVariable;
+        string[] variables = [AlertsCommands.TokenVariable, AlertsCommands.PasswordVariable, AlertsCommands.HmacSecretVariable, CapturesCommands.UrlVariable];
         var root = new RootCommand { AlertsCommands.Create() };
         var output = new StringWriter();
-        Environment.SetEnvironmentVariable(variable, "tok-3f9a1c");
+        foreach (var variable in variables)
+        {
+            Environment.SetEnvironmentVariable(variable, $"https://a.example/?token=secret-{variable}");
+        }
+
         try
         {
             await root.Parse(["alerts", "send", "--help"]).InvokeAsync(new InvocationConfiguration { Output = output });
         }
         finally
         {
-            Environment.SetEnvironmentVariable(variable, null);
+            foreach (var variable in variables)
+            {
+                Environment.SetEnvironmentVariable(variable, null);
+            }
         }
 
-        Assert.Contains("$" + variable, output.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain("tok-3f9a1c", output.ToString(), StringComparison.Ordinal);
+        Assert.All(variables, v => Assert.Contains("$" + v, output.ToString(), StringComparison.Ordinal));
+        Assert.DoesNotContain("secret-", output.ToString(), StringComparison.Ordinal);
     }
 
     private sealed class CountingHandler(Action onSend) : HttpMessageHandler
