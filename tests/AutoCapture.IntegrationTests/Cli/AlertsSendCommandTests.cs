@@ -23,6 +23,7 @@ public sealed partial class AlertsSendCommandTests : IAsyncLifetime
     private readonly TestEnvironment _env = new();
     private readonly string _hmacSecret = TestEnvironment.Secret();
     private readonly string _querySecret = TestEnvironment.Secret();
+    private readonly string _password = TestEnvironment.Secret();
     private RunningApp _app = null!;
 
     [GeneratedRegex(@"started (?<id>\d{8}-[0-9a-f]{16}) ")]
@@ -33,6 +34,8 @@ public sealed partial class AlertsSendCommandTests : IAsyncLifetime
         ["AutoCapture:Sources:Grafana:HmacSecret"] = _hmacSecret,
         ["AutoCapture:Sources:Grafana:HmacTimestampHeader"] = "X-Grafana-Alerting-Signature-Timestamp",
         ["AutoCapture:Sources:AzureMonitor:QuerySecret"] = _querySecret,
+        ["AutoCapture:Sources:Alertmanager:Username"] = "alertmanager",
+        ["AutoCapture:Sources:Alertmanager:Password"] = _password,
     });
 
     public async Task DisposeAsync() => await _env.DisposeAsync();
@@ -103,6 +106,21 @@ public sealed partial class AlertsSendCommandTests : IAsyncLifetime
         }
 
         Assert.DoesNotContain(_querySecret, azureOutput + azureError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Basic_auth_takes_the_password_from_the_environment()
+    {
+        var (exit, output, error) = await SendAsync(
+            new Dictionary<string, string> { ["AUTOCAPTURE_ALERT_PASSWORD"] = _password }, [.. HighCpu("10.1.2.8:9100"), "--username", "alertmanager"]);
+        var (wrongExit, _, wrongError) = await SendAsync(
+            new Dictionary<string, string> { ["AUTOCAPTURE_ALERT_PASSWORD"] = _password + "x" }, [.. HighCpu("10.1.2.9:9100"), "--username", "alertmanager"]);
+
+        Assert.True(exit == 0, error);
+        Assert.Matches(Started(), output);
+        Assert.Equal(1, wrongExit);
+        Assert.Contains("HTTP 401", wrongError, StringComparison.Ordinal);
+        Assert.DoesNotContain(_password, output + error + wrongError, StringComparison.Ordinal);
     }
 
     [Fact]
