@@ -25,6 +25,7 @@ root.Subcommands.Add(RulesCommands.Create());
 root.Subcommands.Add(CapturesCommands.Create());
 var capture = CaptureCommand.Create();
 root.Subcommands.Add(capture);
+root.Subcommands.Add(AlertsCommands.Create());
 
 var parsed = root.Parse(args);
 // A mistyped `capture` exits like its other usage errors, so a script tells it apart from a capture that failed.

@@ -84,22 +84,7 @@ internal sealed class CaptureApiClient(HttpClient http, Uri baseUrl, string toke
 
         using (response)
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            var message = body;
-            try
-            {
-                using var error = JsonDocument.Parse(body);
-                // A proxy's error page may be any JSON (an array, a number, an object without a string "error").
-                if (error.RootElement.ValueKind == JsonValueKind.Object && error.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String)
-                {
-                    message = e.GetString()!;
-                }
-            }
-            catch (JsonException)
-            {
-                // Not our JSON error: show what came back.
-            }
-
+            var message = ErrorMessage(await response.Content.ReadAsStringAsync(cancellationToken));
             var tokens = method == HttpMethod.Get ? "AutoCapture:Api:ReadTokens" : "AutoCapture:Api:WriteTokens";
             throw new CliException(
                 response.StatusCode switch
@@ -109,6 +94,26 @@ internal sealed class CaptureApiClient(HttpClient http, Uri baseUrl, string toke
                 },
                 exitCode(response.StatusCode));
         }
+    }
+
+    /// <summary>The message of the app's error answer (<c>{"error": "…"}</c>), or the body as it came.</summary>
+    public static string ErrorMessage(string body)
+    {
+        try
+        {
+            using var error = JsonDocument.Parse(body);
+            // A proxy's error page may be any JSON (an array, a number, an object without a string "error").
+            if (error.RootElement.ValueKind == JsonValueKind.Object && error.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String)
+            {
+                return e.GetString()!;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not our JSON error: show what came back.
+        }
+
+        return body;
     }
 
     private static async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)

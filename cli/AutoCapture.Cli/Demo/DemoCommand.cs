@@ -1,13 +1,12 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Reflection;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
+using AutoCapture.Cli.Alerts;
+using AutoCapture.Cli.Captures;
 using AutoCapture.Collector.Hosting;
 using AutoCapture.Core.Captures;
-using AutoCapture.Core.Json;
 using AutoCapture.Core.Storage;
+using AutoCapture.Functions.Endpoints;
 using AutoCapture.Functions.Hosting;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
@@ -65,7 +64,7 @@ internal sealed class DemoCommand(int cpuSeconds, bool verbose, string directory
         AnsiConsole.MarkupLine($"[green]✓[/] webhook app listening on {webhookUrl}, rules in {rulesFile}");
 
         var alertFile = Path.Combine(root, "alert.json");
-        await File.WriteAllTextAsync(alertFile, SampleAlert(), cancellationToken);
+        await File.WriteAllBytesAsync(alertFile, SampleAlert(), cancellationToken);
         var captureId = await PostAlertAsync(webhookUrl, bearerToken, alertFile, cancellationToken);
         if (captureId is null)
         {
@@ -99,43 +98,11 @@ internal sealed class DemoCommand(int cpuSeconds, bool verbose, string directory
               - kind: stacks
         """;
 
-    private static string SampleAlert()
-    {
-        var startsAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ");
-        var payload = new
-        {
-            version = "4",
-            groupKey = "{}:{alertname=\"" + AlertName + "\"}",
-            truncatedAlerts = 0,
-            status = "firing",
-            receiver = "autocapture",
-            groupLabels = new Dictionary<string, string> { ["alertname"] = AlertName },
-            commonLabels = new Dictionary<string, string> { ["alertname"] = AlertName, ["severity"] = "page" },
-            commonAnnotations = new Dictionary<string, string>(),
-            externalURL = "http://alertmanager.example:9093",
-            alerts = new[]
-            {
-                new
-                {
-                    status = "firing",
-                    labels = new Dictionary<string, string>
-                    {
-                        ["alertname"] = AlertName,
-                        ["severity"] = "page",
-                        ["instance"] = "localhost:8080",
-                        ["job"] = "checkout",
-                        ["process"] = "demo-target",
-                    },
-                    annotations = new Dictionary<string, string> { ["summary"] = "checkout is using more than 90% CPU" },
-                    startsAt,
-                    endsAt = "0001-01-01T00:00:00Z",
-                    generatorURL = "http://prometheus.example:9090/graph?g0.expr=rate(process_cpu_seconds_total[1m])+%3E+0.9",
-                    fingerprint = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
-                },
-            },
-        };
-        return JsonSerializer.Serialize(payload, AutoCaptureJson.Indented);
-    }
+    private static byte[] SampleAlert() => new TestAlert(
+        AlertName,
+        new Dictionary<string, string> { ["severity"] = "page", ["instance"] = "localhost:8080", ["job"] = "checkout", ["process"] = "demo-target" },
+        new Dictionary<string, string> { ["summary"] = "checkout is using more than 90% CPU" },
+        Resolved: false).Payload(AlertSourceKind.Alertmanager, DateTimeOffset.UtcNow);
 
     private static async Task<TargetProcess> StartTargetAsync(CancellationToken cancellationToken)
     {
@@ -172,30 +139,31 @@ internal sealed class DemoCommand(int cpuSeconds, bool verbose, string directory
     private static async Task<string?> PostAlertAsync(string webhookUrl, string bearerToken, string alertFile, CancellationToken cancellationToken)
     {
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"{webhookUrl}/api/alerts/alertmanager")
+        var target = AlertSender.TargetUrl(webhookUrl, AlertSourceKind.Alertmanager)!;
+        WebhookAnswer answer;
+        try
         {
-            Content = new StringContent(await File.ReadAllTextAsync(alertFile, cancellationToken), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
-        using var response = await http.SendAsync(request, cancellationToken);
-        var answer = await response.Content.ReadAsStringAsync(cancellationToken);
-        AnsiConsole.MarkupLine($"[green]✓[/] posted the sample Alertmanager alert ({alertFile}): HTTP {(int)response.StatusCode}");
-        AnsiConsole.WriteLine(answer);
-        if (response.StatusCode != System.Net.HttpStatusCode.Accepted)
+            answer = await AlertSender.SendAsync(http, target, await File.ReadAllBytesAsync(alertFile, cancellationToken), new AlertCredentials(Token: bearerToken), TimeProvider.System, cancellationToken);
+        }
+        catch (CliException e)
         {
-            AnsiConsole.MarkupLine("[red]✗ the webhook app did not accept the alert[/]");
+            AnsiConsole.MarkupLine($"[red]✗ {Markup.Escape(e.Message)}[/]");
             return null;
         }
 
-        using var document = JsonDocument.Parse(answer);
-        var captures = document.RootElement.GetProperty("alerts")[0].GetProperty("captures");
-        if (captures.GetArrayLength() == 0 || captures[0].GetProperty("result").GetString() != "started")
+        AnsiConsole.MarkupLine($"[green]✓[/] posted the sample Alertmanager alert ({Markup.Escape(alertFile)})");
+        foreach (var line in AlertSender.Describe(target, answer))
+        {
+            Console.WriteLine(line);
+        }
+
+        var started = answer.Alerts.SelectMany(a => a.Captures).FirstOrDefault(c => c.Result == "started");
+        if (started is null)
         {
             AnsiConsole.MarkupLine("[red]✗ no capture started[/]");
-            return null;
         }
 
-        return captures[0].GetProperty("captureId").GetString();
+        return started?.CaptureId;
     }
 
     private static async Task<CaptureManifest?> WaitForOutcomeAsync(ManifestStore manifests, string captureId, TimeSpan timeout, CancellationToken cancellationToken)

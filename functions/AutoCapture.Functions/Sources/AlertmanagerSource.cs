@@ -10,6 +10,9 @@ public sealed class AlertmanagerSource : IAlertSource
 {
     public string Name => "alertmanager";
 
+    /// <summary>The fingerprint Alertmanager gives an alert with these labels.</summary>
+    public static string Fingerprint(IReadOnlyDictionary<string, string> labels) => PrometheusStyleNotification.FingerprintOf(labels);
+
     public IReadOnlyList<Alert> Parse(ReadOnlyMemory<byte> body)
     {
         using var document = JsonFields.ParseDocument(body);
