@@ -43,6 +43,7 @@ public static class CaptureFindings
             findings.Add(Threads(stacks, runtime));
         }
 
+        findings.AddRange(GoLockWaits(summary.Profiles));
         if (summary.Cpu is { } cpu)
         {
             findings.AddRange(Locks(cpu));
@@ -122,6 +123,30 @@ public static class CaptureFindings
         var text = Invariant($"{top.Waiters} threads are blocked entering a lock{where}; the lock is held by thread 0x{top.OwnerThreadId:x}{held} for ≥ {top.LongestWaitSeconds:0.#} s");
         var evidence = cpu.Locks.Take(3).Select(l => Invariant($"  {l.Waiters} waiters, {l.WaitSeconds:0.#} s waited in all, on thread 0x{l.OwnerThreadId:x} ({l.OwnerThreadId}){(l.HolderIn is { } h ? $" in {h}" : string.Empty)}")).ToList();
         yield return new Finding(FindingKind.Locks, text, evidence);
+    }
+
+    /// <summary>
+    /// Go's mutex profile (where contended locks were released, so the code that held them) and block profile (where
+    /// goroutines waited), each led by the application function with the most delay beneath it. Both count from when
+    /// the program turned that profiling on, so the figures are totals, not a share of the capture.
+    /// </summary>
+    private static IEnumerable<Finding> GoLockWaits(IReadOnlyDictionary<string, PprofSummary>? profiles)
+    {
+        foreach (var (kind, what) in new[] { (CaptureKinds.Mutex, "waited for locks held in"), (CaptureKinds.Block, "were blocked in") })
+        {
+            if (profiles?.GetValueOrDefault(kind) is not { Unit: "nanoseconds", Total: > 0 } profile
+                || profile.TopCum.FirstOrDefault(f => OwnCode.IsOwnGoFrame(f.Function)) is not { } own)
+            {
+                continue;
+            }
+
+            var leaf = profile.TopFlat is [var flat, ..] && flat.Function != own.Function ? $"; innermost: {OwnCode.Short(flat.Function)}" : string.Empty;
+            var evidence = profile.TopFlat.Where(f => f.Percent >= MinimumShare).Take(EvidenceLines)
+                .Select(f => Invariant($"  {f.Percent,5:0.0}%  {f.Function}"))
+                .Prepend(Invariant($"{kind} profile: {profile.Total / 1e9:0.#} s of delay in all since profiling began. Innermost:"))
+                .ToList();
+            yield return new Finding(FindingKind.Locks, Invariant($"goroutines {what} {OwnCode.Short(own.Function)} for {own.Value / 1e9:0.#} s in all (own code, {kind} profile{leaf})"), evidence);
+        }
     }
 
     /// <summary>Threads grouped by state and by the first application frame they are in: where the program's own code stands.</summary>

@@ -52,6 +52,17 @@ public sealed class FindingsFirstTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Go_lock_contention_leads_with_the_own_function_from_the_mutex_profile()
+    {
+        using var target = await GoTargetProcess.StartAsync("-contention");
+
+        var (_, first) = await CaptureAsync($$"""{ runtime: go, address: "{{target.PprofAddress}}" }""", "[ { kind: mutex }, { kind: block } ]");
+
+        Assert.Matches(@"^goroutines waited for locks held in main\.plantedMutexContender for [0-9.]+ s in all \(own code, mutex profile", first);
+        Assert.Contains("goroutines were blocked in main.plantedMutexContender", SlackText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dotnet_hot_method_leads_by_its_own_name()
     {
         var (_, first) = await CaptureDotnetAsync("cpu", "[ { kind: cpu, duration: 2s } ]");

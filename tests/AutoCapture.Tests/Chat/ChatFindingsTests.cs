@@ -52,6 +52,43 @@ public sealed class ChatFindingsTests : IDisposable
     }
 
     [Fact]
+    public void Go_mutex_and_block_profiles_lead_with_the_own_function_the_delay_is_under()
+    {
+        static PprofSummary Profile(long total, params PprofFrameStat[] cum) => new(
+            "delay", "nanoseconds", total, 40, 0, 1, "contentions", "count", [new("contentions", "count", 40), new("delay", "nanoseconds", total)],
+            [new("sync.(*Mutex).Unlock", total, 100)], cum);
+        var summary = new CaptureSummary
+        {
+            Profiles = new Dictionary<string, PprofSummary>
+            {
+                [CaptureKinds.Mutex] = Profile(7_400_000_000, new("runtime.goexit", 7_400_000_000, 100), new("main.plantedLedgerFlush", 7_000_000_000, 94.6), new("main.main", 400_000_000, 5.4)),
+                [CaptureKinds.Block] = Profile(2_000_000_000, new("runtime.goexit", 2_000_000_000, 100), new("sync.(*Mutex).Lock", 2_000_000_000, 100), new("main.plantedLedgerPost", 1_900_000_000, 95)),
+            },
+        };
+
+        var message = ChatMessage.For(Manifest(summary), Urls);
+
+        Assert.Equal("goroutines waited for locks held in main.plantedLedgerFlush for 7 s in all (own code, mutex profile; innermost: sync.(*Mutex).Unlock)", message.Lead);
+        Assert.Contains("goroutines were blocked in main.plantedLedgerPost for 1.9 s in all (own code, block profile; innermost: sync.(*Mutex).Unlock)", message.Findings);
+        Assert.Contains("mutex profile: 7.4 s of delay in all since profiling began. Innermost:", message.Findings);
+    }
+
+    [Fact]
+    public void A_lock_profile_without_delay_or_without_application_frames_makes_no_finding()
+    {
+        var summary = new CaptureSummary
+        {
+            Profiles = new Dictionary<string, PprofSummary>
+            {
+                [CaptureKinds.Mutex] = new("delay", "nanoseconds", 0, 0, 0, 1, "contentions", "count", [], [], []),
+                [CaptureKinds.Block] = new("delay", "nanoseconds", 5_000_000, 1, 0, 1, "contentions", "count", [], [new("runtime.chanrecv1", 5_000_000, 100)], [new("runtime.main", 5_000_000, 100)]),
+            },
+        };
+
+        Assert.Empty(ChatMessage.For(Manifest(summary), Urls).Findings);
+    }
+
+    [Fact]
     public void No_new_section_means_no_new_line()
     {
         Assert.Empty(ChatMessage.For(Manifest(new CaptureSummary()), Urls).Findings);
