@@ -31,8 +31,9 @@ public sealed class DotnetStacksCaptureProvider : ICaptureProvider
         var textPath = Path.Combine(context.WorkDirectory, "stacks.txt");
 
         await EventPipeRecorder.RecordAsync(context.Process, Providers, SampleWindow, tracePath, cancellationToken);
-        var stacks = await CaptureSteps.AnalyseAsync(
-            "the stacks trace", () => NettraceStacksAnalyzer.Analyze(tracePath), cancellationToken);
+        var stacks = OsThreadNames.Fill(
+            await CaptureSteps.AnalyseAsync("the stacks trace", () => NettraceStacksAnalyzer.Analyze(tracePath), cancellationToken),
+            context.Process.Pid);
         if (stacks.ThreadCount == 0)
         {
             throw new CaptureFailedException(

@@ -39,7 +39,10 @@ public sealed class DotnetStacksCaptureTests(ITestOutputHelper output) : IDispos
         Assert.Single(workspace.Sink.Infos);
         var text = Encoding.UTF8.GetString(workspace.Sink.Content("stacks.txt"));
         var waiter = waiters[0];
-        Assert.Contains($"Thread 0x{waiter.ThreadId:x} (id {waiter.ThreadId}):\n    [native code]\n    System.Private.CoreLib!System.Threading.Monitor.", text, StringComparison.Ordinal);
+        // The OS's name of the thread (Thread.Name, cut to 15 characters): the trace itself carries none.
+        Assert.All(waiters, w => Assert.Equal("planted-lock-wa", w.Name));
+        Assert.Null(stacks.Threads.Single(t => t.ThreadId == target.Pid).Name);
+        Assert.Contains($"Thread 0x{waiter.ThreadId:x} (id {waiter.ThreadId}, \"planted-lock-wa\"):\n    [native code]\n    System.Private.CoreLib!System.Threading.Monitor.", text, StringComparison.Ordinal);
         Assert.Contains("    " + Planted + "PlantedLockWaiter()\n", text, StringComparison.Ordinal);
         output.WriteLine(text);
     }
