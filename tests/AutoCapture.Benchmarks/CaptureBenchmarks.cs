@@ -48,6 +48,9 @@ internal sealed class CaptureBenchmarks(string[] args)
                 case "overhead":
                     await Overhead(Option("--dotnet-trace", "dotnet-trace"), int.Parse(Option("--seconds", "30"), CultureInfo.InvariantCulture), int.Parse(Option("--rounds", "3"), CultureInfo.InvariantCulture));
                     break;
+                case "contention":
+                    await Contention(int.Parse(Option("--seconds", "10"), CultureInfo.InvariantCulture), int.Parse(Option("--rounds", "3"), CultureInfo.InvariantCulture));
+                    break;
                 case "heap-edges":
                     await HeapEdges(int.Parse(Option("--archives", "262144"), CultureInfo.InvariantCulture), int.Parse(Option("--rounds", "3"), CultureInfo.InvariantCulture));
                     break;
@@ -145,6 +148,32 @@ internal sealed class CaptureBenchmarks(string[] args)
 
         Console.WriteLine($"AutoCapture NettraceCpuAnalyzer (summary + speedscope): median {ours.Order().ElementAt(1):0.000} s ({string.Join(", ", ours.Select(s => s.ToString("0.000")))})");
         Console.WriteLine($"dotnet-trace convert --format speedscope: median {theirs.Order().ElementAt(1):0.000} s ({string.Join(", ", theirs.Select(s => s.ToString("0.000")))})");
+    }
+
+    /// <summary>
+    /// What the lock-owner finding costs a cpu capture: the contention events are in the cpu session's keywords anyway,
+    /// so the cost is the pass over them during analysis, timed against the whole analysis of the same trace (a convoy).
+    /// </summary>
+    private async Task Contention(int seconds, int rounds)
+    {
+        var trace = Path.Combine(work, "cpu.nettrace");
+        using (var target = await DotnetTarget.StartAsync("convoy"))
+        {
+            await EventPipeRecorder.RecordAsync(target.Resolved, DotnetCpuCaptureProvider.Providers, TimeSpan.FromSeconds(seconds), trace, CancellationToken.None);
+        }
+
+        Console.WriteLine($"trace of a lock convoy: {seconds} s, {new FileInfo(trace).Length / 1048576.0:0.00} MiB");
+        for (var round = 0; round < rounds; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            var summary = NettraceCpuAnalyzer.Analyze(trace, Path.Combine(work, $"convoy-{round}.speedscope.json"));
+            var whole = clock.Elapsed.TotalMilliseconds;
+            using var stacks = NettraceStacks.Open(trace);
+            clock.Restart();
+            var waits = stacks.LockWaits();
+            var pass = clock.Elapsed.TotalMilliseconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: whole analysis {whole:0} ms; contention pass {pass:0} ms ({pass / whole:P1}) over {waits.Count:N0} waits; {summary.Locks?.Count ?? 0} lock owners found"));
+        }
     }
 
     private async Task HeapEdges(int archives, int rounds)
