@@ -170,8 +170,14 @@ public sealed class CaptureAdmission(
     private sealed record AdmittedCapture(PlannedCapture Capture, IReadOnlyList<CaptureSpec> Allowed, IReadOnlyList<string> Notes);
 
     /// <param name="Until">When the earliest reservation that refused it expires: until then the answer stands.</param>
-    /// <param name="Reason">Worded only for the decision that stands: a delivery may be decided several times over.</param>
-    private sealed record SkippedCapture(PlannedCapture Capture, SkipCause Cause, Func<string> Reason, IReadOnlyList<string> Notes, DateTimeOffset Until);
+    /// <param name="Refusal">
+    /// The refusing limit's words, shared by every capture that limit refused in one round, and worded only for the
+    /// decision that stands: a delivery may be decided several times over. Null when only cooldowns refused it.
+    /// </param>
+    private sealed record SkippedCapture(PlannedCapture Capture, SkipCause Cause, Lazy<string>? Refusal, IReadOnlyList<string> Notes, DateTimeOffset Until)
+    {
+        public string Reason() => Refusal is null ? string.Join("; ", Notes) : Notes.Count == 0 ? Refusal.Value : string.Join("; ", Notes.Append(Refusal.Value));
+    }
 
     private sealed record Plan(List<AdmittedCapture> Admitted, List<SkippedCapture> Skipped, List<PlannedCapture> Busy);
 
@@ -184,9 +190,31 @@ public sealed class CaptureAdmission(
             : new[] { limits.Cooldown(capture.Target, spec.Kind, baseline: false), limits.Cooldown(capture.Target, spec.Kind, baseline: true) });
 
     /// <summary>
+    /// The capture's cooldown documents <paramref name="book"/> holds, into <paramref name="cooldowns"/> (cleared first):
+    /// none, for a capture the shared limits have not let in yet, so a sampled-out alert allocates nothing here.
+    /// </summary>
+    private void ReadCooldowns(PlannedCapture capture, Dictionary<string, LimitDocument> book, List<LimitDocument> cooldowns)
+    {
+        cooldowns.Clear();
+        foreach (var spec in capture.Specs)
+        {
+            if (book.GetValueOrDefault(limits.Cooldown(capture.Target, spec.Kind, baseline: false).StoreKey) is { } incident)
+            {
+                cooldowns.Add(incident);
+            }
+
+            if (capture.Baseline is not null && book.GetValueOrDefault(limits.Cooldown(capture.Target, spec.Kind, baseline: true).StoreKey) is { } own)
+            {
+                cooldowns.Add(own);
+            }
+        }
+    }
+
+    /// <summary>
     /// Decides in delivery order from what <paramref name="book"/> holds; a cooldown document not read yet counts as
     /// free (the caller reads it and decides again). Each admitted capture's reservations are added to the documents,
-    /// so later captures of the batch see them as the store will.
+    /// so later captures of the batch see them as the store will. Most alerts of a storm are refused by a full storm or
+    /// budget document, so that path allocates nothing per alert but its answer.
     /// </summary>
     private Plan Decide(IReadOnlyList<PlannedCapture> captures, Dictionary<string, LimitDocument> book, string decision, DateTimeOffset now)
     {
@@ -198,13 +226,16 @@ public sealed class CaptureAdmission(
         var plan = new Plan([], [], []);
         // A full storm or budget document refuses the rest of the delivery with the same words: word them once.
         var refusals = new Dictionary<LimitDocument, Lazy<string>>();
+        var cooldowns = new List<LimitDocument>();
+        var reservations = new List<(LimitDocument Document, string Key, DateTimeOffset Until)>();
+        var inFlight = book[limits.InFlight().StoreKey];
         foreach (var capture in captures)
         {
             var id = capture.CaptureId;
-            var (storm, budget, inFlight) = (book[limits.Storm(capture).StoreKey], book[limits.Budget(capture).StoreKey], book[limits.InFlight().StoreKey]);
-            var cooldowns = CooldownPolicies(capture).Select(p => book.GetValueOrDefault(p.StoreKey)).OfType<LimitDocument>().ToList();
-            var entries = new[] { storm, budget, inFlight }.Concat(cooldowns).Select(d => d.EntryOf(id)).OfType<LimitEntry>().ToList();
-            if (entries.Any(e => !e.Committed))
+            var (storm, budget) = (book[limits.Storm(capture).StoreKey], book[limits.Budget(capture).StoreKey]);
+            ReadCooldowns(capture, book, cooldowns);
+            var (held, pending) = HeldBy(id, storm, budget, inFlight, cooldowns);
+            if (pending)
             {
                 // Another instance is deciding this very alert right now.
                 plan.Busy.Add(capture);
@@ -215,12 +246,12 @@ public sealed class CaptureAdmission(
             {
                 // Let in by a decision that may have died before writing the manifest: the limits already count it,
                 // so it starts with the kinds its cooldowns hold — unless its manifest exists, which makes it a duplicate.
-                var held = capture.Specs.Where(spec => cooldowns.Any(d => d.EntryOf(id) is not null && d.Policy.StoreKey == CooldownKey(capture, spec))).ToList();
-                plan.Admitted.Add(new AdmittedCapture(capture, held.Count > 0 ? held : capture.Specs, []));
+                var kept = capture.Specs.Where(spec => cooldowns.Any(d => d.EntryOf(id) is not null && d.Policy.StoreKey == CooldownKey(capture, spec))).ToList();
+                plan.Admitted.Add(new AdmittedCapture(capture, kept.Count > 0 ? kept : capture.Specs, []));
                 continue;
             }
 
-            if (entries.Count > 0)
+            if (held)
             {
                 // Let in, and since ended (its in-flight slot is free): decided for good.
                 capture.MarkDuplicate();
@@ -228,105 +259,133 @@ public sealed class CaptureAdmission(
                 continue;
             }
 
-            var notes = new List<string>();
+            List<string>? notes = null;
             var refusedUntil = DateTimeOffset.MaxValue;
-            var allowed = new List<CaptureSpec>();
-            var reservations = new List<(LimitDocument Document, string Key, DateTimeOffset Until)>();
+            List<CaptureSpec>? allowed = null;
+            reservations.Clear();
             var busy = false;
-            foreach (var spec in capture.Specs)
+            for (var i = 0; i < capture.Specs.Count; i++)
             {
+                var spec = capture.Specs[i];
                 var incident = book.GetValueOrDefault(limits.Cooldown(capture.Target, spec.Kind, baseline: false).StoreKey);
+                string? note = null;
                 if (capture.Baseline is not null && incident?.Active.FirstOrDefault(e => e.Committed) is { } incidentHolder)
                 {
-                    notes.Add(CaptureLimits.IncidentRefusal(capture, spec.Kind, incidentHolder));
+                    note = CaptureLimits.IncidentRefusal(capture, spec.Kind, incidentHolder);
                     refusedUntil = Min(refusedUntil, incidentHolder.Until);
-                    continue;
                 }
-
-                // Baselines cool down on their own: a baseline must never keep an alert's capture from happening.
-                var cooldown = capture.Baseline is null ? incident : book.GetValueOrDefault(limits.Cooldown(capture.Target, spec.Kind, baseline: true).StoreKey);
-                var result = cooldown?.Check(id, id) ?? new LimitCheck(LimitOutcome.Fits, []);
-                busy |= result.Outcome == LimitOutcome.Busy;
-                if (result.Outcome == LimitOutcome.Refused)
+                else
                 {
-                    notes.Add(limits.CooldownRefusal(capture, spec.Kind, result.Holders[0]));
-                    refusedUntil = Min(refusedUntil, result.Holders[0].Until);
-                    continue;
-                }
-
-                allowed.Add(spec);
-                if (cooldown is not null)
-                {
-                    reservations.Add((cooldown, id, limits.CooldownUntil(capture, now)));
-                }
-            }
-
-            if (busy)
-            {
-                plan.Busy.Add(capture);
-                continue;
-            }
-
-            if (allowed.Count == 0)
-            {
-                plan.Skipped.Add(new SkippedCapture(capture, SkipCause.Cooldown, () => string.Join("; ", notes), notes, refusedUntil));
-                continue;
-            }
-
-            var steps = new (SkipCause Cause, LimitDocument Document, string Key, DateTimeOffset Until, Func<LimitCheck, string> Refusal)[]
-            {
-                (SkipCause.Storm, storm, CaptureLimits.TargetKey(capture.Target), limits.StormUntil(now), r => limits.StormRefusal(capture, r.Holders)),
-                (SkipCause.Budget, budget, id, limits.BudgetUntil(capture, now), r => limits.BudgetRefusal(capture, r.Holders)),
-                (SkipCause.InFlight, inFlight, id, CaptureLimits.InFlightUntil, _ => limits.InFlightRefusal()),
-            };
-            SkippedCapture? refused = null;
-            foreach (var (cause, document, key, until, refusal) in steps)
-            {
-                var result = document.Check(id, key);
-                if (result.Outcome == LimitOutcome.Busy)
-                {
-                    busy = true;
-                    break;
-                }
-
-                if (result.Outcome == LimitOutcome.Refused)
-                {
-                    // The in-flight cap frees a slot whenever any capture ends, so its refusal is not remembered.
-                    var standsUntil = cause == SkipCause.InFlight ? now : Min(refusedUntil, result.Holders.Min(h => h.Until));
-                    if (!refusals.TryGetValue(document, out var worded))
+                    // Baselines cool down on their own: a baseline must never keep an alert's capture from happening.
+                    var cooldown = capture.Baseline is null ? incident : book.GetValueOrDefault(limits.Cooldown(capture.Target, spec.Kind, baseline: true).StoreKey);
+                    var result = cooldown?.Check(id) ?? LimitCheck.Fits;
+                    busy |= result.Outcome == LimitOutcome.Busy;
+                    if (result.Outcome == LimitOutcome.Refused)
                     {
-                        var check = result;
-                        refusals[document] = worded = new Lazy<string>(() => refusal(check), LazyThreadSafetyMode.None);
+                        note = limits.CooldownRefusal(capture, spec.Kind, result.Holders[0]);
+                        refusedUntil = Min(refusedUntil, result.Holders[0].Until);
                     }
-
-                    refused = new SkippedCapture(capture, cause, notes.Count == 0 ? () => worded.Value : () => string.Join("; ", notes.Append(worded.Value)), notes, standsUntil);
-                    break;
+                    else if (cooldown is not null)
+                    {
+                        reservations.Add((cooldown, id, limits.CooldownUntil(capture, now)));
+                    }
                 }
 
-                reservations.Add((document, key, until));
+                if (note is not null)
+                {
+                    (notes ??= []).Add(note);
+                    allowed ??= [.. capture.Specs.Take(i)];
+                }
+                else
+                {
+                    allowed?.Add(spec);
+                }
             }
 
             if (busy)
             {
                 plan.Busy.Add(capture);
+                continue;
             }
-            else if (refused is not null)
+
+            if (allowed is { Count: 0 })
             {
-                plan.Skipped.Add(refused);
+                plan.Skipped.Add(new SkippedCapture(capture, SkipCause.Cooldown, null, notes!, refusedUntil));
+                continue;
+            }
+
+            var stormKey = CaptureLimits.TargetKey(capture.Target);
+            var (outcome, cause, limit) = (storm.Check(stormKey), SkipCause.Storm, storm);
+            if (outcome.Outcome == LimitOutcome.Fits)
+            {
+                (outcome, cause, limit) = (budget.Check(id), SkipCause.Budget, budget);
+            }
+
+            if (outcome.Outcome == LimitOutcome.Fits)
+            {
+                (outcome, cause, limit) = (inFlight.Check(id), SkipCause.InFlight, inFlight);
+            }
+
+            if (outcome.Outcome == LimitOutcome.Busy)
+            {
+                plan.Busy.Add(capture);
+            }
+            else if (outcome.Outcome == LimitOutcome.Refused)
+            {
+                if (!refusals.TryGetValue(limit, out var worded))
+                {
+                    var (refusing, check, refusedBy) = (capture, outcome, cause);
+                    refusals[limit] = worded = new Lazy<string>(() => Refusal(refusedBy, refusing, check), LazyThreadSafetyMode.None);
+                }
+
+                // The in-flight cap frees a slot whenever any capture ends, so its refusal is not remembered.
+                var standsUntil = cause == SkipCause.InFlight ? now : Min(refusedUntil, outcome.Holders.Min(h => h.Until));
+                plan.Skipped.Add(new SkippedCapture(capture, cause, worded, (IReadOnlyList<string>?)notes ?? [], standsUntil));
             }
             else
             {
+                reservations.Add((storm, stormKey, limits.StormUntil(now)));
+                reservations.Add((budget, id, limits.BudgetUntil(capture, now)));
+                reservations.Add((inFlight, id, CaptureLimits.InFlightUntil));
                 foreach (var (document, key, until) in reservations)
                 {
                     document.Add(new LimitEntry(id, key, now, until, Committed: false, decision));
                 }
 
-                plan.Admitted.Add(new AdmittedCapture(capture, allowed, notes));
+                plan.Admitted.Add(new AdmittedCapture(capture, (IReadOnlyList<CaptureSpec>?)allowed ?? capture.Specs, (IReadOnlyList<string>?)notes ?? []));
             }
         }
 
         return plan;
     }
+
+    /// <summary>Whether the documents hold a reservation of the capture, and whether one of them is still pending.</summary>
+    private static (bool Held, bool Pending) HeldBy(string captureId, LimitDocument storm, LimitDocument budget, LimitDocument inFlight, List<LimitDocument> cooldowns)
+    {
+        var (held, pending) = (false, false);
+        Note(storm.EntryOf(captureId));
+        Note(budget.EntryOf(captureId));
+        Note(inFlight.EntryOf(captureId));
+        foreach (var cooldown in cooldowns)
+        {
+            Note(cooldown.EntryOf(captureId));
+        }
+
+        return (held, pending);
+
+        void Note(LimitEntry? entry)
+        {
+            held |= entry is not null;
+            pending |= entry is { Committed: false };
+        }
+    }
+
+    private string Refusal(SkipCause cause, PlannedCapture capture, LimitCheck check) => cause switch
+    {
+        SkipCause.Storm => limits.StormRefusal(capture, check.Holders),
+        SkipCause.Budget => limits.BudgetRefusal(capture, check.Holders),
+        _ => limits.InFlightRefusal(),
+    };
 
     /// <summary>
     /// Reserves in every document, then commits every document but the in-flight one, and that one last: a committed

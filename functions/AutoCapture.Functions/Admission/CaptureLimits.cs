@@ -41,7 +41,20 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
     public IEnumerable<LimitPolicy> SharedPolicies(PlannedCapture capture) => [Storm(capture), Budget(capture), InFlight()];
 
     /// <summary>The storm limit's key: the real target, so labels that only change how it is shown make no new target.</summary>
-    public static string TargetKey(CaptureTarget target) => $"{target.Process} at {new Uri(target.Collector).Authority}";
+    public static string TargetKey(CaptureTarget target)
+    {
+        if (!Authorities.TryGetValue(target.Collector, out var authority))
+        {
+            if (Authorities.Count >= MaxNamed)
+            {
+                Authorities.Clear();
+            }
+
+            authority = Authorities[target.Collector] = new Uri(target.Collector).Authority;
+        }
+
+        return $"{target.Process} at {authority}";
+    }
 
     public DateTimeOffset CooldownUntil(PlannedCapture capture, DateTimeOffset now) => now + (capture.Rule.Cooldown ?? Settings.Cooldown);
 
@@ -77,6 +90,8 @@ public sealed class CaptureLimits(StoreLimiter limiter, IOptions<AutoCaptureOpti
     private readonly ConcurrentDictionary<(string Collector, ProcessSelector Process, string Kind, bool Baseline), LimitPolicy> _cooldowns = new();
     private readonly ConcurrentDictionary<(string Rule, string Group, int Targets), LimitPolicy> _storms = new();
     private readonly ConcurrentDictionary<(string Rule, int Capacity), LimitPolicy> _budgets = new();
+
+    private static readonly ConcurrentDictionary<string, string> Authorities = new(StringComparer.Ordinal);
 
     private int _namedCount;
 

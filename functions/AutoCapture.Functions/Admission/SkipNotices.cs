@@ -55,7 +55,7 @@ public sealed class SkipNotices(StoreLimiter limiter, IOptions<AutoCaptureOption
 
         var identity = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{capture.Rule.Name}\n{capture.SkippedBy}")), 0, 16);
         var notice = await limiter.ReadAsync(new LimitPolicy($"{CaptureLimits.Prefix}notices/{identity}.json", 1), now, cancellationToken);
-        var check = notice.Check(capture.CaptureId, capture.CaptureId);
+        var check = notice.Check(capture.CaptureId);
         if (check.Outcome == LimitOutcome.Refused)
         {
             _toldUntil[told] = check.Holders.Min(h => h.Until);

@@ -63,7 +63,7 @@ public sealed class StoreLimiter(IArtifactStore store)
             var recheck = new LimitDocument(document.Policy, new StoreVersion<LimitState>(current, null), document.Now);
             foreach (var entry in document.Added)
             {
-                if (recheck.EntryOf(entry.CaptureId) is not null || recheck.Check(entry.CaptureId, entry.Key).Outcome != LimitOutcome.Fits)
+                if (recheck.EntryOf(entry.CaptureId) is not null || recheck.Check(entry.Key).Outcome != LimitOutcome.Fits)
                 {
                     fits = false;
                     return null;
@@ -145,6 +145,7 @@ public sealed class LimitDocument
     private int _liveAddedCount;
     private int _liveAddedKeysNotActive;
     private int _liveAddedKeysNotCommitted;
+    private LimitCheck? _refused;
 
     public LimitDocument(LimitPolicy policy, StoreVersion<LimitState> version, DateTimeOffset now)
     {
@@ -178,7 +179,8 @@ public sealed class LimitDocument
     /// <summary>The store's reservation of the capture, if it holds one (another instance deciding the same alert).</summary>
     public LimitEntry? EntryOf(string captureId) => _byCapture.GetValueOrDefault(captureId);
 
-    public LimitCheck Check(string captureId, string key)
+    /// <summary>Whether one more reservation under <paramref name="key"/> fits.</summary>
+    public LimitCheck Check(string key)
     {
         // A reservation whose hold ends at once (a zero cooldown) holds nothing, even within one decision.
         if (Policy.DistinctKeys && (_activeKeys.Contains(key) || _liveAddedKeys.Contains(key)))
@@ -189,7 +191,8 @@ public sealed class LimitDocument
         var committed = Policy.DistinctKeys ? _committedKeys.Count + _liveAddedKeysNotCommitted : _committedCount + _liveAddedCount;
         if (committed >= Policy.Capacity)
         {
-            return new(LimitOutcome.Refused, [.. Active.Where(e => e.Committed), .. _added.Where(e => e.Until > Now)]);
+            // A full document refuses every further alert of a delivery with the same holders: listed once.
+            return _refused ??= new(LimitOutcome.Refused, [.. Active.Where(e => e.Committed), .. _added.Where(e => e.Until > Now)]);
         }
 
         var all = Policy.DistinctKeys ? _activeKeys.Count + _liveAddedKeysNotActive : Active.Count + _liveAddedCount;
@@ -199,6 +202,7 @@ public sealed class LimitDocument
     public void Add(LimitEntry entry)
     {
         _added.Add(entry);
+        _refused = null;
         if (entry.Until <= Now)
         {
             return;
@@ -216,6 +220,7 @@ public sealed class LimitDocument
     public void Reset()
     {
         _added.Clear();
+        _refused = null;
         _liveAddedKeys.Clear();
         _liveAddedCount = 0;
         _liveAddedKeysNotActive = 0;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using AutoCapture.Core.Alerts;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Security;
@@ -83,25 +84,37 @@ public sealed class RouteStage(CurrentRules rules, IOptions<AutoCaptureOptions> 
     /// <summary>Whether requests may be sent to the target's collector (baselines are checked here too).</summary>
     public bool IsAllowed(CaptureTarget target, out string error)
     {
-        error = string.Empty;
-        var address = new Uri(target.Collector);
-        if (AllowedAddress.IsLinkLocalOrMetadata(address))
+        // Every alert of a delivery usually names the same few collectors: each is judged once. The verdict depends
+        // only on the address and the allow-list, which is fixed for the app's life.
+        if (!_verdicts.TryGetValue(target.Collector, out var verdict))
         {
-            if (_allowedCollectors.Any(entry => entry.Names(address)))
+            if (_verdicts.Count >= MaxVerdicts)
             {
-                return true;
+                _verdicts.Clear();
             }
 
-            error = $"collector {address.Authority} is a link-local or cloud metadata address; only an AutoCapture:Collector:AllowedCollectors entry naming it allows it";
-            return false;
+            verdict = _verdicts[target.Collector] = Judge(new Uri(target.Collector));
         }
 
-        if (_allowedCollectors.Count == 0 || _allowedCollectors.Any(entry => entry.Allows(address)))
+        error = verdict ?? string.Empty;
+        return verdict is null;
+    }
+
+    private const int MaxVerdicts = 10_000;
+    private readonly ConcurrentDictionary<string, string?> _verdicts = new(StringComparer.Ordinal);
+
+    /// <summary>Null when the collector is allowed, else why not.</summary>
+    private string? Judge(Uri address)
+    {
+        if (AllowedAddress.IsLinkLocalOrMetadata(address))
         {
-            return true;
+            return _allowedCollectors.Any(entry => entry.Names(address))
+                ? null
+                : $"collector {address.Authority} is a link-local or cloud metadata address; only an AutoCapture:Collector:AllowedCollectors entry naming it allows it";
         }
 
-        error = $"collector {address.Authority} is not in AutoCapture:Collector:AllowedCollectors";
-        return false;
+        return _allowedCollectors.Count == 0 || _allowedCollectors.Any(entry => entry.Allows(address))
+            ? null
+            : $"collector {address.Authority} is not in AutoCapture:Collector:AllowedCollectors";
     }
 }

@@ -23,7 +23,7 @@ public sealed class StoreLimiterTests : IDisposable
     {
         var at = _now + (offset ?? TimeSpan.Zero);
         var document = await _limiter.ReadAsync(policy, at, CancellationToken.None);
-        var check = document.Check(id, key ?? id);
+        var check = document.Check(key ?? id);
         if (check.Outcome == LimitOutcome.Fits)
         {
             document.Add(new LimitEntry(id, key ?? id, at, at + (hold ?? TimeSpan.FromHours(1)), Committed: false));
@@ -62,7 +62,7 @@ public sealed class StoreLimiterTests : IDisposable
         var stale = await _limiter.ReadAsync(policy, _now, CancellationToken.None);
         await Take(policy, "other");
 
-        Assert.Equal(LimitOutcome.Fits, stale.Check("mine", "mine").Outcome);
+        Assert.Equal(LimitOutcome.Fits, stale.Check("mine").Outcome);
         stale.Add(new LimitEntry("mine", "mine", _now, _now.AddHours(1), Committed: false));
         Assert.False(await _limiter.ReserveAsync(stale, CancellationToken.None));
 
@@ -77,11 +77,11 @@ public sealed class StoreLimiterTests : IDisposable
         var document = await _limiter.ReadAsync(policy, _now, CancellationToken.None);
         foreach (var id in new[] { "a", "b", "c" })
         {
-            Assert.Equal(LimitOutcome.Fits, document.Check(id, id).Outcome);
+            Assert.Equal(LimitOutcome.Fits, document.Check(id).Outcome);
             document.Add(new LimitEntry(id, id, _now, _now.AddHours(1), Committed: false));
         }
 
-        Assert.Equal(LimitOutcome.Refused, document.Check("d", "d").Outcome);
+        Assert.Equal(LimitOutcome.Refused, document.Check("d").Outcome);
         Assert.True(await _limiter.ReserveAsync(document, CancellationToken.None));
         Assert.True(await _limiter.CommitAsync(document, CancellationToken.None));
 
@@ -122,7 +122,7 @@ public sealed class StoreLimiterTests : IDisposable
         var document = await _limiter.ReadAsync(new LimitPolicy("state/limits/cooldown.json", 1), _now, CancellationToken.None);
         document.Add(new LimitEntry("a", "a", _now, _now, Committed: false));
 
-        Assert.Equal(LimitOutcome.Fits, document.Check("b", "b").Outcome);
+        Assert.Equal(LimitOutcome.Fits, document.Check("b").Outcome);
     }
 
     [Fact]
