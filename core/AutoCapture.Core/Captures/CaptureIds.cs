@@ -22,9 +22,19 @@ public static partial class CaptureIds
 
     public static string ForAlertInstance(string rule, Alert alert)
     {
+        // Derived for every alert of every delivery: hashed from a stack buffer when it fits, as most identities do.
         var identity = $"{alert.Source}\n{rule}\n{alert.InstanceId}";
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(identity));
-        return $"{alert.StartsAt.UtcDateTime:yyyyMMdd}-{Convert.ToHexStringLower(hash, 0, 8)}";
+        var length = Encoding.UTF8.GetMaxByteCount(identity.Length);
+        var rented = length > 1024 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> utf8 = rented ?? stackalloc byte[length];
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(identity, utf8)], hash);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{alert.StartsAt.UtcDateTime:yyyyMMdd}-{Convert.ToHexStringLower(hash[..8])}");
     }
 
     public static string NewRandom(DateTimeOffset now) =>

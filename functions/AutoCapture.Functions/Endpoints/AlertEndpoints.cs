@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AutoCapture.Core.Alerts;
 using AutoCapture.Core.Storage;
 using AutoCapture.Functions.Admission;
 using AutoCapture.Functions.Pipeline;
@@ -67,21 +68,40 @@ public sealed record WebhookAnswer(int Started, IReadOnlyList<WebhookAnswer.Aler
             return answered;
         }
 
-        var byAlert = context.Captures.ToLookup(c => c.Alert, ReferenceEqualityComparer.Instance);
-        var alerts = context.Alerts.Select(alert => new AlertAnswer(
-            alert.Name,
-            alert.Fingerprint,
-            alert.Status.ToString().ToLowerInvariant(),
-            byAlert[alert].Select(c => new CaptureAnswer(
+        var byAlert = new Dictionary<Alert, List<CaptureAnswer>>(ReferenceEqualityComparer.Instance);
+        foreach (var c in context.Captures)
+        {
+            if (!byAlert.TryGetValue(c.Alert, out var answers))
+            {
+                byAlert[c.Alert] = answers = new List<CaptureAnswer>(1);
+            }
+
+            answers.Add(new CaptureAnswer(
                 c.CaptureId,
                 c.Rule.Name,
                 c.Target.ToString(),
-                c.Decision.ToString().ToLowerInvariant(),
-                c.Specs.Select(s => s.Kind).ToList(),
-                c.Reason ?? (c.Notes.Count > 0 ? string.Join("; ", c.Notes) : null))).ToList(),
-            context.AlertNotes.GetValueOrDefault(alert))).ToList();
+                Lowercase(c.Decision),
+                c.Specs.ConvertAll(s => s.Kind),
+                c.Reason ?? (c.Notes.Count > 0 ? string.Join("; ", c.Notes) : null)));
+        }
+
+        var alerts = context.Alerts.ConvertAll(alert => new AlertAnswer(
+            alert.Name,
+            alert.Fingerprint,
+            alert.Status == AlertStatus.Firing ? "firing" : "resolved",
+            byAlert.GetValueOrDefault(alert) ?? [],
+            context.AlertNotes.GetValueOrDefault(alert)));
         return new WebhookAnswer(context.Captures.Count(c => c.Decision == CaptureDecision.Started), alerts);
     }
+
+    // Written for every capture of every delivery: constants, not a lowered copy of the enum's name each time.
+    private static string Lowercase(CaptureDecision decision) => decision switch
+    {
+        CaptureDecision.Proceeding => "proceeding",
+        CaptureDecision.Started => "started",
+        CaptureDecision.Duplicate => "duplicate",
+        _ => "skipped",
+    };
 }
 
 /// <summary>Source-generated: the answer is written for every delivery, so it skips reflection.</summary>

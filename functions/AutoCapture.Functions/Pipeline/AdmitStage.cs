@@ -18,18 +18,33 @@ public sealed class AdmitStage(CaptureAdmission admission, ILogger<AdmitStage> l
             WebhookMetrics.Decided(capture);
         }
 
-        var started = context.Captures.Where(c => c.Decision == CaptureDecision.Started).Select(c => c.CaptureId).ToList();
-        var skipped = context.Captures.Where(c => c.Decision == CaptureDecision.Skipped)
-            .GroupBy(c => c.SkippedBy)
-            .Select(g => $"{g.Key.ToString()!.ToLowerInvariant()} {g.Count()}");
+        var started = new List<string>();
+        var duplicates = 0;
+        var skippedBy = new SortedDictionary<SkipCause, int>();
+        foreach (var capture in context.Captures)
+        {
+            switch (capture.Decision)
+            {
+                case CaptureDecision.Started:
+                    started.Add(capture.CaptureId);
+                    break;
+                case CaptureDecision.Duplicate:
+                    duplicates++;
+                    break;
+                case CaptureDecision.Skipped when capture.SkippedBy is { } cause:
+                    skippedBy[cause] = skippedBy.GetValueOrDefault(cause) + 1;
+                    break;
+            }
+        }
+
         logger.LogInformation(
             "Delivery from {Source}: {Alerts} alerts, {Planned} captures planned: {Started} started, {Duplicates} duplicates, skipped by {Skipped}; started {CaptureIds}",
             context.Source,
             context.Alerts.Count,
             context.Captures.Count,
             started.Count,
-            context.Captures.Count(c => c.Decision == CaptureDecision.Duplicate),
-            string.Join(", ", skipped.DefaultIfEmpty("none")),
+            duplicates,
+            skippedBy.Count == 0 ? "none" : string.Join(", ", skippedBy.Select(s => $"{s.Key.ToString().ToLowerInvariant()} {s.Value}")),
             started);
     }
 }

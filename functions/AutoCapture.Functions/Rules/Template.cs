@@ -125,46 +125,18 @@ public sealed partial class Template
     /// <summary>Renders against an alert; a missing value without a default is an error naming it.</summary>
     public bool TryRender(Alert alert, out string value, out string error)
     {
+        // Most templates are one placeholder ("{{ labels.pod }}"): its value is the result, with no builder to fill.
+        if (_segments.Count == 1)
+        {
+            return TryResolve(_segments[0], alert, out value, out error);
+        }
+
         var builder = new StringBuilder();
         foreach (var segment in _segments)
         {
-            if (segment.Expression is null)
-            {
-                builder.Append(segment.Literal);
-                continue;
-            }
-
-            var expression = segment.Expression;
-            var resolved = expression.Scope switch
-            {
-                "labels" => alert.Labels.GetValueOrDefault(expression.Name!),
-                "annotations" => alert.Annotations.GetValueOrDefault(expression.Name!),
-                _ => expression.Name == "name" ? alert.Name : alert.Fingerprint,
-            };
-            foreach (var (filter, argument) in expression.Filters)
-            {
-                if (filter == "host" && !string.IsNullOrEmpty(resolved))
-                {
-                    // Label values are attacker-controlled: whatever is not a plain host name or IP is refused, not
-                    // passed on, so "10.0.0.1:22#" cannot smuggle a port, path or fragment into the address it fills.
-                    resolved = HostOf(resolved);
-                    if (resolved is null)
-                    {
-                        value = string.Empty;
-                        error = $"{expression.Describe()} on alert {alert.Name} has no plain host name or IP address for '| host'";
-                        return false;
-                    }
-                }
-                else if (filter == "default" && string.IsNullOrEmpty(resolved))
-                {
-                    resolved = argument;
-                }
-            }
-
-            if (string.IsNullOrEmpty(resolved))
+            if (!TryResolve(segment, alert, out var resolved, out error))
             {
                 value = string.Empty;
-                error = $"{expression.Describe()} is not set on alert {alert.Name}";
                 return false;
             }
 
@@ -173,6 +145,51 @@ public sealed partial class Template
 
         value = builder.ToString();
         error = string.Empty;
+        return true;
+    }
+
+    private static bool TryResolve(Segment segment, Alert alert, out string value, out string error)
+    {
+        value = string.Empty;
+        error = string.Empty;
+        if (segment.Expression is not { } expression)
+        {
+            value = segment.Literal!;
+            return true;
+        }
+
+        var resolved = expression.Scope switch
+        {
+            "labels" => alert.Labels.GetValueOrDefault(expression.Name!),
+            "annotations" => alert.Annotations.GetValueOrDefault(expression.Name!),
+            _ => expression.Name == "name" ? alert.Name : alert.Fingerprint,
+        };
+        foreach (var (filter, argument) in expression.Filters)
+        {
+            if (filter == "host" && !string.IsNullOrEmpty(resolved))
+            {
+                // Label values are attacker-controlled: whatever is not a plain host name or IP is refused, not
+                // passed on, so "10.0.0.1:22#" cannot smuggle a port, path or fragment into the address it fills.
+                resolved = HostOf(resolved);
+                if (resolved is null)
+                {
+                    error = $"{expression.Describe()} on alert {alert.Name} has no plain host name or IP address for '| host'";
+                    return false;
+                }
+            }
+            else if (filter == "default" && string.IsNullOrEmpty(resolved))
+            {
+                resolved = argument;
+            }
+        }
+
+        if (string.IsNullOrEmpty(resolved))
+        {
+            error = $"{expression.Describe()} is not set on alert {alert.Name}";
+            return false;
+        }
+
+        value = resolved;
         return true;
     }
 
