@@ -32,9 +32,10 @@ internal static class AckServers
     public static async Task<int> RunAsync(string mode, int port, string root)
     {
         Directory.CreateDirectory(root);
+        using var azurite = mode == "autocapture-azurite" ? await LocalAzurite.StartAsync() : null;
         var app = mode switch
         {
-            "autocapture" => AutoCapture(port, root),
+            "autocapture" or "autocapture-azurite" => AutoCapture(port, root, azurite),
             "bare" => Bare(port),
             _ => throw new ArgumentException($"unknown mode {mode}"),
         };
@@ -42,12 +43,25 @@ internal static class AckServers
         return 0;
     }
 
-    private static WebApplication AutoCapture(int port, string root)
+    private static WebApplication AutoCapture(int port, string root, LocalAzurite? azurite)
     {
         var rules = Path.Combine(root, "rules.yaml");
         File.WriteAllText(rules, Rules);
         var settings = WebhookSettings(rules, root);
+        if (azurite is not null)
+        {
+            UseAzurite(settings, azurite, "ack");
+        }
+
         return WebhookApp.Create(["--urls", $"http://127.0.0.1:{port}"], b => b.Configuration.AddInMemoryCollection(settings));
+    }
+
+    /// <summary>Points the settings' store at a container of the benchmark's own Azurite.</summary>
+    public static void UseAzurite(Dictionary<string, string?> settings, LocalAzurite azurite, string container)
+    {
+        settings["AutoCapture:Store:Kind"] = "azureblob";
+        settings["AutoCapture:Store:ConnectionString"] = azurite.ConnectionString;
+        settings["AutoCapture:Store:Container"] = container;
     }
 
     /// <summary>The webhook app as both webhook benchmarks run it: folder store under <paramref name="root"/>, every log below Error off.</summary>

@@ -24,7 +24,7 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage:
-          autocapture-benchmarks ack-server <autocapture|bare> <port> <scratch-dir>
+          autocapture-benchmarks ack-server <autocapture|autocapture-azurite|bare> <port> <scratch-dir>
           autocapture-benchmarks alert-payload <alerts>     (writes an Alertmanager payload to stdout)
           autocapture-benchmarks admission-ops <scratch-dir> [alerts (100)]
           autocapture-benchmarks storm <deliveries> <concurrency> <scratch-dir> [folder|azurite]

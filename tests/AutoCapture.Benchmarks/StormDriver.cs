@@ -44,9 +44,7 @@ internal static class StormDriver
         var settings = AckServers.WebhookSettings(rules, root);
         if (azurite is not null)
         {
-            settings["AutoCapture:Store:Kind"] = "azureblob";
-            settings["AutoCapture:Store:ConnectionString"] = azurite.ConnectionString;
-            settings["AutoCapture:Store:Container"] = "storm";
+            AckServers.UseAzurite(settings, azurite, "storm");
         }
 
         CountingStore? counting = null;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Ack latency and throughput of the webhook for a 100-alert Alertmanager payload at 16 connections, side by side
-# with a bare ASP.NET endpoint that only parses the payload (the floor), in the same run. Needs wrk (apt-get install wrk).
+# with a bare ASP.NET endpoint that only parses the payload (the floor), in the same run; fresh deliveries also with the
+# store on Azurite (tests/tools, installed by tests/setup). Needs wrk (apt-get install wrk).
 # Usage: tests/AutoCapture.Benchmarks/ack-latency.sh [duration-seconds=20]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,7 +40,7 @@ run() { # run <name> <mode> <lua>
   local port=$((20000 + RANDOM % 20000))
   "$bench" ack-server "$2" "$port" "$work/$1" >/dev/null &
   local pid=$!
-  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
   # Warm up (JIT, first manifests), then measure.
   wrk -t2 -c16 -d3s -s "$3" "http://127.0.0.1:$port/api/alerts/alertmanager" >/dev/null
   echo "== $1"
@@ -50,3 +51,4 @@ run() { # run <name> <mode> <lua>
 run bare bare "$work/repeat.lua"
 run autocapture-repeats autocapture "$work/repeat.lua"
 run autocapture-fresh autocapture "$work/fresh.lua"
+run autocapture-fresh-azurite autocapture-azurite "$work/fresh.lua"
