@@ -50,7 +50,21 @@ public static class AlertEndpoints
             return RequestBodies.Error(StatusCodes.Status503ServiceUnavailable, $"the store is unavailable, so the alert was not accepted; send it again: {e.Message}");
         }
 
-        return Results.Json(WebhookAnswer.From(context), WebhookAnswerJson.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);
+        return context.AnswerJson is { } json
+            ? new AcceptedJson(json)
+            : Results.Json(WebhookAnswer.From(context), WebhookAnswerJson.Default.WebhookAnswer, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>A 202 whose JSON body was serialized before (a remembered answer).</summary>
+    private sealed class AcceptedJson(byte[] json) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status202Accepted;
+            httpContext.Response.ContentType = "application/json; charset=utf-8";
+            httpContext.Response.ContentLength = json.Length;
+            return httpContext.Response.Body.WriteAsync(json).AsTask();
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Text.Json;
 using AutoCapture.Functions.Admission;
 using AutoCapture.Functions.Endpoints;
 using AutoCapture.Functions.Hosting;
@@ -19,14 +20,15 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
 
-    /// <summary>About 200 bytes each: 100,000 alert answers stay near 20 MB.</summary>
-    public const int MaxAlerts = 100_000;
+    /// <summary>About 700 bytes each (the answer and its JSON): 50,000 alert answers stay near 35 MB.</summary>
+    public const int MaxAlerts = 50_000;
 
     private readonly ConcurrentDictionary<(string Source, UInt128 Body), Remembered> _answers = new();
     private int _alerts;
 
     /// <param name="Summary">The decisions as the delivery's log line words them, worded once rather than on every repeat.</param>
-    private sealed record Remembered(WebhookAnswer Answer, IReadOnlyList<(CaptureDecision Decision, SkipCause? Cause, int Count)> Decisions, string Summary, RuleSet Rules, DateTimeOffset Until);
+    /// <param name="Json">The answer as sent: a repeat writes these bytes, since serializing the answer was most of its cost.</param>
+    private sealed record Remembered(WebhookAnswer Answer, byte[] Json, IReadOnlyList<(CaptureDecision Decision, SkipCause? Cause, int Count)> Decisions, string Summary, RuleSet Rules, DateTimeOffset Until);
 
     /// <summary>Answers the delivery from memory when its body was answered before, all from memory.</summary>
     public bool TryAnswer(WebhookContext context, ReadOnlyMemory<byte> body)
@@ -40,6 +42,7 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
         }
 
         context.Answer = remembered.Answer;
+        context.AnswerJson = remembered.Json;
         foreach (var (decision, cause, count) in remembered.Decisions)
         {
             WebhookMetrics.Decided(decision, cause, count);
@@ -74,8 +77,9 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
             .Min();
         var decisions = context.Captures.GroupBy(c => (c.Decision, c.SkippedBy)).Select(g => (g.Key.Decision, g.Key.SkippedBy, g.Count())).ToList();
         context.Answer = WebhookAnswer.From(context);
+        context.AnswerJson = JsonSerializer.SerializeToUtf8Bytes(context.Answer, WebhookAnswerJson.Default.WebhookAnswer);
         var summary = string.Join(", ", decisions.Select(d => $"{d.Item3} {(d.SkippedBy is { } cause ? $"skipped by {cause.ToString().ToLowerInvariant()}" : d.Decision.ToString().ToLowerInvariant())}").DefaultIfEmpty("none"));
-        if (!_answers.TryAdd((context.Source, context.BodyHash), new Remembered(context.Answer, decisions, summary, context.Rules!, until)))
+        if (!_answers.TryAdd((context.Source, context.BodyHash), new Remembered(context.Answer, context.AnswerJson, decisions, summary, context.Rules!, until)))
         {
             Interlocked.Add(ref _alerts, -context.Alerts.Count);
         }

@@ -46,6 +46,9 @@ public sealed class WebhookContext(
 
     /// <summary>The answer, when an earlier delivery of the same body already decided it; no later stage runs then.</summary>
     public Endpoints.WebhookAnswer? Answer { get; set; }
+
+    /// <summary>The answer's JSON when <see cref="RepeatAnswers"/> keeps it: written as it is, not serialized again.</summary>
+    public byte[]? AnswerJson { get; set; }
 }
 
 /// <summary>The request cannot be accepted; the status and message go back to the sender as they are.</summary>
