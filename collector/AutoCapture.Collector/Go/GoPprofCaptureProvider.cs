@@ -49,17 +49,22 @@ public sealed class GoPprofCaptureProvider(string kind, GoProfileSource source) 
             throw new CaptureFailedException($"the {kind} profile cannot be read: {e.Message}", e);
         }
 
-        var summary = new CaptureSummary { Profiles = new Dictionary<string, PprofSummary> { [kind] = PprofSummarizer.Summarize(profile) } };
+        var goCode = GoOwnCode.FromFiles(profile.FunctionNames.Zip(profile.FunctionFiles));
+        var summary = new CaptureSummary
+        {
+            Profiles = new Dictionary<string, PprofSummary> { [kind] = PprofSummarizer.Summarize(profile) },
+            GoLibraries = goCode.Libraries,
+        };
         return kind switch
         {
-            CaptureKinds.Cpu => summary with { Cpu = CpuSection(profile) },
+            CaptureKinds.Cpu => summary with { Cpu = CpuSection(profile, goCode) },
             CaptureKinds.Heap => summary with { Heap = HeapSection(profile) },
             _ => summary,
         };
     }
 
     // Ranked by sample count, like the .NET cpu section: each sample is one period of CPU time.
-    private static CpuProfileSummary CpuSection(PprofProfile profile)
+    private static CpuProfileSummary CpuSection(PprofProfile profile, GoOwnCode goCode)
     {
         var samples = profile.FindSampleType("samples") is >= 0 ? "samples" : null;
         var counted = PprofSummarizer.Summarize(profile, samples);
@@ -70,7 +75,7 @@ public sealed class GoPprofCaptureProvider(string kind, GoProfileSource source) 
             counted.TopFlat.Select(f => new FrameStat(f.Function, f.Value, f.Percent)).ToList(),
             counted.TopCum.Select(f => new FrameStat(f.Function, f.Value, f.Percent)).ToList())
         {
-            TopOwn = PprofSummarizer.TopOwn(profile, samples, OwnCode.IsOwnGoFrame, OwnCode.IsGoProfilerFrame),
+            TopOwn = PprofSummarizer.TopOwn(profile, samples, goCode.IsOwn, OwnCode.IsGoProfilerFrame),
             OnCpuSeconds = counted.PeriodUnit == "nanoseconds" ? counted.Total * counted.Period / 1e9 : null,
         };
     }

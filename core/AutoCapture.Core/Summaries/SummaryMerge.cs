@@ -12,6 +12,9 @@ public static class SummaryMerge
         Counters = right.Counters ?? left.Counters,
         Dump = right.Dump ?? left.Dump,
         Profiles = MergeProfiles(left.Profiles, right.Profiles),
+        GoLibraries = left.GoLibraries is null || right.GoLibraries is null
+            ? right.GoLibraries ?? left.GoLibraries
+            : [.. left.GoLibraries.Union(right.GoLibraries, StringComparer.Ordinal).Order(StringComparer.Ordinal)],
     };
 
     private static Dictionary<string, PprofSummary>? MergeProfiles(
