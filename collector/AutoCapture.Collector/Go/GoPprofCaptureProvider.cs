@@ -31,13 +31,15 @@ public sealed class GoPprofCaptureProvider(string kind, GoProfileSource source) 
         await source.FetchAsync(context.Process, request, path, cancellationToken);
 
         var data = await File.ReadAllBytesAsync(path, cancellationToken);
-        var summary = await CaptureSteps.AnalyseAsync($"{kind}.pb.gz", () => Summarize(kind, data), cancellationToken);
+        var mainModule = GoBuildInfo.MainModuleOf(context.Process);
+        var summary = await CaptureSteps.AnalyseAsync($"{kind}.pb.gz", () => Summarize(kind, data, mainModule), cancellationToken);
         await context.Artifacts.UploadAsync(path, kind, "application/octet-stream", cancellationToken);
         return summary;
     }
 
     /// <summary>Parses and summarises a served profile; input that is not one fails the capture with the reason.</summary>
-    internal static CaptureSummary Summarize(string kind, byte[] data)
+    /// <param name="mainModule">The target's main module from its build information, when known.</param>
+    internal static CaptureSummary Summarize(string kind, byte[] data, string? mainModule)
     {
         PprofProfile profile;
         try
@@ -49,11 +51,12 @@ public sealed class GoPprofCaptureProvider(string kind, GoProfileSource source) 
             throw new CaptureFailedException($"the {kind} profile cannot be read: {e.Message}", e);
         }
 
-        var goCode = GoOwnCode.FromFiles(profile.FunctionNames.Zip(profile.FunctionFiles));
+        var goCode = GoOwnCode.FromFiles(profile.FunctionNames.Zip(profile.FunctionFiles), mainModule);
         var summary = new CaptureSummary
         {
             Profiles = new Dictionary<string, PprofSummary> { [kind] = PprofSummarizer.Summarize(profile) },
             GoLibraries = goCode.Libraries,
+            GoMainModule = mainModule,
         };
         return kind switch
         {

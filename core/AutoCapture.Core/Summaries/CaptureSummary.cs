@@ -22,6 +22,9 @@ public sealed record CaptureSummary
     /// Null when none were seen, and in summaries written before it: names alone decide.
     /// </summary>
     public IReadOnlyList<string>? GoLibraries { get; init; }
+
+    /// <summary>Go: the main module's path from the binary's build information, when the collector could read it.</summary>
+    public string? GoMainModule { get; init; }
 }
 
 /// <param name="Frame">A method (or function) name, fully qualified as the runtime reports it.</param>

@@ -42,7 +42,8 @@ public static class OwnCode
     /// </summary>
     /// <remarks>
     /// A main module whose own path has no dot (<c>module myapp</c>) looks like the standard library from its names and,
-    /// built with -trimpath, from its paths too: its packages other than <c>main</c> count as the standard library's.
+    /// built with -trimpath, from its paths too: its packages other than <c>main</c> count as the standard library's
+    /// here, and as its own only where the binary's build information named the main module.
     /// </remarks>
     public static GoCodeOrigin? GoOrigin(string package, string? file)
     {

@@ -15,6 +15,7 @@ public static class SummaryMerge
         GoLibraries = left.GoLibraries is null || right.GoLibraries is null
             ? right.GoLibraries ?? left.GoLibraries
             : [.. left.GoLibraries.Union(right.GoLibraries, StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+        GoMainModule = right.GoMainModule ?? left.GoMainModule,
     };
 
     private static Dictionary<string, PprofSummary>? MergeProfiles(

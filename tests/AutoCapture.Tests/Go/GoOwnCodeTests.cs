@@ -68,7 +68,7 @@ public sealed class GoOwnCodeTests : IDisposable
             (Caller, "/src/gotarget/vendored.go"),
             (Leaf, "/usr/lib/go-1.19/src/crypto/sha256/sha256block_amd64.s"),
             ("github.com/unseen/lib.F", null),
-        ]);
+        ], mainModule: null);
 
         Assert.Equal([Library], code.Libraries);
         Assert.False(code.IsOwn(LibraryFunction));
@@ -76,13 +76,43 @@ public sealed class GoOwnCodeTests : IDisposable
         Assert.False(code.IsOwn(Leaf));
         Assert.True(code.IsOwn(Caller));
         Assert.True(code.IsOwn("github.com/unseen/lib.F"));
-        Assert.Null(GoOwnCode.FromFiles([(Caller, "/src/gotarget/vendored.go")]).Libraries);
+        Assert.Null(GoOwnCode.FromFiles([(Caller, "/src/gotarget/vendored.go")], null).Libraries);
+    }
+
+    [Fact]
+    public void With_the_main_module_from_build_information_own_code_is_its_packages_whatever_their_names()
+    {
+        var code = GoOwnCode.FromFiles([
+            ("gotarget/internal/ledger.Post", "gotarget/internal/ledger/post.go"),
+            ("gotarget/tools.Lint", "/src/gotarget/vendor/gotarget/tools/lint.go"),
+        ], mainModule: "gotarget");
+
+        Assert.Equal(["gotarget/tools"], code.Libraries);
+        Assert.True(code.IsOwn("gotarget/internal/ledger.Post"));
+        Assert.True(code.IsOwn("main.main"));
+        Assert.False(code.IsOwn("gotarget/tools.Lint"));
+        Assert.False(code.IsOwn("gotargetx/lib.F"));
+        Assert.False(code.IsOwn("github.com/unseen/lib.F"));
+        Assert.False(code.IsOwn("runtime.gopark"));
+    }
+
+    [Fact]
+    public void Build_information_is_read_only_from_a_go_binary()
+    {
+        var notElf = Path.Combine(directory, "script.sh");
+        File.WriteAllText(notElf, "#!/bin/sh\nexit 0\n");
+
+        Assert.Null(GoBuildInfo.MainModule(notElf));
+        Assert.Null(GoBuildInfo.MainModule(Path.Combine(directory, "missing")));
+        // This test's own process is an ELF binary, but .NET's, with no Go build information.
+        Assert.Null(GoBuildInfo.MainModule("/proc/self/exe"));
+        Assert.Null(GoBuildInfo.MainModuleOf(new ResolvedProcess(0, "127.0.0.1:6060", null, "http://127.0.0.1:6060")));
     }
 
     [Fact]
     public void A_cpu_profile_hot_in_a_vendored_library_leads_with_the_own_caller_and_summary_json_reads_it_the_same()
     {
-        var summary = GoPprofCaptureProvider.Summarize(CaptureKinds.Cpu, VendoredCpuProfile(VendoredFile));
+        var summary = GoPprofCaptureProvider.Summarize(CaptureKinds.Cpu, VendoredCpuProfile(VendoredFile), null);
 
         Assert.Equal([Library], summary.GoLibraries);
         Assert.Equal((Caller, Leaf), (summary.Cpu!.TopOwn![0].Frame, summary.Cpu.TopOwn[0].Leaf));
@@ -95,7 +125,7 @@ public sealed class GoOwnCodeTests : IDisposable
     [Fact]
     public void Without_paths_that_show_a_dependency_a_library_named_like_an_application_still_counts_as_own()
     {
-        var summary = GoPprofCaptureProvider.Summarize(CaptureKinds.Cpu, VendoredCpuProfile("/src/gotarget/plantedlib/plantedlib.go"));
+        var summary = GoPprofCaptureProvider.Summarize(CaptureKinds.Cpu, VendoredCpuProfile("/src/gotarget/plantedlib/plantedlib.go"), null);
 
         Assert.Null(summary.GoLibraries);
         Assert.Equal(LibraryFunction, summary.Cpu!.TopOwn![0].Frame);
@@ -107,7 +137,7 @@ public sealed class GoOwnCodeTests : IDisposable
         var path = Path.Combine(directory, "goroutines.txt");
         File.WriteAllText(path, VendoredDump(3));
 
-        var summary = GoGoroutinesCaptureProvider.Summarize(path);
+        var summary = GoGoroutinesCaptureProvider.Summarize(path, null);
 
         Assert.Equal([Library], summary.GoLibraries);
         Assert.Equal("3 of 3 goroutines are in sync.Cond.Wait under main.plantedPoolUser, started by main.startVendored", CaptureFindings.For(summary, Runtimes.Go)[0].Text);
