@@ -5,12 +5,7 @@ import "example.com/plantedlib"
 // startVendored burns CPU in the program's own main.plantedChecksumCaller through the vendored third-party module
 // example.com/plantedlib and, beneath it, crypto/sha256: a name with a dot is not enough to be the program's own.
 func startVendored() {
-	go func() {
-		payload := make([]byte, 64*1024)
-		for {
-			payload[0] = byte(plantedChecksumCaller(payload))
-		}
-	}()
+	go burnPayload(plantedChecksumCaller)
 }
 
 //go:noinline
