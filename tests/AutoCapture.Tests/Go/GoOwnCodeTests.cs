@@ -144,6 +144,26 @@ public sealed class GoOwnCodeTests : IDisposable
     }
 
     [Fact]
+    public void Lock_waits_and_heap_findings_pass_over_a_recorded_dependency_to_the_own_function()
+    {
+        var mutex = new PprofSummary(
+            "delay", "nanoseconds", 5_000_000_000, 40, 0, 1, "contentions", "count", [new("delay", "nanoseconds", 5_000_000_000)],
+            [new("sync.(*Mutex).Unlock", 5_000_000_000, 100)],
+            [new("runtime.goexit", 5_000_000_000, 100), new("example.com/plantedlib.(*Pool).Put", 5_000_000_000, 100), new("main.plantedLedgerFlush", 4_000_000_000, 80)]);
+        var summary = new CaptureSummary
+        {
+            Profiles = new Dictionary<string, PprofSummary> { [CaptureKinds.Mutex] = mutex },
+            Heap = new HeapSummary("function", 100 << 20, null, [new HeapEntry("example.com/plantedlib.NewBuffer", 60 << 20, null, 60), new HeapEntry("main.newPlantedLeakedOrder", 40 << 20, null, 40)]),
+            GoLibraries = [Library],
+        };
+
+        var texts = CaptureFindings.For(summary, Runtimes.Go).Select(f => f.Text).ToList();
+
+        Assert.Equal("goroutines waited for locks held in main.plantedLedgerFlush for 4 s in all (own code, mutex profile; innermost: sync.(*Mutex).Unlock)", texts[0]);
+        Assert.Equal("main.newPlantedLeakedOrder allocated 40 MiB still live, 40% of the heap; largest overall: example.com/plantedlib.NewBuffer 60 MiB", texts[1]);
+    }
+
+    [Fact]
     public void An_old_summary_json_without_the_dependencies_reads_and_falls_back_to_names()
     {
         const string Groups = """
