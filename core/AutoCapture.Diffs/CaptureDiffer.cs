@@ -163,15 +163,16 @@ public static class CaptureDiffer
             var baselineData = await ReadAllAsync(baseline, name, cancellationToken);
             var comment = $"AutoCapture: capture {incident.Manifest.Id} minus baseline {baseline.Manifest.Id} (scaled to the capture's totals)";
             PprofComparison? comparison = null;
+            var isOwn = GoCode().IsOwn;
             if (writer is null)
             {
-                comparison = PprofDiffProfile.Compare(incidentData, baselineData, Stream.Null, comment, OwnCode.IsOwnGoFrame, OwnCode.IsGoProfilerFrame);
+                comparison = PprofDiffProfile.Compare(incidentData, baselineData, Stream.Null, comment, isOwn, OwnCode.IsGoProfilerFrame);
             }
             else
             {
                 await writer.WriteAsync(DiffArtifacts.PprofDiff(kind), "application/octet-stream", (stream, _) =>
                 {
-                    comparison = PprofDiffProfile.Compare(incidentData, baselineData, stream, comment, OwnCode.IsOwnGoFrame, OwnCode.IsGoProfilerFrame);
+                    comparison = PprofDiffProfile.Compare(incidentData, baselineData, stream, comment, isOwn, OwnCode.IsGoProfilerFrame);
                     return Task.CompletedTask;
                 }, cancellationToken);
                 Artifacts.Add(DiffArtifacts.PprofDiff(kind));
@@ -216,7 +217,10 @@ public static class CaptureDiffer
             Goroutines = GroupComparer.Compare(
                 await GoroutineGroupsAsync(baseline, cancellationToken),
                 await GoroutineGroupsAsync(incident, cancellationToken),
-                OwnCode.IsOwnGoFrame);
+                GoCode().IsOwn);
+
+        /// <summary>What both summaries learned of the dependencies, so a diff counts own code as their findings do.</summary>
+        private GoOwnCode GoCode() => GoOwnCode.For(incident.Manifest.Summary, baseline.Manifest.Summary);
 
         private Task ThreadsAsync()
         {

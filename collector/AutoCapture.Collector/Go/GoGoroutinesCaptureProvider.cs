@@ -21,10 +21,10 @@ public sealed class GoGoroutinesCaptureProvider(GoProfileSource source) : ICaptu
     {
         var textPath = Path.Combine(context.WorkDirectory, "goroutines.txt");
         await source.FetchAsync(context.Process, new GoRequest("/debug/pprof/goroutine?debug=2", GopsCommand.StackDump, TimeSpan.Zero), textPath, cancellationToken);
-        var goroutines = await CaptureSteps.AnalyseAsync("goroutines.txt", () => Summarize(textPath), cancellationToken);
+        var mainModule = GoBuildInfo.MainModuleOf(context.Process);
+        var summary = await CaptureSteps.AnalyseAsync("goroutines.txt", () => Summarize(textPath, mainModule), cancellationToken);
         await context.Artifacts.UploadAsync(textPath, Kind, "text/plain", cancellationToken);
 
-        var summary = new CaptureSummary { Goroutines = goroutines };
         if (GoProfileSource.ByAgent(context.Process))
         {
             return summary;
@@ -33,17 +33,25 @@ public sealed class GoGoroutinesCaptureProvider(GoProfileSource source) : ICaptu
         var protoPath = Path.Combine(context.WorkDirectory, "goroutines.pb.gz");
         await source.FetchAsync(context.Process, new GoRequest("/debug/pprof/goroutine", null, TimeSpan.Zero), protoPath, cancellationToken);
         var data = await File.ReadAllBytesAsync(protoPath, cancellationToken);
-        var profile = await CaptureSteps.AnalyseAsync("goroutines.pb.gz", () => GoPprofCaptureProvider.Summarize(Kind, data), cancellationToken);
+        var profile = await CaptureSteps.AnalyseAsync("goroutines.pb.gz", () => GoPprofCaptureProvider.Summarize(Kind, data, mainModule), cancellationToken);
         await context.Artifacts.UploadAsync(protoPath, Kind, "application/octet-stream", cancellationToken);
-        return summary with { Profiles = profile.Profiles };
+        return summary.Merge(profile);
     }
 
-    internal static GoroutineSummary Summarize(string dumpPath)
+    /// <summary>The dump grouped, and the dependencies its file:line lines show (see <see cref="GoOwnCode"/>).</summary>
+    internal static CaptureSummary Summarize(string dumpPath, string? mainModule)
     {
         try
         {
             using var reader = new StreamReader(dumpPath);
-            return GoroutineGrouper.Summarize(GoroutineDump.Parse(reader));
+            var goroutines = GoroutineDump.Parse(reader);
+            var frames = goroutines.SelectMany(g => g.CreatedBy is { } creator ? g.Frames.Append(creator) : g.Frames);
+            return new CaptureSummary
+            {
+                Goroutines = GoroutineGrouper.Summarize(goroutines),
+                GoLibraries = GoOwnCode.FromFiles(frames.Select(f => (f.Function, f.File)), mainModule).Libraries,
+                GoMainModule = mainModule,
+            };
         }
         catch (ProfileFormatException e)
         {

@@ -31,13 +31,15 @@ public sealed class GoPprofCaptureProvider(string kind, GoProfileSource source) 
         await source.FetchAsync(context.Process, request, path, cancellationToken);
 
         var data = await File.ReadAllBytesAsync(path, cancellationToken);
-        var summary = await CaptureSteps.AnalyseAsync($"{kind}.pb.gz", () => Summarize(kind, data), cancellationToken);
+        var mainModule = GoBuildInfo.MainModuleOf(context.Process);
+        var summary = await CaptureSteps.AnalyseAsync($"{kind}.pb.gz", () => Summarize(kind, data, mainModule), cancellationToken);
         await context.Artifacts.UploadAsync(path, kind, "application/octet-stream", cancellationToken);
         return summary;
     }
 
     /// <summary>Parses and summarises a served profile; input that is not one fails the capture with the reason.</summary>
-    internal static CaptureSummary Summarize(string kind, byte[] data)
+    /// <param name="mainModule">The target's main module from its build information, when known.</param>
+    internal static CaptureSummary Summarize(string kind, byte[] data, string? mainModule)
     {
         PprofProfile profile;
         try
@@ -49,17 +51,23 @@ public sealed class GoPprofCaptureProvider(string kind, GoProfileSource source) 
             throw new CaptureFailedException($"the {kind} profile cannot be read: {e.Message}", e);
         }
 
-        var summary = new CaptureSummary { Profiles = new Dictionary<string, PprofSummary> { [kind] = PprofSummarizer.Summarize(profile) } };
+        var goCode = GoOwnCode.FromFiles(profile.FunctionNames.Zip(profile.FunctionFiles), mainModule);
+        var summary = new CaptureSummary
+        {
+            Profiles = new Dictionary<string, PprofSummary> { [kind] = PprofSummarizer.Summarize(profile) },
+            GoLibraries = goCode.Libraries,
+            GoMainModule = mainModule,
+        };
         return kind switch
         {
-            CaptureKinds.Cpu => summary with { Cpu = CpuSection(profile) },
+            CaptureKinds.Cpu => summary with { Cpu = CpuSection(profile, goCode) },
             CaptureKinds.Heap => summary with { Heap = HeapSection(profile) },
             _ => summary,
         };
     }
 
     // Ranked by sample count, like the .NET cpu section: each sample is one period of CPU time.
-    private static CpuProfileSummary CpuSection(PprofProfile profile)
+    private static CpuProfileSummary CpuSection(PprofProfile profile, GoOwnCode goCode)
     {
         var samples = profile.FindSampleType("samples") is >= 0 ? "samples" : null;
         var counted = PprofSummarizer.Summarize(profile, samples);
@@ -70,7 +78,7 @@ public sealed class GoPprofCaptureProvider(string kind, GoProfileSource source) 
             counted.TopFlat.Select(f => new FrameStat(f.Function, f.Value, f.Percent)).ToList(),
             counted.TopCum.Select(f => new FrameStat(f.Function, f.Value, f.Percent)).ToList())
         {
-            TopOwn = PprofSummarizer.TopOwn(profile, samples, OwnCode.IsOwnGoFrame, OwnCode.IsGoProfilerFrame),
+            TopOwn = PprofSummarizer.TopOwn(profile, samples, goCode.IsOwn, OwnCode.IsGoProfilerFrame),
             OnCpuSeconds = counted.PeriodUnit == "nanoseconds" ? counted.Total * counted.Period / 1e9 : null,
         };
     }

@@ -38,26 +38,27 @@ public static class CaptureFindings
     public static IReadOnlyList<Finding> For(CaptureSummary summary, string runtime)
     {
         var findings = new List<Finding>();
+        var isOwn = OwnCode.For(summary, runtime);
         if (summary.Stacks is { } stacks)
         {
-            findings.Add(Threads(stacks, runtime));
+            findings.Add(Threads(stacks, isOwn));
         }
 
-        findings.AddRange(GoLockWaits(summary.Profiles));
+        findings.AddRange(GoLockWaits(summary.Profiles, isOwn));
         if (summary.Cpu is { } cpu)
         {
             findings.AddRange(Locks(cpu));
-            findings.Add(Cpu(cpu, runtime));
+            findings.Add(Cpu(cpu, isOwn));
         }
 
         if (summary.Heap is { } heap)
         {
-            findings.Add(Heap(heap, runtime));
+            findings.Add(Heap(heap, isOwn));
         }
 
         if (summary.Goroutines is { } goroutines)
         {
-            findings.Add(Goroutines(goroutines));
+            findings.Add(Goroutines(goroutines, isOwn));
         }
 
         if (Counters(summary.Counters) is { } counters)
@@ -71,7 +72,7 @@ public static class CaptureFindings
     /// <summary>Each finding's sentence, then its evidence: the text every renderer shows.</summary>
     public static IEnumerable<string> Lines(IEnumerable<Finding> findings) => findings.SelectMany(f => f.Evidence.Prepend(f.Text));
 
-    private static Finding Cpu(CpuProfileSummary cpu, string runtime)
+    private static Finding Cpu(CpuProfileSummary cpu, Func<string, bool> isOwn)
     {
         var evidence = new List<string> { $"CPU: {cpu.Describe()}. Hottest (self time):" };
         evidence.AddRange(cpu.TopExclusive.Where(f => f.Percent >= MinimumShare).Take(EvidenceLines).Select(f => $"  {f.Percent,5:0.0}%  {f.Frame}"));
@@ -83,7 +84,7 @@ public static class CaptureFindings
             return new Finding(FindingKind.Idle, Invariant($"idle: {cpu.SampleCount:N0} on-CPU samples in {cpu.DurationSeconds:0.#} s{waits}"), evidence);
         }
 
-        if (HottestOwn(cpu, runtime) is { } own)
+        if (HottestOwn(cpu, isOwn) is { } own)
         {
             var leaf = own.Leaf != own.Frame ? $"; hottest leaf inside it: {OwnCode.Short(own.Leaf)}" : string.Empty;
             return new Finding(FindingKind.Cpu, Invariant($"{own.Percent:0.#}% of CPU is in {OwnCode.Short(own.Frame)} (own code{leaf})"), evidence);
@@ -97,14 +98,14 @@ public static class CaptureFindings
     /// The collector's own-frame ranking; a summary written before it existed falls back to the first own frame by
     /// inclusive time, with the hottest self-time frame as its leaf.
     /// </summary>
-    private static OwnFrameStat? HottestOwn(CpuProfileSummary cpu, string runtime)
+    private static OwnFrameStat? HottestOwn(CpuProfileSummary cpu, Func<string, bool> isOwn)
     {
         if (cpu.TopOwn is { } ranked)
         {
             return ranked.Count > 0 ? ranked[0] : null;
         }
 
-        return cpu.TopInclusive.FirstOrDefault(f => OwnCode.IsOwn(runtime, f.Frame)) is { } inclusive && cpu.TopExclusive.Count > 0
+        return cpu.TopInclusive.FirstOrDefault(f => isOwn(f.Frame)) is { } inclusive && cpu.TopExclusive.Count > 0
             ? new OwnFrameStat(inclusive.Frame, inclusive.Samples, inclusive.Percent, cpu.TopExclusive[0].Frame, cpu.TopExclusive[0].Percent)
             : null;
     }
@@ -130,12 +131,12 @@ public static class CaptureFindings
     /// goroutines waited), each led by the application function with the most delay beneath it. Both count from when
     /// the program turned that profiling on, so the figures are totals, not a share of the capture.
     /// </summary>
-    private static IEnumerable<Finding> GoLockWaits(IReadOnlyDictionary<string, PprofSummary>? profiles)
+    private static IEnumerable<Finding> GoLockWaits(IReadOnlyDictionary<string, PprofSummary>? profiles, Func<string, bool> isOwn)
     {
         foreach (var (kind, what) in new[] { (CaptureKinds.Mutex, "waited for locks held in"), (CaptureKinds.Block, "were blocked in") })
         {
             if (profiles?.GetValueOrDefault(kind) is not { Unit: "nanoseconds", Total: > 0 } profile
-                || profile.TopCum.FirstOrDefault(f => OwnCode.IsOwnGoFrame(f.Function)) is not { } own)
+                || profile.TopCum.FirstOrDefault(f => isOwn(f.Function)) is not { } own)
             {
                 continue;
             }
@@ -150,10 +151,10 @@ public static class CaptureFindings
     }
 
     /// <summary>Threads grouped by state and by the first application frame they are in: where the program's own code stands.</summary>
-    private static Finding Threads(ThreadStacksSummary stacks, string runtime)
+    private static Finding Threads(ThreadStacksSummary stacks, Func<string, bool> isOwn)
     {
         var groups = stacks.Threads
-            .GroupBy(t => (Waiting: IsWaiting(t), Frame: FirstOwn(t.Frames, runtime)))
+            .GroupBy(t => (Waiting: IsWaiting(t), Frame: FirstOwn(t.Frames, isOwn)))
             .Select(g => (g.Key.Waiting, g.Key.Frame, Count: g.Count(), Innermost: Innermost(g.First().Frames), Names: g.Select(t => t.Name).OfType<string>().Distinct().ToList()))
             .OrderByDescending(g => g.Count)
             .ThenBy(g => g.Frame, StringComparer.Ordinal)
@@ -170,7 +171,7 @@ public static class CaptureFindings
         return new Finding(FindingKind.Threads, $"{top.Count} of {stacks.ThreadCount} threads {(top.Waiting ? "wait" : "run")} in {OwnCode.Short(top.Frame)}{innermost}", evidence);
     }
 
-    private static Finding Heap(HeapSummary heap, string runtime)
+    private static Finding Heap(HeapSummary heap, Func<string, bool> isOwn)
     {
         var byType = heap.GroupedBy == "type";
         var objects = heap.TotalObjects is { } count ? Invariant($" in {count:N0} objects") : string.Empty;
@@ -188,29 +189,29 @@ public static class CaptureFindings
             return new Finding(FindingKind.Heap, $"the heap holds {Units.Bytes(heap.TotalBytes)}{objects}", evidence);
         }
 
-        var own = heap.Top.FirstOrDefault(e => OwnCode.IsOwn(runtime, e.Name)) ?? largest;
+        var own = heap.Top.FirstOrDefault(e => isOwn(e.Name)) ?? largest;
         var verb = byType ? "holds" : "allocated";
         var also = own != largest ? $"; largest overall: {largest.Name} {Units.Bytes(largest.Bytes)}" : string.Empty;
         return new Finding(FindingKind.Heap, Invariant($"{OwnCode.Short(own.Name)} {verb} {Units.Bytes(own.Bytes)} still live, {own.Percent:0.#}% of the heap{also}"), evidence);
     }
 
-    private static Finding Goroutines(GoroutineSummary goroutines)
+    private static Finding Goroutines(GoroutineSummary goroutines, Func<string, bool> isOwn)
     {
         var longest = goroutines.LongestWaitMinutes is { } minutes ? $", longest wait {minutes} min" : string.Empty;
         var evidence = new List<string> { Invariant($"Goroutines: {goroutines.Total:N0} in {goroutines.GroupCount} groups{longest}. Largest:") };
         evidence.AddRange(goroutines.Groups.Take(3).Select(g =>
-            $"  {g.Count} × [{g.State}{(g.MaxWaitMinutes is { } max ? $", up to {max} min" : string.Empty)}] {GoroutineFrame(g)}"));
+            $"  {g.Count} × [{g.State}{(g.MaxWaitMinutes is { } max ? $", up to {max} min" : string.Empty)}] {GoroutineFrame(g, isOwn)}"));
         if (goroutines.Groups is not [var top, ..])
         {
             return new Finding(FindingKind.Goroutines, Invariant($"{goroutines.Total:N0} goroutines"), evidence);
         }
 
-        var created = top.CreatedBy is { } creator && creator != GoroutineFrame(top) ? $", started by {creator}" : string.Empty;
-        return new Finding(FindingKind.Goroutines, Invariant($"{top.Count:N0} of {goroutines.Total:N0} goroutines are in {top.State} under {GoroutineFrame(top)}{created}"), evidence);
+        var created = top.CreatedBy is { } creator && creator != GoroutineFrame(top, isOwn) ? $", started by {creator}" : string.Empty;
+        return new Finding(FindingKind.Goroutines, Invariant($"{top.Count:N0} of {goroutines.Total:N0} goroutines are in {top.State} under {GoroutineFrame(top, isOwn)}{created}"), evidence);
     }
 
-    private static string GoroutineFrame(GoroutineGroup group) =>
-        group.Frames.FirstOrDefault(OwnCode.IsOwnGoFrame)
+    private static string GoroutineFrame(GoroutineGroup group, Func<string, bool> isOwn) =>
+        group.Frames.FirstOrDefault(isOwn)
         ?? group.Frames.FirstOrDefault(f => !f.StartsWith("runtime.", StringComparison.Ordinal) && f != "…")
         ?? (group.Frames.Count > 0 ? group.Frames[0] : "?");
 
@@ -254,8 +255,8 @@ public static class CaptureFindings
     private static string Innermost(IReadOnlyList<string> frames) =>
         frames.FirstOrDefault(f => !f.StartsWith('[')) ?? (frames.Count > 0 ? frames[0] : "?");
 
-    private static string FirstOwn(IReadOnlyList<string> frames, string runtime) =>
-        frames.FirstOrDefault(f => OwnCode.IsOwn(runtime, f)) ?? Innermost(frames);
+    private static string FirstOwn(IReadOnlyList<string> frames, Func<string, bool> isOwn) =>
+        frames.FirstOrDefault(isOwn) ?? Innermost(frames);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

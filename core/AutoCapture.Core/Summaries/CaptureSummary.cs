@@ -15,6 +15,16 @@ public sealed record CaptureSummary
 
     /// <summary>Go pprof profiles by capture kind (cpu, heap, allocs, block, mutex, threadcreate, goroutines).</summary>
     public IReadOnlyDictionary<string, PprofSummary>? Profiles { get; init; }
+
+    /// <summary>
+    /// Go: packages in the capture's profiles and dumps that are named like the program's but whose files are a
+    /// dependency's (see <see cref="GoOwnCode"/>), so findings and diffs read later count them as the collector did.
+    /// Null when none were seen, and in summaries written before it: names alone decide.
+    /// </summary>
+    public IReadOnlyList<string>? GoLibraries { get; init; }
+
+    /// <summary>Go: the main module's path from the binary's build information, when the collector could read it.</summary>
+    public string? GoMainModule { get; init; }
 }
 
 /// <param name="Frame">A method (or function) name, fully qualified as the runtime reports it.</param>

@@ -12,6 +12,10 @@ public static class SummaryMerge
         Counters = right.Counters ?? left.Counters,
         Dump = right.Dump ?? left.Dump,
         Profiles = MergeProfiles(left.Profiles, right.Profiles),
+        GoLibraries = left.GoLibraries is null || right.GoLibraries is null
+            ? right.GoLibraries ?? left.GoLibraries
+            : [.. left.GoLibraries.Union(right.GoLibraries, StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+        GoMainModule = right.GoMainModule ?? left.GoMainModule,
     };
 
     private static Dictionary<string, PprofSummary>? MergeProfiles(

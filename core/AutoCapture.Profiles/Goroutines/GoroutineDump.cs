@@ -4,7 +4,11 @@ namespace AutoCapture.Profiles.Goroutines;
 
 /// <param name="Function">The function, arguments dropped: <c>main.(*server).handle</c>.</param>
 /// <param name="Location"><c>file:line</c>, without the pc offset; null when the dump gave none.</param>
-public sealed record GoFrame(string Function, string? Location);
+public sealed record GoFrame(string Function, string? Location)
+{
+    /// <summary>The source file of <see cref="Location"/>, its line number dropped.</summary>
+    public string? File => Location?.LastIndexOf(':') is > 0 and var colon ? Location[..colon] : Location;
+}
 
 /// <summary>One goroutine of a <c>debug=2</c> dump.</summary>
 /// <param name="State">The wait reason or status, e.g. <c>chan receive</c>, <c>running</c>, <c>IO wait</c>.</param>

@@ -28,6 +28,7 @@ public sealed class PprofProfile
         SampleTypes = reader.SampleTypes;
         DefaultSampleType = reader.DefaultSampleType;
         FunctionNames = reader.Names;
+        FunctionFiles = reader.Files;
         Period = reader.Period;
         PeriodType = reader.PeriodType;
         DurationSeconds = reader.DurationNanos / 1e9;
@@ -48,6 +49,9 @@ public sealed class PprofProfile
 
     /// <summary>Distinct function names; frames are indexes into this list.</summary>
     public IReadOnlyList<string> FunctionNames { get; }
+
+    /// <summary>The source file of each of <see cref="FunctionNames"/> (Function.filename), null where the profile has none.</summary>
+    public IReadOnlyList<string?> FunctionFiles { get; }
 
     public int SampleCount => sampleStarts.Length - 1;
 
@@ -151,6 +155,7 @@ public sealed class PprofProfile
         public List<(string Type, string Unit)> SampleTypes { get; private set; } = [];
         public int DefaultSampleType { get; private set; }
         public List<string> Names { get; } = [];
+        public List<string?> Files { get; } = [];
         public long Period { get; private set; }
         public (string Type, string Unit) PeriodType { get; private set; } = (string.Empty, string.Empty);
         public long DurationNanos { get; private set; }
@@ -294,9 +299,15 @@ public sealed class PprofProfile
                     name = String(function.SystemName, $"function {function.Id} system name");
                 }
 
-                if (!functionFrame.TryAdd(function.Id, Intern(name, nameIndex)))
+                var frame = Intern(name, nameIndex);
+                if (!functionFrame.TryAdd(function.Id, frame))
                 {
                     throw new ProfileFormatException($"corrupt profile: function id {function.Id} is defined twice");
+                }
+
+                if (Files[frame] is null && String(function.Filename, $"function {function.Id} file name") is { Length: > 0 } file)
+                {
+                    Files[frame] = file;
                 }
 
                 MaxFunctionId = Math.Max(MaxFunctionId, function.Id);
@@ -356,6 +367,7 @@ public sealed class PprofProfile
             {
                 index = Names.Count;
                 Names.Add(name);
+                Files.Add(null);
                 nameIndex.Add(name, index);
             }
 

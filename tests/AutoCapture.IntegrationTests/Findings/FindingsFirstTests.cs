@@ -52,6 +52,19 @@ public sealed class FindingsFirstTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Go_own_function_hot_through_a_vendored_module_leads_with_the_own_function_not_the_module()
+    {
+        using var target = await GoTargetProcess.StartAsync("-vendored");
+
+        var (manifest, first) = await CaptureAsync($$"""{ runtime: go, address: "{{target.PprofAddress}}" }""", "[ { kind: cpu, duration: 2s } ]");
+
+        // The vendored module's name has a dot like an application's; its path under vendor/ says it is a dependency.
+        Assert.Matches(@"^[0-9.]+% of CPU is in main\.plantedChecksumCaller \(own code; hottest leaf inside it: crypto/(sha256|internal/fips140/sha256)\.", first);
+        Assert.Equal(["example.com/plantedlib"], manifest.Summary!.GoLibraries);
+        Assert.DoesNotContain(manifest.Summary.Cpu!.TopOwn!, f => f.Frame.StartsWith("example.com/plantedlib.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Go_lock_contention_leads_with_the_own_function_from_the_mutex_profile()
     {
         using var target = await GoTargetProcess.StartAsync("-contention");

@@ -139,8 +139,8 @@ public sealed partial class GoTargetProcess : IDisposable
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
-                // No network: the module has no dependencies, and builds must not try to fetch toolchains.
-                Environment = { ["GOFLAGS"] = "-mod=mod", ["GOPROXY"] = "off", ["GOTOOLCHAIN"] = "local" },
+                // No network: the one dependency is vendored (vendor/), and builds must not try to fetch modules or toolchains.
+                Environment = { ["GOFLAGS"] = "-mod=vendor", ["GOPROXY"] = "off", ["GOTOOLCHAIN"] = "local" },
             };
             if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("HOME")) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GOCACHE")))
             {

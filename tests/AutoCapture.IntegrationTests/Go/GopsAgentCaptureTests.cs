@@ -106,6 +106,19 @@ public sealed class GopsAgentCaptureTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
+    public async Task A_capture_by_pid_records_the_main_module_from_the_binarys_build_information_and_one_by_address_cannot()
+    {
+        using var target = await GoTargetProcess.StartAsync("-gops");
+
+        var byPid = await kit.CaptureAsync(target.ByPid, CaptureKinds.Heap);
+        var byAddress = await kit.CaptureAsync(target.ByAddress, CaptureKinds.Goroutines);
+
+        // tests/targets/go/gotarget/go.mod: "module gotarget".
+        Assert.Equal("gotarget", byPid.GoMainModule);
+        Assert.Null(byAddress.GoMainModule);
+    }
+
+    [Fact]
     public async Task An_agent_that_is_gone_fails_the_capture_in_words()
     {
         var target = await GoTargetProcess.StartAsync("-gops");

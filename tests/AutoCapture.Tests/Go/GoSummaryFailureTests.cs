@@ -14,7 +14,7 @@ public sealed class GoSummaryFailureTests : IDisposable
     [InlineData(new byte[] { (byte)'<', (byte)'h', (byte)'t', (byte)'m', (byte)'l', (byte)'>' }, "the heap profile cannot be read: not a pprof profile")]
     public void A_corrupt_profile_fails_the_capture_in_words(byte[] data, string expected)
     {
-        var failure = Assert.Throws<CaptureFailedException>(() => GoPprofCaptureProvider.Summarize("heap", data));
+        var failure = Assert.Throws<CaptureFailedException>(() => GoPprofCaptureProvider.Summarize("heap", data, null));
 
         Assert.StartsWith(expected, failure.Message, StringComparison.Ordinal);
     }
@@ -25,7 +25,7 @@ public sealed class GoSummaryFailureTests : IDisposable
         var path = Path.Combine(directory, "goroutines.txt");
         File.WriteAllText(path, "<html><body>502 Bad Gateway</body></html>\n");
 
-        var failure = Assert.Throws<CaptureFailedException>(() => GoGoroutinesCaptureProvider.Summarize(path));
+        var failure = Assert.Throws<CaptureFailedException>(() => GoGoroutinesCaptureProvider.Summarize(path, null));
 
         Assert.Equal("the goroutine dump cannot be read: not a goroutine dump: none of its 1 lines is a 'goroutine N [state]:' header", failure.Message);
     }

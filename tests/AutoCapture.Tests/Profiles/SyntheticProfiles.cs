@@ -23,6 +23,9 @@ internal sealed class SyntheticProfiles
 
     public Profile Profile => profile;
 
+    /// <summary>Source files of functions not yet added (by name); others are in main.go.</summary>
+    public Dictionary<string, string> Files { get; } = new(StringComparer.Ordinal);
+
     public long String(string value)
     {
         if (!strings.TryGetValue(value, out var index))
@@ -53,7 +56,7 @@ internal sealed class SyntheticProfiles
         if (!functions.TryGetValue(name, out var id))
         {
             id = (ulong)functions.Count + 1;
-            profile.Function.Add(new Function { Id = id, Name = String(name), SystemName = String(name), Filename = String("main.go") });
+            profile.Function.Add(new Function { Id = id, Name = String(name), SystemName = String(name), Filename = String(Files.GetValueOrDefault(name, "main.go")) });
             functions.Add(name, id);
         }
 

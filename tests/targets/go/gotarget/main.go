@@ -22,6 +22,7 @@ import (
 func main() {
 	hot := flag.Bool("hot", false, "burn CPU in main.plantedHotFunction")
 	digest := flag.Bool("digest", false, "burn CPU in main.plantedDigestScorer, nearly all of it inside crypto/sha256")
+	vendored := flag.Bool("vendored", false, "burn CPU in main.plantedChecksumCaller, nearly all of it inside the vendored example.com/plantedlib and crypto/sha256 beneath it")
 	leak := flag.Int("leak", 0, "park this many goroutines in main.plantedLeakyWorker (chan receive)")
 	orders := flag.Int("orders", 0, "hold this many ~1 KiB PlantedLeakedOrder values (allocated by main.newPlantedLeakedOrder)")
 	steady := flag.Bool("steady", false, "unchanging background work: a busy main.plantedSteadyWork, idle goroutines, a cache")
@@ -49,6 +50,9 @@ func main() {
 	}
 	if *digest {
 		startDigest()
+	}
+	if *vendored {
+		startVendored()
 	}
 
 	mux := http.DefaultServeMux
