@@ -45,6 +45,45 @@ public sealed class DotnetStacksCaptureTests(ITestOutputHelper output) : IDispos
         Assert.Contains($"Thread 0x{waiter.ThreadId:x} (id {waiter.ThreadId}, \"planted-lock-wa\"):\n    [native code]\n    System.Private.CoreLib!System.Threading.Monitor.", text, StringComparison.Ordinal);
         Assert.Contains("    " + Planted + "PlantedLockWaiter()\n", text, StringComparison.Ordinal);
         output.WriteLine(text);
+
+        // The holder took the lock before the capture and keeps it: the lock window heard no event naming it.
+        Assert.Equal(waiters.Select(w => w.ThreadId).Order(), stacks.Locks!.Waiters);
+        Assert.Empty(stacks.Locks.Holders);
+        Assert.DoesNotContain("holds a lock", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stacks_capture_of_a_convoy_names_the_holder_from_the_next_waits_and_marks_it_in_the_text()
+    {
+        using var target = await TestTargetProcess.StartAsync("convoy");
+
+        var summary = await new DotnetStacksCaptureProvider().CaptureAsync(
+            workspace.Context(target.Resolved, CaptureKinds.Stacks, TimeSpan.Zero), CancellationToken.None);
+
+        var stacks = summary.Stacks!;
+        var compactor = Assert.Single(stacks.Threads, t => t.Frames.Contains(Planted + "PlantedLedgerCompaction()"));
+        var writers = stacks.Threads.Where(t => t.Frames.Contains(Planted + "PlantedLedgerWrite()")).Select(t => t.ThreadId).ToHashSet();
+        Assert.Equal(6, writers.Count);
+        Assert.Subset(writers, stacks.Locks!.Waiters.ToHashSet());
+        var holder = stacks.Locks.Holders[0];
+        Assert.Equal((compactor.ThreadId, Planted + "PlantedLedgerCompaction()", Planted + "PlantedLedgerWrite()"), (holder.OwnerThreadId, holder.HolderIn, holder.WaitingIn));
+        var text = Encoding.UTF8.GetString(workspace.Sink.Content("stacks.txt"));
+        output.WriteLine(text);
+        Assert.Contains($"Thread 0x{compactor.ThreadId:x} (id {compactor.ThreadId}, \"planted-ledger-\", holds a lock; waiters: {holder.Waiters}):\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stacks_capture_without_lock_waiters_opens_no_lock_window()
+    {
+        using var target = await TestTargetProcess.StartAsync("cpu");
+
+        var summary = await new DotnetStacksCaptureProvider().CaptureAsync(
+            workspace.Context(target.Resolved, CaptureKinds.Stacks, TimeSpan.Zero), CancellationToken.None);
+
+        Assert.Contains(summary.Stacks!.Threads, t => t.Frames.Contains(Planted + "PlantedHotMethod(int64)"));
+        Assert.Null(summary.Stacks.Locks);
+        // The lock window's session writes its own trace: none was started.
+        Assert.False(File.Exists(Path.Combine(workspace.Directory, "locks.nettrace")));
     }
 
     public void Dispose() => workspace.Dispose();

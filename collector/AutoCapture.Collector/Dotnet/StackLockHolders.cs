@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Diagnostics.Tracing;
+using AutoCapture.Core.Captures;
+using AutoCapture.Core.Summaries;
+using Microsoft.Diagnostics.NETCore.Client;
+using Microsoft.Diagnostics.Tracing.Parsers;
+
+namespace AutoCapture.Collector.Dotnet;
+
+/// <summary>
+/// The second phase of a .NET stacks capture, taken only when the snapshot caught threads waiting to enter a lock:
+/// they were blocked before any session began, so the runtime raised their contention events already. The next wait
+/// on the same lock raises a fresh ContentionStart naming the thread that holds it, so the capture listens for those
+/// a short while, and places each holder by its snapshot stack. Nothing attaches to, suspends or stops the target.
+/// </summary>
+internal static class StackLockHolders
+{
+    /// <summary>A lock taken and released at least once a second shows its holder; one held longer is its own finding.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
+
+    // Contention events only: no stacks are resolved from this session, so it needs neither the sampler nor a rundown.
+    private static readonly EventPipeProvider[] Providers =
+    [
+        new("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, (long)ClrTraceEventParser.Keywords.Contention),
+    ];
+
+    // Innermost managed frames of a thread entering a lock in .NET 8–10: `lock` on an object goes through Monitor
+    // (Enter, Enter_Slowpath, TryEnter, ReliableEnter), a System.Threading.Lock through its Enter/TryEnter family.
+    private static readonly string[] LockEnterFrames =
+    [
+        "System.Private.CoreLib!System.Threading.Monitor.Enter",
+        "System.Private.CoreLib!System.Threading.Monitor.TryEnter",
+        "System.Private.CoreLib!System.Threading.Monitor.ReliableEnter",
+        "System.Private.CoreLib!System.Threading.Lock.Enter",
+        "System.Private.CoreLib!System.Threading.Lock.TryEnter",
+    ];
+
+    public static bool IsEnteringLock(ThreadStack thread) =>
+        thread.Frames.FirstOrDefault(f => !f.StartsWith('[')) is { } innermost
+        && LockEnterFrames.Any(frame => innermost.StartsWith(frame, StringComparison.Ordinal));
+
+    /// <summary>
+    /// Listens for contention events for at most <see cref="Window"/>, and less once every waiter of the snapshot has
+    /// queued again behind a thread that was not waiting itself: then each lock's holder is known. Null when the
+    /// snapshot has no waiters, without starting a session.
+    /// </summary>
+    public static async Task<StackLocks?> ListenAsync(ResolvedProcess process, ThreadStacksSummary snapshot, string tracePath, CancellationToken cancellationToken)
+    {
+        var waiters = snapshot.Threads.Where(IsEnteringLock).Select(t => t.ThreadId).ToHashSet();
+        if (waiters.Count == 0)
+        {
+            return null;
+        }
+
+        var waits = new LockWaits();
+        var queuedAgain = new HashSet<long>();
+        var clock = Stopwatch.StartNew();
+        await LiveEventPipe.RunAsync(process, Providers, tracePath, Window, (source, enough) =>
+        {
+            waits.Subscribe(source);
+            source.Clr.ContentionStart += e =>
+            {
+                if (waiters.Contains(e.ThreadID) && e.LockOwnerThreadID != 0 && !waiters.Contains((long)e.LockOwnerThreadID)
+                    && queuedAgain.Add(e.ThreadID) && queuedAgain.Count == waiters.Count)
+                {
+                    enough();
+                }
+            };
+        }, cancellationToken, rundown: false);
+        return new StackLocks(Math.Round(clock.Elapsed.TotalSeconds, 3), [.. waiters.Order()], Holders(snapshot, waits.Until(waits.LastEventMSec), waiters));
+    }
+
+    /// <summary>
+    /// The waits by holder, each side placed by its snapshot stack (its first own frame, else its innermost). Holders
+    /// that were not waiting in the snapshot lead: a waiter that got the lock for a moment after the real holder let go
+    /// made others wait too, but it is not who the snapshot's threads were waiting for.
+    /// </summary>
+    internal static List<LockContention> Holders(ThreadStacksSummary snapshot, List<(long Waiter, long Owner, double Seconds)> waits, IReadOnlySet<long> waiters)
+    {
+        var places = snapshot.Threads
+            .Where(t => t.Frames.Any(f => !f.StartsWith('[')))
+            .ToDictionary(t => t.ThreadId, t => new Dictionary<string, long> { [t.Frames.FirstOrDefault(OwnCode.IsOwnDotnetFrame) ?? t.Frames.First(f => !f.StartsWith('['))] = 1 });
+        return [.. NettraceCpuAnalyzer.Locks(waits, places).OrderBy(l => waiters.Contains(l.OwnerThreadId)).Take(NettraceCpuAnalyzer.DefaultTopLocks)];
+    }
+}
