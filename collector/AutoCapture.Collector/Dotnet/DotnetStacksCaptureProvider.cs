@@ -14,13 +14,13 @@ namespace AutoCapture.Collector.Dotnet;
 /// </summary>
 public sealed class DotnetStacksCaptureProvider : ICaptureProvider
 {
-    private static readonly EventPipeProvider[] Providers =
+    internal static readonly EventPipeProvider[] Providers =
     [
         new("Microsoft-DotNETCore-SampleProfiler", EventLevel.Informational),
     ];
 
     // The sampler visits every thread about once a millisecond; 100 ms leaves room for a busy, 2-core host.
-    private static readonly TimeSpan SampleWindow = TimeSpan.FromMilliseconds(100);
+    internal static readonly TimeSpan SampleWindow = TimeSpan.FromMilliseconds(100);
 
     public string Runtime => Runtimes.Dotnet;
 

@@ -183,7 +183,7 @@ public static class CaptureFindings
     {
         var threads = stacks.Threads.ToDictionary(t => t.ThreadId);
         string Named(long id) => threads.GetValueOrDefault(id)?.Name is { } name ? $" ({name})" : string.Empty;
-        evidence.Add(Invariant($"Lock window: {locks.WindowSeconds:0.##} s of contention events after the snapshot. Holders:"));
+        evidence.Add(Invariant($"Lock window: {locks.WindowSeconds:0.##} s of contention events after the snapshot. {(locks.Holders.Count > 0 ? "Holders:" : "None named a holder.")}"));
         evidence.AddRange(locks.Holders.Take(3).Select(l => Invariant(
             $"  thread {l.OwnerThreadId}{Named(l.OwnerThreadId)}{(l.HolderIn is { } h ? $" in {h}" : " (not in the snapshot)")}: {l.Waiters} waiters, {l.WaitSeconds:0.##} s waited in the window")));
         var waitingIn = locks.Waiters.Select(threads.GetValueOrDefault).OfType<ThreadStack>()
