@@ -198,7 +198,7 @@ internal sealed class CaptureBenchmarks(string[] args)
                 clock.Restart();
                 var locks = await StackLockHolders.ListenAsync(target.Resolved, snapshot, Path.Combine(work, $"locks-{mode}-{round}.nettrace"), CancellationToken.None);
                 var phase2 = clock.Elapsed.TotalMilliseconds;
-                var outcome = locks is null ? "no waiters, no window" : $"{locks.Waiters.Count} waiters, {locks.Holders.Count} holders named";
+                var outcome = locks is null ? "no waiters, no window" : string.Create(CultureInfo.InvariantCulture, $"listened {locks.WindowSeconds:0.000} s of {StackLockHolders.Window.TotalSeconds:0.#} s, {locks.Waiters.Count} waiters, {locks.Holders.Count} holders named");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode} round {round + 1}: snapshot {phase1:0} ms; lock window {phase2:0} ms (+{phase2 / phase1:P0}); {outcome}"));
             }
         }
