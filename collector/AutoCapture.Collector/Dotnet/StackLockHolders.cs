@@ -26,8 +26,8 @@ internal static class StackLockHolders
         new("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, (long)ClrTraceEventParser.Keywords.Contention),
     ];
 
-    // Innermost managed frames of a thread entering a lock in .NET 8–10: `lock` on an object goes through Monitor
-    // (Enter, Enter_Slowpath, TryEnter, ReliableEnter), a System.Threading.Lock through its Enter/TryEnter family.
+    // Frames of a thread entering a lock in .NET 8–10: `lock` on an object blocks in Monitor (Enter, Enter_Slowpath,
+    // TryEnter, ReliableEnter); a System.Threading.Lock blocks in a wait handle beneath its Enter/TryEnter family.
     private static readonly string[] LockEnterFrames =
     [
         "System.Private.CoreLib!System.Threading.Monitor.Enter",
@@ -37,9 +37,11 @@ internal static class StackLockHolders
         "System.Private.CoreLib!System.Threading.Lock.TryEnter",
     ];
 
-    public static bool IsEnteringLock(ThreadStack thread) =>
-        thread.Frames.FirstOrDefault(f => !f.StartsWith('[')) is { } innermost
-        && LockEnterFrames.Any(frame => innermost.StartsWith(frame, StringComparison.Ordinal));
+    /// <summary>Whether the threading code the thread is in, beneath its caller's frames, is a lock's enter.</summary>
+    public static bool IsEnteringLock(ThreadStack thread) => thread.Frames
+        .Where(f => !f.StartsWith('['))
+        .TakeWhile(f => f.StartsWith(ThreadGroups.ThreadingNamespace, StringComparison.Ordinal))
+        .Any(f => LockEnterFrames.Any(frame => f.StartsWith(frame, StringComparison.Ordinal)));
 
     /// <summary>
     /// Listens for contention events for at most <see cref="Window"/>, and less once every waiter of the snapshot has

@@ -73,6 +73,22 @@ public sealed class DotnetStacksCaptureTests(ITestOutputHelper output) : IDispos
     }
 
     [Fact]
+    public async Task Stacks_capture_of_a_convoy_on_a_System_Threading_Lock_names_its_holder_too()
+    {
+        using var target = await TestTargetProcess.StartAsync("shelf");
+
+        var summary = await new DotnetStacksCaptureProvider().CaptureAsync(
+            workspace.Context(target.Resolved, CaptureKinds.Stacks, TimeSpan.Zero), CancellationToken.None);
+
+        var stacks = summary.Stacks!;
+        output.WriteLine(Encoding.UTF8.GetString(workspace.Sink.Content("stacks.txt")));
+        var restock = Assert.Single(stacks.Threads, t => t.Frames.Contains(Planted + "PlantedShelfRestock()"));
+        Assert.Equal(4, stacks.Locks!.Waiters.Count);
+        Assert.Equal((restock.ThreadId, "planted-restock"), (stacks.Locks.Holders[0].OwnerThreadId, restock.Name));
+        Assert.Equal(Planted + "PlantedShelfPick()", stacks.Locks.Holders[0].WaitingIn);
+    }
+
+    [Fact]
     public async Task Stacks_capture_without_lock_waiters_opens_no_lock_window()
     {
         using var target = await TestTargetProcess.StartAsync("cpu");

@@ -79,15 +79,25 @@ public sealed class StackLockHoldersTests
     }
 
     [Theory]
-    [InlineData(Enter, true)]
-    [InlineData("System.Private.CoreLib!System.Threading.Monitor.Enter(class System.Object,bool&)", true)]
-    [InlineData("System.Private.CoreLib!System.Threading.Lock.EnterAndGetCurrentThreadId()", true)]
-    [InlineData("System.Private.CoreLib!System.Threading.Lock.TryEnterSlow(int32,value class ThreadId)", true)]
-    [InlineData("System.Private.CoreLib!System.Threading.Monitor.Wait(class System.Object,int32)", false)]
-    [InlineData(Sleep, false)]
-    public void A_thread_enters_a_lock_when_its_innermost_managed_frame_is_a_monitor_or_lock_enter(string innermost, bool entering)
+    [InlineData(true, Enter)]
+    [InlineData(true, "System.Private.CoreLib!System.Threading.Monitor.Enter(class System.Object,bool&)")]
+    // .NET 10's System.Threading.Lock, as the test target's shelf convoy shows it: blocked in a wait handle beneath it.
+    [InlineData(true, "System.Private.CoreLib!System.Threading.WaitHandle.WaitOneNoCheck(int32,bool,class System.Object,value class WaitHandleWaitSourceMap)",
+        "System.Private.CoreLib!System.Threading.Lock.TryEnterSlow(int32,value class ThreadId)",
+        "System.Private.CoreLib!System.Threading.Lock.EnterAndGetCurrentThreadId()",
+        "System.Private.CoreLib!System.Threading.Lock.EnterScope()")]
+    [InlineData(false, "System.Private.CoreLib!System.Threading.Monitor.Wait(class System.Object,int32)", "System.Private.CoreLib!System.Threading.ManualResetEventSlim.Wait(int32,value class System.Threading.CancellationToken)")]
+    [InlineData(false, Sleep)]
+    public void A_thread_enters_a_lock_when_the_threading_code_it_is_in_is_a_monitor_or_lock_enter(bool entering, params string[] innermost)
     {
-        Assert.Equal(entering, StackLockHolders.IsEnteringLock(new ThreadStack(1, ["[native code]", innermost, "shop!Depot.Tally.Count()"])));
+        Assert.Equal(entering, StackLockHolders.IsEnteringLock(new ThreadStack(1, ["[native code]", .. innermost, "shop!Depot.Tally.Count()"])));
+    }
+
+    [Fact]
+    public void A_lock_entered_deeper_down_beneath_application_code_does_not_count()
+    {
+        // The thread waits in Monitor.Wait; the lock its caller's caller holds is not one it is entering.
+        Assert.False(StackLockHolders.IsEnteringLock(new ThreadStack(1, ["[native code]", "System.Private.CoreLib!System.Threading.Monitor.Wait(class System.Object,int32)", "shop!Depot.Tally.Await()", Enter, "shop!Depot.Tally.Count()"])));
     }
 
     [Fact]

@@ -7,6 +7,7 @@ public static class PlantedWork
 {
     private static readonly object Gate = new();
     private static readonly object Ledger = new();
+    private static readonly Lock Shelf = new();
 
     // Published so the JIT cannot drop the hot loop as dead code.
     private static long sink;
@@ -115,6 +116,50 @@ public static class PlantedWork
     public static void PlantedLedgerWrite()
     {
         lock (Ledger)
+        {
+            Volatile.Write(ref sink, Volatile.Read(ref sink) + 1);
+        }
+
+        Thread.Sleep(1);
+    }
+
+    /// <summary>The ledger convoy on a System.Threading.Lock rather than a Monitor: the runtime reports its waits apart.</summary>
+    public static void StartShelfConvoy(int pickers)
+    {
+        StartBackground("planted-restock", () =>
+        {
+            while (true)
+            {
+                PlantedShelfRestock();
+            }
+        });
+        for (var i = 0; i < pickers; i++)
+        {
+            StartBackground($"planted-pick-{i}", () =>
+            {
+                while (true)
+                {
+                    PlantedShelfPick();
+                }
+            });
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void PlantedShelfRestock()
+    {
+        lock (Shelf)
+        {
+            Thread.Sleep(700);
+        }
+
+        Thread.Sleep(5);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void PlantedShelfPick()
+    {
+        lock (Shelf)
         {
             Volatile.Write(ref sink, Volatile.Read(ref sink) + 1);
         }
