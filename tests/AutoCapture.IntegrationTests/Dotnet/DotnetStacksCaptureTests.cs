@@ -16,8 +16,7 @@ public sealed class DotnetStacksCaptureTests(ITestOutputHelper output) : IDispos
     {
         using var target = await TestTargetProcess.StartAsync("lock");
 
-        var summary = await new DotnetStacksCaptureProvider().CaptureAsync(
-            workspace.Context(target.Resolved, CaptureKinds.Stacks, TimeSpan.Zero), CancellationToken.None);
+        var summary = await CaptureAsync(target);
 
         var stacks = summary.Stacks!;
         Assert.Null(summary.Cpu);
@@ -57,8 +56,7 @@ public sealed class DotnetStacksCaptureTests(ITestOutputHelper output) : IDispos
     {
         using var target = await TestTargetProcess.StartAsync("convoy");
 
-        var summary = await new DotnetStacksCaptureProvider().CaptureAsync(
-            workspace.Context(target.Resolved, CaptureKinds.Stacks, TimeSpan.Zero), CancellationToken.None);
+        var summary = await CaptureAsync(target);
 
         var stacks = summary.Stacks!;
         var compactor = Assert.Single(stacks.Threads, t => t.Frames.Contains(Planted + "PlantedLedgerCompaction()"));
@@ -77,8 +75,7 @@ public sealed class DotnetStacksCaptureTests(ITestOutputHelper output) : IDispos
     {
         using var target = await TestTargetProcess.StartAsync("shelf");
 
-        var summary = await new DotnetStacksCaptureProvider().CaptureAsync(
-            workspace.Context(target.Resolved, CaptureKinds.Stacks, TimeSpan.Zero), CancellationToken.None);
+        var summary = await CaptureAsync(target);
 
         var stacks = summary.Stacks!;
         output.WriteLine(Encoding.UTF8.GetString(workspace.Sink.Content("stacks.txt")));
@@ -93,14 +90,16 @@ public sealed class DotnetStacksCaptureTests(ITestOutputHelper output) : IDispos
     {
         using var target = await TestTargetProcess.StartAsync("cpu");
 
-        var summary = await new DotnetStacksCaptureProvider().CaptureAsync(
-            workspace.Context(target.Resolved, CaptureKinds.Stacks, TimeSpan.Zero), CancellationToken.None);
+        var summary = await CaptureAsync(target);
 
         Assert.Contains(summary.Stacks!.Threads, t => t.Frames.Contains(Planted + "PlantedHotMethod(int64)"));
         Assert.Null(summary.Stacks.Locks);
         // The lock window's session writes its own trace: none was started.
         Assert.False(File.Exists(Path.Combine(workspace.Directory, "locks.nettrace")));
     }
+
+    private Task<Core.Summaries.CaptureSummary> CaptureAsync(TestTargetProcess target) => new DotnetStacksCaptureProvider().CaptureAsync(
+        workspace.Context(target.Resolved, CaptureKinds.Stacks, TimeSpan.Zero), CancellationToken.None);
 
     public void Dispose() => workspace.Dispose();
 }
