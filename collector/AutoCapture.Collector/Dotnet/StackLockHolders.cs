@@ -1,4 +1,5 @@
 using System.Diagnostics.Tracing;
+using AutoCapture.Collector.Captures;
 using AutoCapture.Core.Captures;
 using AutoCapture.Core.Summaries;
 using Microsoft.Diagnostics.NETCore.Client;
@@ -37,11 +38,17 @@ internal static class StackLockHolders
         "System.Private.CoreLib!System.Threading.Lock.TryEnter",
     ];
 
-    /// <summary>Whether the threading code the thread is in, beneath its caller's frames, is a lock's enter.</summary>
-    public static bool IsEnteringLock(ThreadStack thread) => thread.Frames
-        .Where(f => !f.StartsWith('['))
-        .TakeWhile(f => f.StartsWith(ThreadGroups.ThreadingNamespace, StringComparison.Ordinal))
-        .Any(f => LockEnterFrames.Any(frame => f.StartsWith(frame, StringComparison.Ordinal)));
+    /// <summary>
+    /// Whether the threading code the thread is in, beneath its caller's frames, is a lock's enter, on behalf of the
+    /// application: the runtime's own threads (its timer, the thread pool's gate) take its internal locks in passing,
+    /// and a snapshot catching one of them must not cost a lock window.
+    /// </summary>
+    public static bool IsEnteringLock(ThreadStack thread) =>
+        thread.Frames
+            .Where(f => !f.StartsWith('['))
+            .TakeWhile(f => f.StartsWith(ThreadGroups.ThreadingNamespace, StringComparison.Ordinal))
+            .Any(f => LockEnterFrames.Any(frame => f.StartsWith(frame, StringComparison.Ordinal)))
+        && thread.Frames.Any(OwnCode.IsOwnDotnetFrame);
 
     /// <summary>
     /// Listens for contention events for at most <see cref="Window"/>, and less once every waiter of the snapshot has
@@ -58,18 +65,28 @@ internal static class StackLockHolders
 
         var waits = new LockWaits();
         var queuedAgain = new HashSet<long>();
-        var early = await LiveEventPipe.RunAsync(process, Providers, tracePath, Window, (source, enough) =>
+        bool early;
+        try
         {
-            waits.Subscribe(source);
-            source.Clr.ContentionStart += e =>
+            early = await LiveEventPipe.RunAsync(process, Providers, tracePath, Window, (source, enough) =>
             {
-                if (waiters.Contains(e.ThreadID) && e.LockOwnerThreadID != 0 && !waiters.Contains((long)e.LockOwnerThreadID)
-                    && queuedAgain.Add(e.ThreadID) && queuedAgain.Count == waiters.Count)
+                waits.Subscribe(source);
+                source.Clr.ContentionStart += e =>
                 {
-                    enough();
-                }
-            };
-        }, cancellationToken, rundown: false);
+                    if (waiters.Contains(e.ThreadID) && e.LockOwnerThreadID != 0 && !waiters.Contains((long)e.LockOwnerThreadID)
+                        && queuedAgain.Add(e.ThreadID) && queuedAgain.Count == waiters.Count)
+                    {
+                        enough();
+                    }
+                };
+            }, cancellationToken, rundown: false);
+        }
+        catch (CaptureFailedException e)
+        {
+            // The snapshot is the capture; a window that could not run (the target exited meanwhile) only loses the holder.
+            return new StackLocks(0, [.. waiters.Order()], []) { Error = e.Message };
+        }
+
         // Event times count from the session's start: an early end listened until the event that completed the picture.
         var listenedMSec = early ? waits.LastEventMSec : Window.TotalMilliseconds;
         return new StackLocks(Math.Round(listenedMSec / 1000, 3), [.. waiters.Order()], Holders(snapshot, waits.Until(listenedMSec), waiters));

@@ -168,7 +168,7 @@ public static class CaptureFindings
 
         if (stacks.Locks is { Waiters.Count: > 0 } locks)
         {
-            return StackLocks(stacks, locks, evidence, runtime);
+            return LockHolder(stacks, locks, evidence, runtime);
         }
 
         var innermost = top.Innermost != top.Frame ? $" (innermost: {OwnCode.Short(top.Innermost)})" : string.Empty;
@@ -179,7 +179,7 @@ public static class CaptureFindings
     /// A stacks snapshot with threads waiting to enter a lock: the holder the lock window named, placed by its snapshot
     /// stack, or, when no event named one, why not, rather than a guess.
     /// </summary>
-    private static Finding StackLocks(ThreadStacksSummary stacks, StackLocks locks, List<string> evidence, string runtime)
+    private static Finding LockHolder(ThreadStacksSummary stacks, StackLocks locks, List<string> evidence, string runtime)
     {
         var threads = stacks.Threads.ToDictionary(t => t.ThreadId);
         string Named(long id) => threads.GetValueOrDefault(id)?.Name is { } name ? $" ({name})" : string.Empty;
@@ -188,6 +188,11 @@ public static class CaptureFindings
             $"  thread {l.OwnerThreadId}{Named(l.OwnerThreadId)}{(l.HolderIn is { } h ? $" in {h}" : " (not in the snapshot)")}: {l.Waiters} waiters, {l.WaitSeconds:0.##} s waited in the window")));
         var waitingIn = locks.Waiters.Select(threads.GetValueOrDefault).OfType<ThreadStack>()
             .GroupBy(t => FirstOwn(t.Frames, runtime)).MaxBy(g => g.Count())?.Key ?? "?";
+        if (locks.Error is { } error)
+        {
+            return new Finding(FindingKind.Locks, $"{Waiting(locks.Waiters.Count)} to enter a lock in {OwnCode.Short(waitingIn)}; its holder is unknown: the lock window failed ({error})", evidence);
+        }
+
         if (locks.Holders is not [var top, ..])
         {
             return new Finding(FindingKind.Locks, Invariant(

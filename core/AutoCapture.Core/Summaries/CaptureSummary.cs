@@ -86,7 +86,11 @@ public sealed record ThreadStacksSummary(int ThreadCount, IReadOnlyList<ThreadSt
 /// Lock waits seen in the window by the thread that held the lock, the snapshot's waiters' holders first (threads that
 /// were not waiting themselves), each placed by its snapshot stack; empty when no event named a holder.
 /// </param>
-public sealed record StackLocks(double WindowSeconds, IReadOnlyList<long> Waiters, IReadOnlyList<LockContention> Holders);
+public sealed record StackLocks(double WindowSeconds, IReadOnlyList<long> Waiters, IReadOnlyList<LockContention> Holders)
+{
+    /// <summary>Why the window heard nothing, when its session failed (the snapshot is kept all the same).</summary>
+    public string? Error { get; init; }
+}
 
 /// <summary>Threads that waited for locks one thread held, from the runtime's contention events (.NET 8+).</summary>
 /// <param name="OwnerThreadId">The thread that held the lock, as the runtime reported it.</param>

@@ -86,6 +86,27 @@ public sealed class DotnetStacksCaptureTests(ITestOutputHelper output) : IDispos
     }
 
     [Fact]
+    public async Task A_target_that_exits_during_the_lock_window_keeps_its_snapshot_and_says_why_no_holder_is_named()
+    {
+        using var target = await TestTargetProcess.StartAsync("lock");
+        var capture = CaptureAsync(target);
+        // The window's trace file appears as its session starts: the snapshot is taken by then.
+        var window = Path.Combine(workspace.Directory, "locks.nettrace");
+        while (!File.Exists(window) && !capture.IsCompleted)
+        {
+            await Task.Delay(10);
+        }
+
+        target.Kill();
+        var summary = await capture;
+
+        Assert.Equal(3, summary.Stacks!.Threads.Count(t => t.Frames.Contains(Planted + "PlantedLockWaiter()")));
+        Assert.Empty(summary.Stacks.Locks!.Holders);
+        Assert.Contains($"process {target.Pid} (autocapture-testtarget)", summary.Stacks.Locks.Error, StringComparison.Ordinal);
+        Assert.Equal("stacks.txt", Assert.Single(workspace.Sink.Infos).Name);
+    }
+
+    [Fact]
     public async Task Stacks_capture_without_lock_waiters_opens_no_lock_window()
     {
         using var target = await TestTargetProcess.StartAsync("cpu");

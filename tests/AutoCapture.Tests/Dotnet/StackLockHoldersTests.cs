@@ -71,6 +71,16 @@ public sealed class StackLockHoldersTests
     }
 
     [Fact]
+    public void A_lock_window_that_failed_says_why_and_names_no_holder()
+    {
+        var snapshot = Snapshot(Waiter(11, "Depot.Tally.Count"), Holder(20, "Depot.Tally.Seal"));
+
+        var finding = Lead(snapshot with { Locks = new StackLocks(0, [11], []) { Error = "process 7 (depot) ended the session before it was complete" } });
+
+        Assert.Equal("1 thread waits to enter a lock in Depot.Tally.Count; its holder is unknown: the lock window failed (process 7 (depot) ended the session before it was complete)", finding.Text);
+    }
+
+    [Fact]
     public void Without_a_lock_window_the_stacks_finding_stays_where_threads_are()
     {
         var finding = Lead(Snapshot(Waiter(11, "Depot.Tally.Count"), Waiter(12, "Depot.Tally.Count"), Holder(20, "Depot.Tally.Seal")));
@@ -91,6 +101,20 @@ public sealed class StackLockHoldersTests
     public void A_thread_enters_a_lock_when_the_threading_code_it_is_in_is_a_monitor_or_lock_enter(bool entering, params string[] innermost)
     {
         Assert.Equal(entering, StackLockHolders.IsEnteringLock(new ThreadStack(1, ["[native code]", .. innermost, "shop!Depot.Tally.Count()"])));
+    }
+
+    [Fact]
+    public void The_runtimes_own_threads_taking_its_internal_locks_do_not_count()
+    {
+        // Caught in a test target's snapshot: the timer thread spinning on the timer queue's lock for a moment.
+        Assert.False(StackLockHolders.IsEnteringLock(new ThreadStack(1, [
+            "[native code]",
+            "System.Private.CoreLib!System.Threading.LowLevelSpinWaiter.Wait(int32,int32,bool)",
+            "System.Private.CoreLib!System.Threading.Lock.TryEnterSlow(int32,value class ThreadId)",
+            "System.Private.CoreLib!System.Threading.Lock.EnterAndGetCurrentThreadId()",
+            "System.Private.CoreLib!System.Threading.TimerQueue.TimerThread()",
+            "System.Private.CoreLib!System.Threading.Thread.StartCallback()",
+        ]) { Name = ".NET Timer" }));
     }
 
     [Fact]
