@@ -51,6 +51,9 @@ internal sealed class CaptureBenchmarks(string[] args)
                 case "contention":
                     await Contention(int.Parse(Option("--seconds", "10"), CultureInfo.InvariantCulture), int.Parse(Option("--rounds", "3"), CultureInfo.InvariantCulture));
                     break;
+                case "stacks-locks":
+                    await StacksLocks(int.Parse(Option("--rounds", "5"), CultureInfo.InvariantCulture));
+                    break;
                 case "heap-edges":
                     await HeapEdges(int.Parse(Option("--archives", "262144"), CultureInfo.InvariantCulture), int.Parse(Option("--rounds", "3"), CultureInfo.InvariantCulture));
                     break;
@@ -173,6 +176,31 @@ internal sealed class CaptureBenchmarks(string[] args)
             var waits = stacks.LockWaits();
             var pass = clock.Elapsed.TotalMilliseconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: whole analysis {whole:0} ms; contention pass {pass:0} ms ({pass / whole:P1}) over {waits.Count:N0} waits; {summary.Locks?.Count ?? 0} lock owners found"));
+        }
+    }
+
+    /// <summary>
+    /// A stacks capture's two phases timed apart, as the provider runs them: the snapshot (100 ms trace, analysis, OS
+    /// thread names), then the lock window, which only a snapshot with threads entering a lock opens.
+    /// </summary>
+    private async Task StacksLocks(int rounds)
+    {
+        foreach (var mode in new[] { "convoy", "lock", "cpu" })
+        {
+            using var target = await DotnetTarget.StartAsync(mode);
+            for (var round = 0; round < rounds; round++)
+            {
+                var trace = Path.Combine(work, $"stacks-{mode}-{round}.nettrace");
+                var clock = Stopwatch.StartNew();
+                await EventPipeRecorder.RecordAsync(target.Resolved, DotnetStacksCaptureProvider.Providers, DotnetStacksCaptureProvider.SampleWindow, trace, CancellationToken.None);
+                var snapshot = OsThreadNames.Fill(NettraceStacksAnalyzer.Analyze(trace), target.Resolved.Pid);
+                var phase1 = clock.Elapsed.TotalMilliseconds;
+                clock.Restart();
+                var locks = await StackLockHolders.ListenAsync(target.Resolved, snapshot, Path.Combine(work, $"locks-{mode}-{round}.nettrace"), CancellationToken.None);
+                var phase2 = clock.Elapsed.TotalMilliseconds;
+                var outcome = locks is null ? "no waiters, no window" : string.Create(CultureInfo.InvariantCulture, $"listened {locks.WindowSeconds:0.000} s of {StackLockHolders.Window.TotalSeconds:0.#} s, {locks.Waiters.Count} waiters, {locks.Holders.Count} holders named");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mode} round {round + 1}: snapshot {phase1:0} ms; lock window {phase2:0} ms (+{phase2 / phase1:P0}); {outcome}"));
+            }
         }
     }
 

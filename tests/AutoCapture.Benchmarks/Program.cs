@@ -15,7 +15,7 @@ return args switch
         rest.Length > 3 ? int.Parse(rest[3], System.Globalization.CultureInfo.InvariantCulture) : new StoreOptions().UploadParallelism,
         blocks: path == "blocks"),
     ["search", var captures, var days, var root] => await SearchBenchmark.RunAsync(int.Parse(captures, System.Globalization.CultureInfo.InvariantCulture), int.Parse(days, System.Globalization.CultureInfo.InvariantCulture), root),
-    ["pprof" or "pprof-file" or "goroutines" or "nettrace" or "overhead" or "heap-edges" or "contention", ..] => await CaptureBenchmarks.RunAsync(args),
+    ["pprof" or "pprof-file" or "goroutines" or "nettrace" or "overhead" or "heap-edges" or "contention" or "stacks-locks", ..] => await CaptureBenchmarks.RunAsync(args),
     ["diff-pprof" or "diff-pprof-files" or "diff-goroutines", ..] => await DiffBenchmarks.RunAsync(args),
     _ => Usage(),
 };
@@ -36,6 +36,7 @@ static int Usage()
           autocapture-benchmarks overhead --dotnet-trace PATH [--seconds 30] [--rounds 3]
           autocapture-benchmarks heap-edges [--archives 262144] [--rounds 3]
           autocapture-benchmarks contention [--seconds 10] [--rounds 3]
+          autocapture-benchmarks stacks-locks [--rounds 5]
           autocapture-benchmarks diff-pprof [--mb 10]
           autocapture-benchmarks diff-goroutines [--count 50000]
         """);

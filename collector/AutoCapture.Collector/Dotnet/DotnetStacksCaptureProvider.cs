@@ -9,17 +9,18 @@ namespace AutoCapture.Collector.Dotnet;
 
 /// <summary>
 /// .NET stacks: the managed stack of every thread, from a very short sampling trace, stored as stacks.txt. A snapshot:
-/// the capture's duration does not apply.
+/// the capture's duration does not apply. When threads wait to enter a lock, a second short session names who holds
+/// it (see <see cref="StackLockHolders"/>).
 /// </summary>
 public sealed class DotnetStacksCaptureProvider : ICaptureProvider
 {
-    private static readonly EventPipeProvider[] Providers =
+    internal static readonly EventPipeProvider[] Providers =
     [
         new("Microsoft-DotNETCore-SampleProfiler", EventLevel.Informational),
     ];
 
     // The sampler visits every thread about once a millisecond; 100 ms leaves room for a busy, 2-core host.
-    private static readonly TimeSpan SampleWindow = TimeSpan.FromMilliseconds(100);
+    internal static readonly TimeSpan SampleWindow = TimeSpan.FromMilliseconds(100);
 
     public string Runtime => Runtimes.Dotnet;
 
@@ -39,6 +40,11 @@ public sealed class DotnetStacksCaptureProvider : ICaptureProvider
             throw new CaptureFailedException(
                 $"process {context.Process.Pid} ({context.Process.Name}) gave no thread samples in {SampleWindow.TotalMilliseconds:F0} ms");
         }
+
+        stacks = stacks with
+        {
+            Locks = await StackLockHolders.ListenAsync(context.Process, stacks, Path.Combine(context.WorkDirectory, "locks.nettrace"), cancellationToken),
+        };
 
         await using (var text = new StreamWriter(textPath, append: false, new UTF8Encoding(false)))
         {

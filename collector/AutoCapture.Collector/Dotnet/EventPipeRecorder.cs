@@ -60,14 +60,14 @@ internal static class EventPipeRecorder
     }
 
     internal static async Task<EventPipeSession> StartAsync(
-        ResolvedProcess process, IReadOnlyList<EventPipeProvider> providers, CancellationToken cancellationToken)
+        ResolvedProcess process, IReadOnlyList<EventPipeProvider> providers, CancellationToken cancellationToken, bool rundown = true)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StartTimeout);
         try
         {
             return await new DiagnosticsClient(process.Pid)
-                .StartEventPipeSessionAsync(providers, requestRundown: true, CircularBufferMB, timeout.Token);
+                .StartEventPipeSessionAsync(providers, rundown, CircularBufferMB, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -14,6 +14,7 @@ internal static class LiveEventPipe
 {
     /// <param name="subscribe">Adds handlers to the parser; calling the action it is given ends the session early.</param>
     /// <param name="window">The longest the session runs.</param>
+    /// <param name="rundown">Whether the session ends with the names of every jitted method: only stacks need them.</param>
     /// <returns>True when the handlers ended the session, false when the window ran out.</returns>
     public static async Task<bool> RunAsync(
         ResolvedProcess process,
@@ -21,10 +22,11 @@ internal static class LiveEventPipe
         string tracePath,
         TimeSpan window,
         Action<EventPipeEventSource, Action> subscribe,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool rundown = true)
     {
         await using var file = new FileStream(tracePath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-        var session = await EventPipeRecorder.StartAsync(process, providers, cancellationToken);
+        var session = await EventPipeRecorder.StartAsync(process, providers, cancellationToken, rundown);
         var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var parsing = Task.Run(() =>
         {

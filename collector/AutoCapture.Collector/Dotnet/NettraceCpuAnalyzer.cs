@@ -9,7 +9,7 @@ namespace AutoCapture.Collector.Dotnet;
 public static class NettraceCpuAnalyzer
 {
     public const int DefaultTopFrames = 15;
-    private const int DefaultTopLocks = 5;
+    internal const int DefaultTopLocks = 5;
 
     /// <summary>
     /// Reads <paramref name="nettracePath"/>, writes its speedscope JSON (one profile per thread, every sample) to
@@ -103,7 +103,7 @@ public static class NettraceCpuAnalyzer
             ThreadGroups = groups.Top(tally.SampleCount),
             TopOwn = own.Top(topFrames),
             Waits = Waits(waits),
-            Locks = Locks(trace.LockWaits(), places),
+            Locks = [.. Locks(trace.LockWaits(), places).Take(DefaultTopLocks)],
             // The sampler takes each managed thread once a millisecond.
             OnCpuSeconds = tally.SampleCount / 1000.0,
         };
@@ -113,7 +113,7 @@ public static class NettraceCpuAnalyzer
     /// Lock waits by the thread that owned the lock, the longest total wait first, each side placed by the application
     /// frame its thread was sampled in most: that is where the waiters queue and where the owner sits on the lock.
     /// </summary>
-    private static List<LockContention> Locks(List<(long Waiter, long Owner, double Seconds)> waits, Dictionary<long, Dictionary<string, long>> places)
+    internal static IEnumerable<LockContention> Locks(List<(long Waiter, long Owner, double Seconds)> waits, IReadOnlyDictionary<long, Dictionary<string, long>> places)
     {
         string? PlaceOf(long thread) => places.TryGetValue(thread, out var frames) ? frames.MaxBy(f => f.Value).Key : null;
         return waits
@@ -125,9 +125,7 @@ public static class NettraceCpuAnalyzer
                 Math.Round(g.Max(w => w.Seconds), 3),
                 g.Select(w => PlaceOf(w.Waiter)).OfType<string>().GroupBy(p => p).MaxBy(p => p.Count())?.Key,
                 PlaceOf(g.Key)))
-            .OrderByDescending(l => l.WaitSeconds)
-            .Take(DefaultTopLocks)
-            .ToList();
+            .OrderByDescending(l => l.WaitSeconds);
     }
 
     /// <summary>Each waiting thread counted once, where it waited most; the busiest places first.</summary>

@@ -68,33 +68,14 @@ internal sealed class NettraceStacks : IDisposable
         return ThreadSample.FromStack(frames);
     }
 
-    /// <summary>
-    /// Every lock wait in the trace from the runtime's contention events: the waiting thread, the thread that owned
-    /// the lock when the wait began (ContentionStart V2, .NET 8+), and how long it waited. A wait still going when
-    /// the trace ended counts until then.
-    /// </summary>
+    /// <summary>Every lock wait in the trace (see <see cref="Dotnet.LockWaits"/>); a wait still going when the trace ended counts until then.</summary>
     public List<(long Waiter, long Owner, double Seconds)> LockWaits()
     {
-        var started = new Dictionary<int, (double At, long Owner)>();
-        var waits = new List<(long, long, double)>();
+        var waits = new LockWaits();
         using var source = log.Events.GetSource();
-        source.Clr.ContentionStart += e =>
-        {
-            if (e.LockOwnerThreadID != 0)
-            {
-                started[e.ThreadID] = (e.TimeStampRelativeMSec, (long)e.LockOwnerThreadID);
-            }
-        };
-        source.Clr.ContentionStop += e =>
-        {
-            if (started.Remove(e.ThreadID, out var start))
-            {
-                waits.Add((e.ThreadID, start.Owner, (e.TimeStampRelativeMSec - start.At) / 1000));
-            }
-        };
+        waits.Subscribe(source);
         source.Process();
-        waits.AddRange(started.Select(s => ((long)s.Key, s.Value.Owner, (log.SessionEndTimeRelativeMSec - s.Value.At) / 1000)));
-        return waits;
+        return waits.Until(log.SessionEndTimeRelativeMSec);
     }
 
     public void Dispose()

@@ -32,12 +32,18 @@ public static class NettraceStacksAnalyzer
     internal static ThreadStack ToThreadStack(ThreadSample sample) =>
         new(sample.ThreadId, sample.InNativeCode ? [NativeFrames, .. sample.Frames] : sample.Frames) { Name = sample.Name };
 
-    /// <summary>The stacks.txt artifact: "Thread 0x1a2b (id 6699, "name"):" then its frames, innermost first, indented.</summary>
+    /// <summary>
+    /// The stacks.txt artifact: "Thread 0x1a2b (id 6699, "name"):" then its frames, innermost first, indented. A thread
+    /// the lock window named as a holder says so on its first line: "…, holds a lock; waiters: 6):".
+    /// </summary>
     public static void WriteText(ThreadStacksSummary stacks, TextWriter writer)
     {
+        var holders = stacks.Locks?.Holders.ToDictionary(h => h.OwnerThreadId, h => h.Waiters) ?? [];
         foreach (var thread in stacks.Threads)
         {
-            writer.Write($"Thread 0x{thread.ThreadId:x} (id {thread.ThreadId}{(thread.Name is { } name ? $", \"{name}\"" : string.Empty)}):\n");
+            var name = thread.Name is { } named ? $", \"{named}\"" : string.Empty;
+            var holds = holders.TryGetValue(thread.ThreadId, out var waiters) ? $", holds a lock; waiters: {waiters}" : string.Empty;
+            writer.Write($"Thread 0x{thread.ThreadId:x} (id {thread.ThreadId}{name}{holds}):\n");
             foreach (var frame in thread.Frames)
             {
                 writer.Write($"    {frame}\n");

@@ -13,7 +13,7 @@ internal sealed class ThreadGroups
     public const int DefaultTopGroups = 5;
     public const int FramesPerGroup = 3;
 
-    private const string ThreadingNamespace = "System.Private.CoreLib!System.Threading.";
+    internal const string ThreadingNamespace = "System.Private.CoreLib!System.Threading.";
 
     private readonly Dictionary<string, (HashSet<long> Threads, FrameTally Tally)> groups = new(StringComparer.Ordinal);
 

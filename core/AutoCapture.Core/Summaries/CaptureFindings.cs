@@ -167,9 +167,45 @@ public static class CaptureFindings
             return new Finding(FindingKind.Threads, "no managed threads were sampled", evidence);
         }
 
+        if (stacks.Locks is { Waiters.Count: > 0 } locks)
+        {
+            return LockHolder(stacks, locks, evidence, isOwn);
+        }
+
         var innermost = top.Innermost != top.Frame ? $" (innermost: {OwnCode.Short(top.Innermost)})" : string.Empty;
         return new Finding(FindingKind.Threads, $"{top.Count} of {stacks.ThreadCount} threads {(top.Waiting ? "wait" : "run")} in {OwnCode.Short(top.Frame)}{innermost}", evidence);
     }
+
+    /// <summary>
+    /// A stacks snapshot with threads waiting to enter a lock: the holder the lock window named, placed by its snapshot
+    /// stack, or, when no event named one, why not, rather than a guess.
+    /// </summary>
+    private static Finding LockHolder(ThreadStacksSummary stacks, StackLocks locks, List<string> evidence, Func<string, bool> isOwn)
+    {
+        var threads = stacks.Threads.ToDictionary(t => t.ThreadId);
+        string Named(long id) => threads.GetValueOrDefault(id)?.Name is { } name ? $" ({name})" : string.Empty;
+        evidence.Add(Invariant($"Lock window: {locks.WindowSeconds:0.##} s of contention events after the snapshot. {(locks.Holders.Count > 0 ? "Holders:" : "None named a holder.")}"));
+        evidence.AddRange(locks.Holders.Take(3).Select(l => Invariant(
+            $"  thread {l.OwnerThreadId}{Named(l.OwnerThreadId)}{(l.HolderIn is { } h ? $" in {h}" : " (not in the snapshot)")}: {l.Waiters} waiters, {l.WaitSeconds:0.##} s waited in the window")));
+        var waitingIn = locks.Waiters.Select(threads.GetValueOrDefault).OfType<ThreadStack>()
+            .GroupBy(t => FirstOwn(t.Frames, isOwn)).MaxBy(g => g.Count())?.Key ?? "?";
+        if (locks.Error is { } error)
+        {
+            return new Finding(FindingKind.Locks, $"{Waiting(locks.Waiters.Count)} to enter a lock in {OwnCode.Short(waitingIn)}; its holder is unknown: the lock window failed ({error})", evidence);
+        }
+
+        if (locks.Holders is not [var top, ..])
+        {
+            return new Finding(FindingKind.Locks, Invariant(
+                $"{Waiting(locks.Waiters.Count)} to enter a lock in {OwnCode.Short(waitingIn)}; no thread took or released it in {locks.WindowSeconds:0.#} s, so no event named its holder: a long hold or a deadlock; a dump capture shows the holder"), evidence);
+        }
+
+        var held = top.HolderIn is { } holder ? $" in {OwnCode.Short(holder)}" : " (not in the snapshot: it started after it, or runs no managed code)";
+        return new Finding(FindingKind.Locks, Invariant(
+            $"{Waiting(top.Waiters)} to enter a lock in {OwnCode.Short(top.WaitingIn ?? waitingIn)}; held by thread {top.OwnerThreadId}{Named(top.OwnerThreadId)}{held}"), evidence);
+    }
+
+    private static string Waiting(int threads) => threads == 1 ? "1 thread waits" : Invariant($"{threads} threads wait");
 
     private static Finding Heap(HeapSummary heap, Func<string, bool> isOwn)
     {

@@ -80,7 +80,27 @@ public sealed record ThreadStack(long ThreadId, IReadOnlyList<string> Frames)
     public string? Name { get; init; }
 }
 
-public sealed record ThreadStacksSummary(int ThreadCount, IReadOnlyList<ThreadStack> Threads);
+public sealed record ThreadStacksSummary(int ThreadCount, IReadOnlyList<ThreadStack> Threads)
+{
+    /// <summary>.NET: who held the locks the snapshot's threads waited to enter; null when none waited, so none was asked.</summary>
+    public StackLocks? Locks { get; init; }
+}
+
+/// <summary>
+/// The contention events a .NET stacks capture listened for after its snapshot, because threads in it waited to enter
+/// a lock: the threads blocked before the snapshot raise none, but the next wait on the same lock names its holder.
+/// </summary>
+/// <param name="WindowSeconds">How long it listened: the whole window, or less once every waiter had queued again.</param>
+/// <param name="Waiters">The snapshot's threads that were waiting to enter a lock.</param>
+/// <param name="Holders">
+/// Lock waits seen in the window by the thread that held the lock, the snapshot's waiters' holders first (threads that
+/// were not waiting themselves), each placed by its snapshot stack; empty when no event named a holder.
+/// </param>
+public sealed record StackLocks(double WindowSeconds, IReadOnlyList<long> Waiters, IReadOnlyList<LockContention> Holders)
+{
+    /// <summary>Why the window heard nothing, when its session failed (the snapshot is kept all the same).</summary>
+    public string? Error { get; init; }
+}
 
 /// <summary>Threads that waited for locks one thread held, from the runtime's contention events (.NET 8+).</summary>
 /// <param name="OwnerThreadId">The thread that held the lock, as the runtime reported it.</param>

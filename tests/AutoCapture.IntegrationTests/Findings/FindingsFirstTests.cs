@@ -104,6 +104,29 @@ public sealed class FindingsFirstTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Dotnet_stacks_of_a_lock_convoy_lead_with_where_the_threads_queue_and_the_thread_holding_the_lock()
+    {
+        var (manifest, first) = await CaptureDotnetAsync("convoy", "[ stacks ]");
+
+        Assert.Matches(@"^[1-6] threads? waits? to enter a lock in AutoCapture\.TestTarget\.PlantedWork\.PlantedLedgerWrite; held by thread ([0-9]+) \(planted-ledger-\) in AutoCapture\.TestTarget\.PlantedWork\.PlantedLedgerCompaction$", first);
+        // The holder named is the one thread whose snapshot stack is in the compaction, not a writer that passed the lock on.
+        var stacks = manifest.Summary!.Stacks!;
+        var compactor = Assert.Single(stacks.Threads, t => t.Frames.Any(f => f.Contains(".PlantedLedgerCompaction(", StringComparison.Ordinal)));
+        Assert.Equal(compactor.ThreadId.ToString(CultureInfo.InvariantCulture), System.Text.RegularExpressions.Regex.Match(first, @"held by thread ([0-9]+)").Groups[1].Value);
+        Assert.DoesNotContain(compactor.ThreadId, stacks.Locks!.Waiters);
+    }
+
+    [Fact]
+    public async Task Dotnet_stacks_of_a_lock_held_throughout_say_the_holder_is_unknown_and_why()
+    {
+        var (manifest, first) = await CaptureDotnetAsync("lock", "[ stacks ]");
+
+        Assert.Matches(@"^3 threads wait to enter a lock in AutoCapture\.TestTarget\.PlantedWork\.PlantedLockWaiter; no thread took or released it in [0-9.]+ s, so no event named its holder: a long hold or a deadlock; a dump capture shows the holder$", first);
+        Assert.Empty(manifest.Summary!.Stacks!.Locks!.Holders);
+        Assert.DoesNotContain("held by", SlackText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dotnet_heap_of_byte_arrays_leads_with_the_application_type_that_retains_them()
     {
         var (manifest, first) = await CaptureDotnetAsync("retained", "[ heap ]");

@@ -7,6 +7,7 @@ public static class PlantedWork
 {
     private static readonly object Gate = new();
     private static readonly object Ledger = new();
+    private static readonly Lock Shelf = new();
 
     // Published so the JIT cannot drop the hot loop as dead code.
     private static long sink;
@@ -79,26 +80,8 @@ public static class PlantedWork
     /// A convoy: one thread keeps taking the ledger lock and sleeping inside it, request threads queue for it. Each
     /// time the holder lets go, the writers get through and queue again, so the runtime reports fresh waits all along.
     /// </summary>
-    public static void StartLedgerConvoy(int writers)
-    {
-        StartBackground("planted-ledger-compactor", () =>
-        {
-            while (true)
-            {
-                PlantedLedgerCompaction();
-            }
-        });
-        for (var i = 0; i < writers; i++)
-        {
-            StartBackground($"planted-ledger-writer-{i}", () =>
-            {
-                while (true)
-                {
-                    PlantedLedgerWrite();
-                }
-            });
-        }
-    }
+    public static void StartLedgerConvoy(int writers) =>
+        StartConvoy("planted-ledger-compactor", PlantedLedgerCompaction, "planted-ledger-writer", PlantedLedgerWrite, writers);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void PlantedLedgerCompaction()
@@ -120,6 +103,56 @@ public static class PlantedWork
         }
 
         Thread.Sleep(1);
+    }
+
+    /// <summary>
+    /// The convoy on a System.Threading.Lock rather than an object's monitor: its waiters block in a wait handle
+    /// beneath Lock.EnterScope, not in Monitor.Enter.
+    /// </summary>
+    public static void StartShelfConvoy(int pickers) =>
+        StartConvoy("planted-restock", PlantedShelfRestock, "planted-pick", PlantedShelfPick, pickers);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void PlantedShelfRestock()
+    {
+        lock (Shelf)
+        {
+            Thread.Sleep(700);
+        }
+
+        Thread.Sleep(5);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void PlantedShelfPick()
+    {
+        lock (Shelf)
+        {
+            Volatile.Write(ref sink, Volatile.Read(ref sink) + 1);
+        }
+
+        Thread.Sleep(1);
+    }
+
+    private static void StartConvoy(string holderName, Action hold, string workerName, Action work, int workers)
+    {
+        StartBackground(holderName, () =>
+        {
+            while (true)
+            {
+                hold();
+            }
+        });
+        for (var i = 0; i < workers; i++)
+        {
+            StartBackground($"{workerName}-{i}", () =>
+            {
+                while (true)
+                {
+                    work();
+                }
+            });
+        }
     }
 
     private static Thread StartBackground(string name, ThreadStart work)

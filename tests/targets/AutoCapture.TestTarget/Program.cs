@@ -1,11 +1,11 @@
 using AutoCapture.TestTarget;
 
-// Usage: autocapture-testtarget <cpu|lock|convoy|idle|heap|retained|bench|steady> [maxLifetimeSeconds=600] [tag...]
+// Usage: autocapture-testtarget <cpu|lock|convoy|shelf|idle|heap|retained|bench|steady> [maxLifetimeSeconds=600] [tag...]
 // Extra arguments are ignored: tests pass a unique tag so command-line selectors can tell targets apart.
 // A stdin line "fault cpu|heap|threads" switches a planted fault on (see PlantedFaults) and is answered "fault NAME on".
-if (args.Length == 0 || args[0] is not ("cpu" or "lock" or "convoy" or "idle" or "heap" or "retained" or "bench" or "steady"))
+if (args.Length == 0 || args[0] is not ("cpu" or "lock" or "convoy" or "shelf" or "idle" or "heap" or "retained" or "bench" or "steady"))
 {
-    Console.Error.WriteLine("usage: autocapture-testtarget <cpu|lock|convoy|idle|heap|retained|bench|steady> [maxLifetimeSeconds] [tag...]");
+    Console.Error.WriteLine("usage: autocapture-testtarget <cpu|lock|convoy|shelf|idle|heap|retained|bench|steady> [maxLifetimeSeconds] [tag...]");
     return 2;
 }
 
@@ -21,6 +21,9 @@ switch (args[0])
         break;
     case "convoy":
         PlantedWork.StartLedgerConvoy(writers: 6);
+        break;
+    case "shelf":
+        PlantedWork.StartShelfConvoy(pickers: 4);
         break;
     case "retained":
         // Benchmarks ask for a bigger heap (262,144 archives hold 1 GiB of byte arrays).
