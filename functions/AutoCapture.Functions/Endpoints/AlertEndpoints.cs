@@ -77,9 +77,9 @@ public sealed record WebhookAnswer(int Started, IReadOnlyList<WebhookAnswer.Aler
 
     public static WebhookAnswer From(WebhookContext context)
     {
-        if (context.Answer is { } answered)
+        if (context.AnswerJson is { } remembered)
         {
-            return answered;
+            return JsonSerializer.Deserialize(remembered, WebhookAnswerJson.Default.WebhookAnswer)!;
         }
 
         var byAlert = new Dictionary<Alert, List<CaptureAnswer>>(ReferenceEqualityComparer.Instance);

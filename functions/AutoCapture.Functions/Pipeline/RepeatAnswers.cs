@@ -20,15 +20,15 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
 
-    /// <summary>About 700 bytes each (the answer and its JSON): 50,000 alert answers stay near 35 MB.</summary>
-    public const int MaxAlerts = 50_000;
+    /// <summary>About 500 bytes each (an alert's part of the answer's JSON): 100,000 alert answers stay near 50 MB.</summary>
+    public const int MaxAlerts = 100_000;
 
     private readonly ConcurrentDictionary<(string Source, UInt128 Body), Remembered> _answers = new();
     private int _alerts;
 
     /// <param name="Summary">The decisions as the delivery's log line words them, worded once rather than on every repeat.</param>
     /// <param name="Json">The answer as sent: a repeat writes these bytes, since serializing the answer was most of its cost.</param>
-    private sealed record Remembered(WebhookAnswer Answer, byte[] Json, IReadOnlyList<(CaptureDecision Decision, SkipCause? Cause, int Count)> Decisions, string Summary, RuleSet Rules, DateTimeOffset Until);
+    private sealed record Remembered(byte[] Json, int Alerts, IReadOnlyList<(CaptureDecision Decision, SkipCause? Cause, int Count)> Decisions, string Summary, RuleSet Rules, DateTimeOffset Until);
 
     /// <summary>Answers the delivery from memory when its body was answered before, all from memory.</summary>
     public bool TryAnswer(WebhookContext context, ReadOnlyMemory<byte> body)
@@ -41,7 +41,6 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
             return false;
         }
 
-        context.Answer = remembered.Answer;
         context.AnswerJson = remembered.Json;
         foreach (var (decision, cause, count) in remembered.Decisions)
         {
@@ -51,7 +50,7 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
         logger.LogInformation(
             "Delivery from {Source}: {Alerts} alerts, {Planned} captures planned: {Decisions}, as when this body was delivered before",
             context.Source,
-            remembered.Answer.Alerts.Count,
+            remembered.Alerts,
             remembered.Decisions.Sum(d => d.Count),
             remembered.Summary);
         return true;
@@ -60,7 +59,7 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
     /// <summary>Remembers a delivery's answer if a repeat of it would get the same one.</summary>
     public void Remember(WebhookContext context)
     {
-        var repeatable = context.Answer is null
+        var repeatable = context.AnswerJson is null
             && context.BodyHash != default
             && context.Rules is not null
             && !context.MatchBudgetSpent
@@ -76,10 +75,9 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
             .Append(now + Lifetime)
             .Min();
         var decisions = context.Captures.GroupBy(c => (c.Decision, c.SkippedBy)).Select(g => (g.Key.Decision, g.Key.SkippedBy, g.Count())).ToList();
-        context.Answer = WebhookAnswer.From(context);
-        context.AnswerJson = JsonSerializer.SerializeToUtf8Bytes(context.Answer, WebhookAnswerJson.Default.WebhookAnswer);
+        context.AnswerJson = JsonSerializer.SerializeToUtf8Bytes(WebhookAnswer.From(context), WebhookAnswerJson.Default.WebhookAnswer);
         var summary = string.Join(", ", decisions.Select(d => $"{d.Item3} {(d.SkippedBy is { } cause ? $"skipped by {cause.ToString().ToLowerInvariant()}" : d.Decision.ToString().ToLowerInvariant())}").DefaultIfEmpty("none"));
-        if (!_answers.TryAdd((context.Source, context.BodyHash), new Remembered(context.Answer, context.AnswerJson, decisions, summary, context.Rules!, until)))
+        if (!_answers.TryAdd((context.Source, context.BodyHash), new Remembered(context.AnswerJson, context.Alerts.Count, decisions, summary, context.Rules!, until)))
         {
             Interlocked.Add(ref _alerts, -context.Alerts.Count);
         }
@@ -98,7 +96,7 @@ public sealed class RepeatAnswers(CurrentRules rules, TimeProvider clock, ILogge
         {
             if ((remembered.Until <= now || !ReferenceEquals(remembered.Rules, rules.Value)) && _answers.TryRemove(key, out _))
             {
-                Interlocked.Add(ref _alerts, -remembered.Answer.Alerts.Count);
+                Interlocked.Add(ref _alerts, -remembered.Alerts);
             }
         }
 

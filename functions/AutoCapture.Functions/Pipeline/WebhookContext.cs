@@ -44,10 +44,10 @@ public sealed class WebhookContext(
     /// <summary>The body's SHA-256 (its first 128 bits), once read; what <see cref="RepeatAnswers"/> knows it by.</summary>
     public UInt128 BodyHash { get; set; }
 
-    /// <summary>The answer, when an earlier delivery of the same body already decided it; no later stage runs then.</summary>
-    public Endpoints.WebhookAnswer? Answer { get; set; }
-
-    /// <summary>The answer's JSON when <see cref="RepeatAnswers"/> keeps it: written as it is, not serialized again.</summary>
+    /// <summary>
+    /// The answer's JSON when <see cref="RepeatAnswers"/> keeps it, written as it is. Set before the stages run when an
+    /// earlier delivery of the same body already decided it: no stage runs then.
+    /// </summary>
     public byte[]? AnswerJson { get; set; }
 }
 

@@ -32,7 +32,7 @@ public sealed class WebhookPipeline(
     {
         try
         {
-            foreach (var stage in _stages.TakeWhile(_ => context.Answer is null))
+            foreach (var stage in _stages.TakeWhile(_ => context.AnswerJson is null))
             {
                 await stage.ExecuteAsync(context, cancellationToken);
             }

@@ -90,7 +90,7 @@ public sealed class RepeatAnswersTests : IAsyncLifetime
         // Answered from memory: nothing parsed, so nothing routed or admitted.
         Assert.Empty(third.Context.Alerts);
         Assert.Empty(third.Context.Captures);
-        Assert.Same(second.Answer, third.Answer);
+        Assert.Same(second.Context.AnswerJson, third.Context.AnswerJson);
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class RepeatAnswersTests : IAsyncLifetime
         Assert.Equal(["skipped"], Results(fromKnownSkips.Answer!));
         Assert.NotEmpty(fromKnownSkips.Context.Alerts);
         Assert.Empty(fromMemory.Context.Alerts);
-        Assert.Same(fromKnownSkips.Answer, fromMemory.Answer);
+        Assert.Same(fromKnownSkips.Context.AnswerJson, fromMemory.Context.AnswerJson);
         Assert.Equal(["started"], Results(repeat.Answer!));
     }
 
