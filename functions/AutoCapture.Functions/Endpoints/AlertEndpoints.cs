@@ -38,10 +38,8 @@ public static class AlertEndpoints
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
         {
-            // Stopped before its first write (from there on a decision is carried through): nothing was decided, and
-            // the sender must deliver it again, to this instance's successor or another one.
-            request.HttpContext.Response.Headers.RetryAfter = "5";
-            return RequestBodies.Error(StatusCodes.Status503ServiceUnavailable, "the webhook app is stopping, so the alert was not accepted; send it again");
+            // Stopped before its first write (from there on a decision is carried through): nothing was decided.
+            return RequestBodies.Stopping(request.HttpContext.Response, "the alert was not accepted; send it again");
         }
         catch (StoreException e)
         {

@@ -48,6 +48,10 @@ public static class OnDemandEndpoints
         {
             return RequestBodies.Error(StatusCodes.Status503ServiceUnavailable, $"the store is unavailable, so the capture was not started; ask again: {e.Message}");
         }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            return RequestBodies.Stopping(request.HttpContext.Response, "the capture was not started; ask again");
+        }
 
         var status = $"{urls.BaseUrl}/api/captures/{capture.CaptureId}";
         var decision = capture.Decision.ToString().ToLowerInvariant();

@@ -38,6 +38,16 @@ internal static class RequestBodies
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
+    /// <summary>
+    /// 503 with <c>Retry-After</c> for a request the app stopped in before it decided anything: the sender must send it
+    /// again, to this instance's successor or another one.
+    /// </summary>
+    public static IResult Stopping(HttpResponse response, string what)
+    {
+        response.Headers.RetryAfter = "5";
+        return Error(StatusCodes.Status503ServiceUnavailable, $"the webhook app is stopping, so {what}");
+    }
+
     public static IResult Error(int status, string message) =>
         Results.Json(new { error = message }, statusCode: status);
 }

@@ -61,10 +61,10 @@ public sealed class SlackInteractivity(
             return RequestBodies.Error(401, problem);
         }
 
-        Click? click;
+        SlackClick? click;
         try
         {
-            click = Click.Parse(body.Span);
+            click = SlackClick.Parse(body.Span);
         }
         catch (JsonException e)
         {
@@ -90,12 +90,16 @@ public sealed class SlackInteractivity(
         {
             return RequestBodies.Error(StatusCodes.Status503ServiceUnavailable, $"the store is unavailable; click again: {e.Message}");
         }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            return RequestBodies.Stopping(request.HttpContext.Response, "the click was not acted on; click again");
+        }
 
         return Results.Ok();
     }
 
     /// <summary>Decides now; the reply in the clicked message's thread (named by the store, not the payload) goes out after the 200.</summary>
-    private async Task CaptureAgainAsync(Click click, CancellationToken cancellationToken)
+    private async Task CaptureAgainAsync(SlackClick click, CancellationToken cancellationToken)
     {
         var original = await manifests.ReadAsync(click.CaptureId, cancellationToken);
         var text = await DecideAsync(original, click, cancellationToken);
@@ -106,7 +110,7 @@ public sealed class SlackInteractivity(
         }
     }
 
-    private async Task<string> DecideAsync(CaptureManifest? original, Click click, CancellationToken cancellationToken)
+    private async Task<string> DecideAsync(CaptureManifest? original, SlackClick click, CancellationToken cancellationToken)
     {
         if (original is null)
         {
@@ -145,41 +149,41 @@ public sealed class SlackInteractivity(
             logger.LogWarning("Could not reply to a Slack interaction in {Channel}: {Reason}", bot.Name, e.Message);
         }
     }
+}
 
-    /// <summary>The one thing taken from a click: which capture's button it was, with who clicked and when (the action's own timestamp).</summary>
-    private sealed record Click(string CaptureId, string User, string ActionTs)
+/// <summary>The one thing taken from a click: which capture's button it was, with who clicked and when (the action's own timestamp).</summary>
+internal sealed record SlackClick(string CaptureId, string User, string ActionTs)
+{
+    /// <returns>Null when the payload is not a click on a "Capture again" button.</returns>
+    /// <exception cref="JsonException">The payload is not JSON of Slack's shape.</exception>
+    public static SlackClick? Parse(ReadOnlySpan<byte> body)
     {
-        /// <returns>Null when the payload is not a click on a "Capture again" button.</returns>
-        /// <exception cref="JsonException">The payload is not JSON of Slack's shape.</exception>
-        public static Click? Parse(ReadOnlySpan<byte> body)
+        var form = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body));
+        if (!form.TryGetValue("payload", out var payload) || payload.Count != 1)
         {
-            var form = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body));
-            if (!form.TryGetValue("payload", out var payload) || payload.Count != 1)
-            {
-                throw new JsonException("the form has no single payload= field");
-            }
+            throw new JsonException("the form has no single payload= field");
+        }
 
-            using var document = JsonDocument.Parse(payload.ToString());
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("type", out var type) || type.GetString() != "block_actions"
-                || !root.TryGetProperty("actions", out var actions) || actions.ValueKind != JsonValueKind.Array)
-            {
-                return null;
-            }
-
-            foreach (var action in actions.EnumerateArray())
-            {
-                if (action.ValueKind == JsonValueKind.Object && action.TryGetProperty("action_id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() == SlackBlocks.CaptureAgainAction)
-                {
-                    var user = root.TryGetProperty("user", out var u) && u.ValueKind == JsonValueKind.Object ? Text(u, "username") ?? Text(u, "id") : null;
-                    return new Click(Text(action, "value") ?? string.Empty, user ?? "unknown", Text(action, "action_ts") ?? string.Empty);
-                }
-            }
-
+        using var document = JsonDocument.Parse(payload.ToString());
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || Text(root, "type") != "block_actions"
+            || !root.TryGetProperty("actions", out var actions) || actions.ValueKind != JsonValueKind.Array)
+        {
             return null;
         }
 
-        private static string? Text(JsonElement parent, string name) =>
-            parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        foreach (var action in actions.EnumerateArray())
+        {
+            if (action.ValueKind == JsonValueKind.Object && Text(action, "action_id") == SlackBlocks.CaptureAgainAction)
+            {
+                var user = root.TryGetProperty("user", out var u) && u.ValueKind == JsonValueKind.Object ? Text(u, "username") ?? Text(u, "id") : null;
+                return new SlackClick(Text(action, "value") ?? string.Empty, user ?? "unknown", Text(action, "action_ts") ?? string.Empty);
+            }
+        }
+
+        return null;
     }
+
+    private static string? Text(JsonElement parent, string name) =>
+        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }
