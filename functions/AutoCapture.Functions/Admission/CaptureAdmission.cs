@@ -184,28 +184,31 @@ public sealed class CaptureAdmission(
     private string CooldownKey(PlannedCapture capture, CaptureSpec spec) =>
         limits.Cooldown(capture.Target, spec.Kind, baseline: capture.Baseline is not null).StoreKey;
 
-    private IEnumerable<LimitPolicy> CooldownPolicies(PlannedCapture capture) =>
-        capture.Specs.SelectMany(spec => capture.Baseline is null
-            ? [limits.Cooldown(capture.Target, spec.Kind, baseline: false)]
-            : new[] { limits.Cooldown(capture.Target, spec.Kind, baseline: false), limits.Cooldown(capture.Target, spec.Kind, baseline: true) });
+    /// <summary>The cooldowns a capture answers to: per kind its target's, and for a baseline also the baselines' own.</summary>
+    private IEnumerable<LimitPolicy> CooldownPolicies(PlannedCapture capture)
+    {
+        foreach (var spec in capture.Specs)
+        {
+            yield return limits.Cooldown(capture.Target, spec.Kind, baseline: false);
+            if (capture.Baseline is not null)
+            {
+                yield return limits.Cooldown(capture.Target, spec.Kind, baseline: true);
+            }
+        }
+    }
 
     /// <summary>
     /// The capture's cooldown documents <paramref name="book"/> holds, into <paramref name="cooldowns"/> (cleared first):
-    /// none, for a capture the shared limits have not let in yet, so a sampled-out alert allocates nothing here.
+    /// none, for a capture the shared limits have not let in yet.
     /// </summary>
     private void ReadCooldowns(PlannedCapture capture, Dictionary<string, LimitDocument> book, List<LimitDocument> cooldowns)
     {
         cooldowns.Clear();
-        foreach (var spec in capture.Specs)
+        foreach (var policy in CooldownPolicies(capture))
         {
-            if (book.GetValueOrDefault(limits.Cooldown(capture.Target, spec.Kind, baseline: false).StoreKey) is { } incident)
+            if (book.GetValueOrDefault(policy.StoreKey) is { } document)
             {
-                cooldowns.Add(incident);
-            }
-
-            if (capture.Baseline is not null && book.GetValueOrDefault(limits.Cooldown(capture.Target, spec.Kind, baseline: true).StoreKey) is { } own)
-            {
-                cooldowns.Add(own);
+                cooldowns.Add(document);
             }
         }
     }
