@@ -39,6 +39,12 @@ internal sealed record AlertCredentials(string? Token = null, string? Username =
 
         request.Headers.Add(HmacHeader ?? new SourceAuthOptions().HmacHeader, Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(HmacSecret), signed)));
     }
+
+    // The generated ToString would print the secrets.
+    public override string ToString() =>
+        $"AlertCredentials {{ Token = {Masked(Token)}, Username = {Username ?? "none"}, Password = {Masked(Password)}, HmacSecret = {Masked(HmacSecret)} }}";
+
+    private static string Masked(string? secret) => string.IsNullOrEmpty(secret) ? "none" : "(secret)";
 }
 
 /// <summary>Posts an alert payload to <c>POST /api/alerts/{source}</c> as its sender would, and reads the app's answer.</summary>

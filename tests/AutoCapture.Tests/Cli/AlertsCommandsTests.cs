@@ -188,4 +188,15 @@ public class AlertsCommandsTests
             return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.Accepted));
         }
     }
+
+    [Fact]
+    public void Credentials_print_which_are_set_never_their_values()
+    {
+        var text = new AlertCredentials(Token: "tok-0123456789", Username: "am", Password: "pw-0123456789", HmacSecret: "hmac-0123456789").ToString();
+
+        Assert.DoesNotContain("0123456789", text, StringComparison.Ordinal);
+        Assert.Contains("Username = am", text, StringComparison.Ordinal);
+        Assert.Contains("Token = (secret)", text, StringComparison.Ordinal);
+        Assert.Contains("HmacSecret = (secret)", text, StringComparison.Ordinal);
+    }
 }
