@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using AutoCapture.Cli.Captures;
+using AutoCapture.Core.Security;
 using AutoCapture.Functions.Endpoints;
 using AutoCapture.Functions.Options;
 
@@ -42,9 +43,7 @@ internal sealed record AlertCredentials(string? Token = null, string? Username =
 
     // The generated ToString would print the secrets.
     public override string ToString() =>
-        $"AlertCredentials {{ Token = {Masked(Token)}, Username = {Username ?? "none"}, Password = {Masked(Password)}, HmacSecret = {Masked(HmacSecret)} }}";
-
-    private static string Masked(string? secret) => string.IsNullOrEmpty(secret) ? "none" : "(secret)";
+        $"AlertCredentials {{ Token = {Secrets.Mask(Token)}, Username = {Username ?? "(not set)"}, Password = {Secrets.Mask(Password)}, HmacSecret = {Secrets.Mask(HmacSecret)} }}";
 }
 
 /// <summary>Posts an alert payload to <c>POST /api/alerts/{source}</c> as its sender would, and reads the app's answer.</summary>

@@ -196,7 +196,7 @@ public class AlertsCommandsTests
 
         Assert.DoesNotContain("0123456789", text, StringComparison.Ordinal);
         Assert.Contains("Username = am", text, StringComparison.Ordinal);
-        Assert.Contains("Token = (secret)", text, StringComparison.Ordinal);
-        Assert.Contains("HmacSecret = (secret)", text, StringComparison.Ordinal);
+        Assert.Contains("Token = ***", text, StringComparison.Ordinal);
+        Assert.Contains("HmacSecret = ***", text, StringComparison.Ordinal);
     }
 }
